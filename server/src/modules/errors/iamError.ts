@@ -1,0 +1,22 @@
+import { type IamErrorCode, iamErrors } from '@iam/shared';
+
+/**
+ * The one error type domain code throws. It carries a catalog code; the tRPC layer maps it
+ * to a status and puts the code on `error.data.iamCode`. The optional `cause` is logged,
+ * never sent.
+ */
+export class IamError extends Error {
+  readonly code: IamErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: IamErrorCode, options: { cause?: unknown; retryAfterSeconds?: number; message?: string } = {}) {
+    super(options.message ?? iamErrors[code].message, { cause: options.cause });
+    this.name = 'IamError';
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isIamError(value: unknown, code?: IamErrorCode): value is IamError {
+  return value instanceof IamError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,63 @@
+/**
+ * The error catalog: every refusal the service makes carries one of these codes in
+ * `error.data.iamCode`. Codes are stable: add new ones, never rename. Messages are for
+ * humans and never reveal whether an account exists.
+ */
+export const iamErrors = {
+  INVALID_INPUT: { status: 'BAD_REQUEST', message: 'The request is not valid.' },
+  INVALID_CREDENTIALS: { status: 'UNAUTHORIZED', message: 'The email or password is incorrect.' },
+  VERIFICATION_REQUIRED: { status: 'FORBIDDEN', message: 'The email address must be verified first.' },
+  UNAUTHENTICATED: { status: 'UNAUTHORIZED', message: 'Sign in to continue.' },
+  TOKEN_EXPIRED: { status: 'UNAUTHORIZED', message: 'The access token has expired.' },
+  SESSION_REVOKED: { status: 'UNAUTHORIZED', message: 'The session has ended.' },
+  REFRESH_TOKEN_INVALID: { status: 'UNAUTHORIZED', message: 'The session has ended; sign in again.' },
+  REFRESH_TOKEN_REUSED: { status: 'UNAUTHORIZED', message: 'The session has ended; sign in again.' },
+  CHALLENGE_INVALID: { status: 'BAD_REQUEST', message: 'The challenge is not valid.' },
+  CODE_INVALID: { status: 'BAD_REQUEST', message: 'The code is not valid.' },
+  CHALLENGE_EXHAUSTED: { status: 'BAD_REQUEST', message: 'Too many wrong codes; start again.' },
+  LINK_INVALID: { status: 'BAD_REQUEST', message: 'The link is not valid or has expired.' },
+  STEP_UP_REQUIRED: { status: 'FORBIDDEN', message: 'Confirm your identity to continue.' },
+  FORBIDDEN: { status: 'FORBIDDEN', message: 'You are not allowed to do this.' },
+  RATE_LIMITED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
+  IP_BLOCKED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
+  XSS_DETECTED: { status: 'BAD_REQUEST', message: 'Markup is not allowed in this field.' },
+  EMAIL_DISPOSABLE: { status: 'BAD_REQUEST', message: 'Disposable email addresses are not accepted.' },
+  EMAIL_DOMAIN_INVALID: { status: 'BAD_REQUEST', message: 'The email domain cannot receive mail.' },
+  PASSWORD_TOO_WEAK: { status: 'BAD_REQUEST', message: 'Choose a longer or less common password.' },
+  PASSWORD_BREACHED: { status: 'BAD_REQUEST', message: 'This password has appeared in a data breach; choose another.' },
+  HMAC_INVALID: { status: 'UNAUTHORIZED', message: 'The request signature is not valid.' },
+  HMAC_REPLAY: { status: 'UNAUTHORIZED', message: 'The request was already received.' },
+  HMAC_CLOCK_SKEW: { status: 'UNAUTHORIZED', message: 'The request timestamp is outside the allowed window.' },
+  OAUTH_STATE_INVALID: { status: 'BAD_REQUEST', message: 'The sign-in attempt is not valid; start again.' },
+  OAUTH_PROVIDER_ERROR: { status: 'BAD_GATEWAY', message: 'The sign-in provider did not answer as expected.' },
+  OAUTH_RETURN_TO_INVALID: { status: 'BAD_REQUEST', message: 'The return address is not allowed.' },
+  MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
+  SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
+  INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },
+} as const satisfies Record<string, { status: IamErrorStatus; message: string }>;
+
+/** The tRPC error codes the catalog maps to (each has a fixed HTTP status). */
+export type IamErrorStatus =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'TOO_MANY_REQUESTS'
+  | 'BAD_GATEWAY'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export type IamErrorCode = keyof typeof iamErrors;
+
+export const iamErrorCodes = Object.keys(iamErrors) as IamErrorCode[];
+
+export function isIamErrorCode(value: unknown): value is IamErrorCode {
+  return typeof value === 'string' && Object.hasOwn(iamErrors, value);
+}
+
+/** What every error carries in `error.data`, besides tRPC's own `code` and `httpStatus`. */
+export interface IamErrorData {
+  iamCode: IamErrorCode;
+  retryAfterSeconds?: number;
+  /** Present on INVALID_INPUT: which fields failed and why (never the values). */
+  issues?: Array<{ path: string; message: string }>;
+}
