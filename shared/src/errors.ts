@@ -18,6 +18,7 @@ export const iamErrors = {
   LINK_INVALID: { status: 'BAD_REQUEST', message: 'The link is not valid or has expired.' },
   STEP_UP_REQUIRED: { status: 'FORBIDDEN', message: 'Confirm your identity to continue.' },
   FORBIDDEN: { status: 'FORBIDDEN', message: 'You are not allowed to do this.' },
+  NOT_FOUND: { status: 'NOT_FOUND', message: 'Not found.' },
   RATE_LIMITED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
   IP_BLOCKED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
   XSS_DETECTED: { status: 'BAD_REQUEST', message: 'Markup is not allowed in this field.' },
@@ -41,6 +42,7 @@ export type IamErrorStatus =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'NOT_FOUND'
   | 'TOO_MANY_REQUESTS'
   | 'BAD_GATEWAY'
   | 'SERVICE_UNAVAILABLE'

@@ -31,7 +31,11 @@ export const nameSchema = z
   .transform((value) => value.normalize('NFKC').trim())
   .pipe(z.string().min(1).max(100));
 
-export const idSchema = z.string().min(1).max(64).regex(/^[a-z]{3}_[a-z0-9]{10,40}$/);
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z]{3}_[a-z0-9]{10,40}$/);
 
 /** Verification and MFA codes: digits only, 6 to 10 of them. */
 export const codeSchema = z
@@ -40,7 +44,11 @@ export const codeSchema = z
   .regex(/^[0-9]{6,10}$/, { message: 'Enter the code from the email.' });
 
 /** Emailed link secrets: base64url, bounded. */
-export const linkTokenSchema = z.string().min(16).max(128).regex(/^[A-Za-z0-9_-]+$/);
+export const linkTokenSchema = z
+  .string()
+  .min(16)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export const signupInput = z.strictObject({
   email: emailSchema,
@@ -55,7 +63,10 @@ export const verifyEmailInput = z.union([
 
 export const loginInput = z.strictObject({
   email: emailSchema,
-  password: z.string().min(1).max(passwordMaxLength * 4),
+  password: z
+    .string()
+    .min(1)
+    .max(passwordMaxLength * 4),
 });
 
 export const sessionIdInput = z.strictObject({ sessionId: idSchema });

@@ -1,0 +1,134 @@
+import type { AppRouter } from '@iam/server';
+import { maxCallsPerBatch } from '@iam/shared';
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
+import superjson from 'superjson';
+import { type CookieJar, withCookieJar } from './cookieJar';
+import { iamCodeOf } from './errors';
+import { type AccessTokenStore, createAccessTokenStore } from './session';
+
+export type IamClient = TRPCClient<AppRouter>;
+
+export type SessionEndReason = 'refresh_failed' | 'signed_out';
+
+export interface IamClientOptions {
+  /** The service's tRPC endpoint, e.g. `https://auth.example.com/trpc`. */
+  url: string;
+  fetch?: typeof fetch;
+  /** Called when the session can no longer be renewed (the user must sign in again). */
+  onSessionEnd?: (reason: SessionEndReason) => void;
+  /** Node only: keep the service's cookies (refresh token, device canary) in this jar. */
+  cookieJar?: CookieJar;
+  /** Where the access token lives; pass one to read or set it yourself. */
+  accessToken?: AccessTokenStore;
+  /** Extra headers for every request. */
+  headers?: Record<string, string>;
+}
+
+const refreshPath = 'session.refresh';
+/** Errors an authenticated call fails with that a refresh can cure. */
+const refreshableCodes = new Set(['TOKEN_EXPIRED', 'UNAUTHENTICATED']);
+
+/**
+ * The typed client. It keeps the access token in memory and sends it as Bearer; when an
+ * authenticated call fails because the token expired, it refreshes once (one refresh shared
+ * by every call that failed meanwhile) and retries. Refresh calls are never batched.
+ */
+export function createIamClient(options: IamClientOptions): IamClient {
+  const store = options.accessToken ?? createAccessTokenStore();
+  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  // Browsers: send the cookies to the service's origin too (refresh token, canary).
+  const credentialedFetch: typeof fetch = (input, init) => baseFetch(input, { ...init, credentials: 'include' });
+  const fetchImpl = options.cookieJar ? withCookieJar(options.cookieJar, credentialedFetch) : credentialedFetch;
+  const headers = () => {
+    const token = store.get();
+    return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  };
+
+  const transport = splitLink<AppRouter>({
+    condition: (op) => op.path === refreshPath,
+    true: httpLink({ url: options.url, transformer: superjson, fetch: fetchImpl, headers }),
+    false: httpBatchLink({ url: options.url, transformer: superjson, fetch: fetchImpl, headers, maxItems: maxCallsPerBatch }),
+  });
+
+  // A separate, unbatched client for the refresh itself, so it never recurses through the retry link.
+  const refresher = createTRPCClient<AppRouter>({ links: [captureTokens(store), transport] });
+  let inFlight: Promise<boolean> | null = null;
+  const refreshOnce = (): Promise<boolean> => {
+    inFlight ??= refresher.session.refresh
+      .mutate()
+      .then((result) => result.status === 'authenticated')
+      .catch(() => {
+        store.set(null);
+        options.onSessionEnd?.('refresh_failed');
+        return false;
+      })
+      .finally(() => {
+        inFlight = null;
+      });
+    return inFlight;
+  };
+
+  return createTRPCClient<AppRouter>({
+    links: [refreshAndRetry(refreshOnce), captureTokens(store, options.onSessionEnd), transport],
+  });
+}
+
+/** Remembers the access token of every `AuthResult`, and forgets it on sign-out. */
+function captureTokens(store: AccessTokenStore, onSessionEnd?: (reason: SessionEndReason) => void): TRPCLink<AppRouter> {
+  return () =>
+    ({ op, next }) =>
+      observable((observer) =>
+        next(op).subscribe({
+          next(result) {
+            const data = result.result.type === 'data' ? (result.result.data as unknown) : undefined;
+            if (isAuthResult(data)) store.set(data.accessToken, data.accessTokenExpiresAt);
+            if (op.path === 'auth.logout') {
+              store.set(null);
+              onSessionEnd?.('signed_out');
+            }
+            observer.next(result);
+          },
+          error: (error) => observer.error(error),
+          complete: () => observer.complete(),
+        }),
+      );
+}
+
+function refreshAndRetry(refreshOnce: () => Promise<boolean>): TRPCLink<AppRouter> {
+  return () =>
+    ({ op, next }) =>
+      observable((observer) => {
+        let subscription = next(op).subscribe({
+          next: (result) => observer.next(result),
+          complete: () => observer.complete(),
+          error(error) {
+            const code = iamCodeOf(error);
+            if (op.path === refreshPath || !code || !refreshableCodes.has(code)) {
+              observer.error(error);
+              return;
+            }
+            refreshOnce().then(
+              (renewed) => {
+                if (!renewed) {
+                  observer.error(error);
+                  return;
+                }
+                subscription = next(op).subscribe(observer);
+              },
+              () => observer.error(error),
+            );
+          },
+        });
+        return () => subscription.unsubscribe();
+      });
+}
+
+function isAuthResult(value: unknown): value is { status: 'authenticated'; accessToken: string; accessTokenExpiresAt: Date } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { status?: unknown }).status === 'authenticated' &&
+    typeof (value as { accessToken?: unknown }).accessToken === 'string'
+  );
+}

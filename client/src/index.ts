@@ -1,0 +1,11 @@
+import type { AppRouter } from '@iam/server';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+
+export { createIamClient, type IamClient, type IamClientOptions, type SessionEndReason } from './client';
+export { type CookieJar, createCookieJar, withCookieJar } from './cookieJar';
+export { type IamClientError, iamCodeOf, isIamError } from './errors';
+export { type AccessTokenStore, createAccessTokenStore } from './session';
+export type { AppRouter };
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type { IamErrorCode } from '@iam/shared';

@@ -1,0 +1,78 @@
+import { ActionButton, type BaseEmailProps, defaultProductName, EmailLayout, Paragraph } from '../components/layout';
+import { ReasonList, SignInDetails } from '../components/signInDetails';
+
+export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'anomaly';
+
+export interface SecurityAlertProps extends BaseEmailProps {
+  reason: SecurityAlertReason;
+  time: Date;
+  device?: string;
+  location?: string;
+  /** What the checks saw, in words the user understands. */
+  reasons?: string[];
+  /** Revokes the session the alert is about. */
+  notMeLink?: string;
+}
+
+const copy = {
+  token_reuse: {
+    subject: (productName: string) => `Security alert: a ${productName} session was signed out`,
+    heading: 'We signed out a session to protect you',
+    body: 'A sign-in token for your account was used twice, which can mean it was copied. We signed that session out on every device.',
+  },
+  session_revoked: {
+    subject: (productName: string) => `A ${productName} session was signed out`,
+    heading: 'A session was signed out',
+    body: 'One of the sessions on your account was signed out.',
+  },
+  anomaly: {
+    subject: (productName: string) => `Unusual activity on your ${productName} account`,
+    heading: 'Unusual activity on your account',
+    body: 'We noticed activity on your account that does not look like you, and asked for extra confirmation.',
+  },
+} satisfies Record<SecurityAlertReason, { subject: (productName: string) => string; heading: string; body: string }>;
+
+export function subject({ reason, productName = defaultProductName }: SecurityAlertProps): string {
+  return copy[reason].subject(productName);
+}
+
+export function SecurityAlert({
+  reason,
+  time,
+  device,
+  location,
+  reasons,
+  notMeLink,
+  productName = defaultProductName,
+}: SecurityAlertProps) {
+  const { heading, body } = copy[reason];
+  return (
+    <EmailLayout productName={productName} preview={heading} heading={heading}>
+      <Paragraph>{body}</Paragraph>
+      <SignInDetails time={time} device={device} location={location} />
+      {reasons && reasons.length > 0 ? (
+        <>
+          <Paragraph>What we noticed:</Paragraph>
+          <ReasonList reasons={reasons} />
+        </>
+      ) : null}
+      {notMeLink ? (
+        <>
+          <Paragraph>If this was not you, sign that session out and change your password:</Paragraph>
+          <ActionButton href={notMeLink}>This was not me</ActionButton>
+        </>
+      ) : (
+        <Paragraph>If this was not you, change your password right away.</Paragraph>
+      )}
+    </EmailLayout>
+  );
+}
+
+export const PreviewProps: SecurityAlertProps = {
+  reason: 'anomaly',
+  time: new Date('2025-01-15T09:30:00Z'),
+  device: 'Chrome on Android',
+  location: 'São Paulo, Brazil',
+  reasons: ['A new country since your last sign-in', 'Travel faster than a plane could fly'],
+  notMeLink: 'https://iam.example.com/sessions/not-me?token=lnk_9f2d7c5b18',
+};

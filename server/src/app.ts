@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { maxCallsPerBatch, maxRequestBodyInBytes } from '@iam/shared';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Services } from './modules/services';
+import { appRouter } from './routers/root';
+import { createHttpContextFactory } from './trpc/context';
+import { retryAfterOf } from './trpc/errors';
+
+export interface AppOptions {
+  trustProxy?: boolean | number | string | undefined;
+  /** Browser origins (besides PUBLIC_URL's) allowed to call `/trpc` with credentials. */
+  corsOrigins?: string[];
+  /** Log every HTTP request (standalone mode); health probes are never logged. */
+  httpLogging?: boolean;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The express application: headers, request ids, logging, `/trpc`, health and keys. */
+export function createApp(services: Services, options: AppOptions = {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  // Without TRUST_PROXY, `X-Forwarded-For` is ignored: the client is the socket's peer.
+  app.set('trust proxy', options.trustProxy ?? false);
+
+  app.use((req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    securityHeaders(res, services.settings.secureCookies);
+    next();
+  });
+
+  if (options.httpLogging) {
+    app.use(
+      pinoHttp({
+        logger: services.logger.child({ log: 'http' }),
+        genReqId: (_req, res) => String(res.locals.requestId),
+        autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+        serializers: {
+          // The path only: query strings may carry tRPC inputs.
+          req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+      }),
+    );
+  }
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const ready = await services.pools.ping();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
+  });
+
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    // Short enough that a rotation reaches verifiers well before the old key retires.
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(services.keys.jwks());
+  });
+
+  const allowedOrigins = new Set([new URL(services.settings.publicUrl).origin, ...(options.corsOrigins ?? [])]);
+  app.use('/trpc', (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const origin = req.headers.origin;
+    if (origin && allowedOrigins.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+        res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, trpc-accept, x-request-id');
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+    } else if (origin && origin !== 'null' && req.method !== 'GET') {
+      // A browser on a foreign origin may not change state here (OWASP ASVS 4.0 V4.2.2, CSRF).
+      res.status(403).json({ error: { message: 'Origin not allowed.', data: { iamCode: 'FORBIDDEN' } } });
+      return;
+    }
+    next();
+  });
+
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createHttpContextFactory(services),
+      maxBatchSize: maxCallsPerBatch,
+      maxBodySize: maxRequestBodyInBytes,
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') services.logger.error({ err: error.cause ?? error, path }, 'request failed');
+      },
+      responseMeta: ({ errors }) => {
+        const retryAfter = retryAfterOf(errors);
+        return retryAfter === undefined ? {} : { headers: { 'Retry-After': String(retryAfter) } };
+      },
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { message: 'Not found.', data: { iamCode: 'NOT_FOUND' } } });
+  });
+
+  // Anything that escapes a handler: a generic answer, the detail only in the log.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = statusOf(error);
+    if (status >= 500) services.logger.error({ err: error }, 'unhandled error');
+    if (res.headersSent) return;
+    res.status(status).json({
+      error: {
+        message: status >= 500 ? 'Something went wrong.' : 'The request is not valid.',
+        data: { iamCode: status >= 500 ? 'INTERNAL' : 'INVALID_INPUT' },
+      },
+    });
+  });
+
+  return app;
+}
+
+function statusOf(error: unknown): number {
+  const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+/** OWASP ASVS 4.0 V14.4: headers every response of an API carries. */
+function securityHeaders(res: Response, secure: boolean): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-site');
+  if (secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+}

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { Clock } from './modules/clock';
+
+/** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
+export interface IamConfig {
+  /** Base of every emailed link and the default `iss` / `aud` (never taken from a `Host` header). */
+  publicUrl: string;
+  issuer?: string;
+  audience?: string;
+  /** Master secret (≥ 32 bytes) that encrypts signing keys and keys code hashes. */
+  secret: string;
+  databaseUrl: string;
+  /** Where the dev outbox lives. */
+  dataDir: string;
+  /** Express `trust proxy`; without it `X-Forwarded-For` is ignored. */
+  trustProxy?: boolean | number | string;
+  /** Defaults to true when `publicUrl` is https: `__Host-` cookie names, `Secure`, HSTS. */
+  secureCookies?: boolean;
+  mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string };
+  lifetimes?: Partial<Lifetimes>;
+  productName?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface Lifetimes {
+  accessTokenTtlInSeconds: number;
+  refreshGraceInSeconds: number;
+  sessionIdleInSeconds: number;
+  sessionMaxInSeconds: number;
+  /** Verification and MFA codes (API.md: 10 min). */
+  codeTtlInSeconds: number;
+  /** Magic, verification and reset links (API.md: ≤ 30 min). */
+  linkTtlInSeconds: number;
+}
+
+export const defaultLifetimes: Lifetimes = {
+  accessTokenTtlInSeconds: 15 * 60,
+  refreshGraceInSeconds: 30,
+  sessionIdleInSeconds: 7 * 24 * 3600,
+  sessionMaxInSeconds: 30 * 24 * 3600,
+  codeTtlInSeconds: 10 * 60,
+  linkTtlInSeconds: 30 * 60,
+};

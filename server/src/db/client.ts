@@ -1,0 +1,65 @@
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
+import mysql from 'mysql2/promise';
+import * as tables from './tables';
+
+export type Database = MySql2Database<typeof tables>;
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Anything a query can run on: the pool or an open transaction. */
+export type Executor = Database | Transaction;
+
+export interface DatabasePools {
+  /** Reads and writes of the sign-in paths. */
+  db: Database;
+  /**
+   * A small separate pool for rate limiting, revocation polling and background work, so a
+   * flood of those cannot starve sign-ins of connections (DESIGN.md, Data).
+   */
+  auxDb: Database;
+  pool: mysql.Pool;
+  auxPool: mysql.Pool;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createDatabasePools(opts: { url: string; connectionLimit?: number; auxConnectionLimit?: number }): DatabasePools {
+  const common = {
+    uri: opts.url,
+    // Every instant is stored and read as UTC.
+    timezone: 'Z',
+    charset: 'utf8mb4_bin',
+    enableKeepAlive: true,
+    waitForConnections: true,
+    connectTimeout: 10_000,
+    // Never let a parameter become SQL: objects are not expanded in placeholders.
+    namedPlaceholders: false,
+  } satisfies mysql.PoolOptions;
+  const pool = mysql.createPool({ ...common, connectionLimit: opts.connectionLimit ?? 16, maxIdle: 4 });
+  const auxPool = mysql.createPool({ ...common, connectionLimit: opts.auxConnectionLimit ?? 4, maxIdle: 2 });
+  return {
+    db: drizzle(pool, { schema: tables, mode: 'default' }),
+    auxDb: drizzle(auxPool, { schema: tables, mode: 'default' }),
+    pool,
+    auxPool,
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await Promise.allSettled([pool.end(), auxPool.end()]);
+    },
+  };
+}
+
+/** mysql2 reports duplicate keys with errno 1062 (ER_DUP_ENTRY). */
+export function isDuplicateKeyError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (typeof current === 'object' && 'errno' in current && (current as { errno: unknown }).errno === 1062) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,0 +1,25 @@
+import { index, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
+import { createdAt, idColumn, jsonColumn } from './columns';
+
+/** Security-relevant events, written in the same transaction as the change they record. */
+export const auditEvents = mysqlTable(
+  'audit_events',
+  {
+    id: idColumn('id').primaryKey(),
+    type: varchar('type', { length: 64 }).notNull(),
+    userId: idColumn('user_id'),
+    sessionId: idColumn('session_id'),
+    ip: varchar('ip', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 512 }),
+    data: jsonColumn<Record<string, unknown>>('data'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    // A user's security history, newest first.
+    index('audit_events_user_idx').on(table.userId, table.createdAt),
+    // A session's history (reuse investigations).
+    index('audit_events_session_idx').on(table.sessionId),
+  ],
+);
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;

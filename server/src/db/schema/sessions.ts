@@ -1,0 +1,58 @@
+import { index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { createdAt, hashColumn, idColumn, instantColumn } from './columns';
+
+/** One sign-in: the refresh-token family, bound to one device. */
+export const sessions = mysqlTable(
+  'sessions',
+  {
+    id: idColumn('id').primaryKey(),
+    userId: idColumn('user_id').notNull(),
+    deviceId: idColumn('device_id').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: instantColumn('last_used_at').notNull(),
+    /** Absolute end of the session, whatever its activity. */
+    expiresAt: instantColumn('expires_at').notNull(),
+    revokedAt: instantColumn('revoked_at'),
+    revokedReason: varchar('revoked_reason', { length: 32 }),
+    ip: varchar('ip', { length: 45 }),
+    userAgent: varchar('user_agent', { length: 512 }),
+    browser: varchar('browser', { length: 64 }),
+    os: varchar('os', { length: 64 }),
+    deviceType: varchar('device_type', { length: 16 }).notNull(),
+  },
+  (table) => [
+    // session.list, session.revokeAll: a user's sessions.
+    index('sessions_user_idx').on(table.userId, table.revokedAt),
+    // The revocation feed every instance polls: sessions revoked since a moment.
+    index('sessions_revoked_at_idx').on(table.revokedAt),
+  ],
+);
+
+/** One generation of a session's refresh token. Only the hash of the token is kept. */
+export const refreshTokens = mysqlTable(
+  'refresh_tokens',
+  {
+    id: idColumn('id').primaryKey(),
+    sessionId: idColumn('session_id').notNull(),
+    tokenHash: hashColumn('token_hash').notNull(),
+    parentId: idColumn('parent_id'),
+    generation: int('generation').notNull(),
+    createdAt: createdAt(),
+    usedAt: instantColumn('used_at'),
+    /**
+     * The successor token, encrypted under a key derived from this token, so a retry of
+     * this token within the grace window gets the same successor while the database alone
+     * holds nothing usable (AES-256-GCM, see `sealSuccessor`).
+     */
+    successorSealed: varchar('successor_sealed', { length: 255 }),
+  },
+  (table) => [
+    // session.refresh: the presented token, by hash.
+    uniqueIndex('refresh_tokens_hash_uq').on(table.tokenHash),
+    // Revocation and the live-token count of a session.
+    index('refresh_tokens_session_idx').on(table.sessionId),
+  ],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect;

@@ -1,0 +1,6 @@
+export * from './schema/auditEvents';
+export * from './schema/challenges';
+export * from './schema/devices';
+export * from './schema/sessions';
+export * from './schema/signingKeys';
+export * from './schema/users';

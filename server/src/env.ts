@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { defaultLifetimes } from './config';
+
+/** The only reader of `process.env`: everything the standalone server takes, validated. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  IAM_ISSUER: optionalString,
+  IAM_AUDIENCE: optionalString,
+  IAM_SECRET: optionalString.pipe(z.string().min(32, 'IAM_SECRET must be at least 32 bytes').optional()),
+  IAM_DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: optionalString.pipe(z.string().startsWith('mysql://', 'DATABASE_URL must be a mysql:// URL').optional()),
+  REDIS_URL: optionalString,
+  TRUST_PROXY: optionalString,
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalString,
+  MAIL_FROM: optionalString,
+  HIBP_API_URL: z.string().default('https://api.pwnedpasswords.com'),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(defaultLifetimes.accessTokenTtlInSeconds),
+  REFRESH_GRACE_SECONDS: seconds(defaultLifetimes.refreshGraceInSeconds),
+  SESSION_IDLE_SECONDS: seconds(defaultLifetimes.sessionIdleInSeconds),
+  SESSION_MAX_SECONDS: seconds(defaultLifetimes.sessionMaxInSeconds),
+  DNS_SERVERS: optionalString,
+  HMAC_KEYS: optionalString,
+  IAM_CONFIG_FILE: optionalString,
+  CORS_ORIGINS: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function loadEnv(source: Record<string, string | undefined>): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  if (parsed.data.NODE_ENV === 'production' && !parsed.data.IAM_SECRET) {
+    throw new Error('IAM_SECRET (at least 32 bytes) is required when NODE_ENV=production.');
+  }
+  return parsed.data;
+}
+
+/** `TRUST_PROXY` as Express takes it: a hop count, true/false, or a list of addresses. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,11 @@
+export type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+export type { AppOptions } from './app';
+export type { IamConfig, Lifetimes } from './config';
+export { defaultLifetimes } from './config';
+export { applyMigrations } from './db/migrate';
+export { createLogger } from './logger';
+export type { Clock } from './modules/clock';
+export { IamError, isIamError } from './modules/errors/iamError';
+export type { AppRouter } from './routers/root';
+export { createIamServer, type IamServer } from './server';
+export type { AuthResult } from './trpc/authResult';

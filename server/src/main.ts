@@ -1,0 +1,67 @@
+// The standalone service: the only module with side effects. `pnpm start` runs it.
+import type { AddressInfo } from 'node:net';
+import { loadEnv, parseTrustProxy } from './env';
+import { createLogger } from './logger';
+import { createIamServer } from './server';
+import { resolveDatabaseUrl, resolveSecret } from './standalone';
+
+const env = loadEnv(process.env);
+const logger = createLogger({ level: env.LOG_LEVEL });
+const database = await resolveDatabaseUrl(env, logger);
+
+let iam: Awaited<ReturnType<typeof createIamServer>>;
+try {
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  iam = await createIamServer({
+    publicUrl,
+    issuer: env.IAM_ISSUER,
+    audience: env.IAM_AUDIENCE,
+    secret: await resolveSecret(env),
+    databaseUrl: database.url,
+    dataDir: env.IAM_DATA_DIR,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    corsOrigins: env.CORS_ORIGINS?.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    mail: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.MAIL_FROM },
+    lifetimes: {
+      accessTokenTtlInSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshGraceInSeconds: env.REFRESH_GRACE_SECONDS,
+      sessionIdleInSeconds: env.SESSION_IDLE_SECONDS,
+      sessionMaxInSeconds: env.SESSION_MAX_SECONDS,
+    },
+    httpLogging: true,
+    logger,
+  });
+} catch (error) {
+  logger.fatal({ err: error }, 'the service could not start');
+  await database.stop();
+  process.exit(1);
+}
+
+const server = iam.app.listen(env.PORT, env.HOST, () => {
+  const { port } = server.address() as AddressInfo;
+  logger.info({ url: `http://${env.HOST}:${port}`, publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}` }, 'IAM service listening');
+  console.log(`IAM service listening on http://${env.HOST}:${port} (tRPC at /trpc)`);
+});
+server.keepAliveTimeout = 5_000;
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'draining');
+  // Stop accepting, let in-flight requests finish, then close pools and the database.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  await closed;
+  clearTimeout(deadline);
+  await iam.close();
+  await database.stop();
+  logger.info('stopped');
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

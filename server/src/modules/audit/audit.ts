@@ -1,0 +1,38 @@
+import type { Executor } from '../../db/client';
+import { auditEvents } from '../../db/tables';
+import { newId } from '../crypto/ids';
+import type { ClientInfo } from '../devices/clientInfo';
+
+export type AuditEventType =
+  | 'user.signed_up'
+  | 'user.email_verified'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'session.created'
+  | 'session.refreshed'
+  | 'session.revoked'
+  | 'session.refresh_reused';
+
+/** Records a security event; pass the open transaction so it commits with the change. */
+export async function recordAudit(
+  executor: Executor,
+  event: {
+    type: AuditEventType;
+    at: Date;
+    userId?: string | null;
+    sessionId?: string | null;
+    client?: ClientInfo;
+    data?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await executor.insert(auditEvents).values({
+    id: newId('auditEvent'),
+    type: event.type,
+    userId: event.userId ?? null,
+    sessionId: event.sessionId ?? null,
+    ip: event.client?.ip ?? null,
+    userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
+    data: event.data ?? null,
+    createdAt: event.at,
+  });
+}

@@ -1,0 +1,36 @@
+import type { Transaction } from '../../db/client';
+import type { UserRow } from '../../db/tables';
+import type { ClientInfo } from '../devices/clientInfo';
+import type { Services } from '../services';
+import type { CreatedSession } from '../sessions/sessions';
+import { type PublicUser, toPublicUser } from '../users/publicUser';
+
+/** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
+export interface SignedIn {
+  status: 'authenticated';
+  user: PublicUser;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  sessionId: string;
+  sessionExpiresAt: Date;
+}
+
+/** Opens the session inside the transaction that proved the user's identity. */
+export function openSession(services: Services, tx: Transaction, user: UserRow, client: ClientInfo): Promise<CreatedSession> {
+  return services.sessions.create(tx, { userId: user.id, client });
+}
+
+/** Signs the access token once the session is committed. */
+export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
+  const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
+  return {
+    status: 'authenticated',
+    user: toPublicUser(user),
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken: session.refreshToken,
+    sessionId: session.sessionId,
+    sessionExpiresAt: session.expiresAt,
+  };
+}

@@ -1,0 +1,86 @@
+import { isDuplicateKeyError } from '../../db/client';
+import { users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import { newId } from '../crypto/ids';
+import type { ClientInfo } from '../devices/clientInfo';
+import { pageUrl, type Services } from '../services';
+import { normalizeEmail } from '../users/email';
+import { hashPassword } from '../users/password';
+import { defaultRoles, findUserByEmail } from '../users/users';
+import { sendVerificationEmail } from './verificationEmail';
+
+export interface SignupResult {
+  status: 'verification_required';
+  challengeId: string;
+}
+
+/**
+ * Registers an address, or answers as if it did. The response has the same shape and
+ * costs the same work whether the address is new, unverified or taken (OWASP ASVS 4.0
+ * V2.2.x, enumeration): the password is always hashed and exactly one mail is sent.
+ * - new: an unverified account and a verification code;
+ * - unverified: a fresh code; the password of *this* sign-up is applied only when its
+ *   code is used, so whoever controls the mailbox decides it (no pre-hijacking);
+ * - verified: the owner gets a notice, and the caller a decoy challenge no code opens.
+ */
+export async function signup(
+  services: Services,
+  input: { email: string; password: string; name?: string | undefined },
+  client: ClientInfo,
+): Promise<SignupResult> {
+  const { db, clock, challenges, settings } = services;
+  const passwordHash = await hashPassword(input.password);
+  const pending = { passwordHash, name: input.name ?? null };
+
+  let existing = await findUserByEmail(db, input.email);
+  if (!existing) {
+    try {
+      const { user, challenge } = await db.transaction(async (tx) => {
+        const now = clock.now();
+        const user = {
+          id: newId('user'),
+          email: input.email.trim(),
+          emailNormalized: normalizeEmail(input.email),
+          name: input.name ?? null,
+          passwordHash,
+          roles: defaultRoles,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await tx.insert(users).values(user);
+        await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client });
+        return { user, challenge: await challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: pending }) };
+      });
+      await sendVerificationEmail(services, user.email, challenge);
+      return { status: 'verification_required', challengeId: challenge.challengeId };
+    } catch (error) {
+      // Another sign-up for the same address won the race: answer as for an existing one.
+      if (!isDuplicateKeyError(error)) throw error;
+      existing = await findUserByEmail(db, input.email);
+      if (!existing) throw error;
+    }
+  }
+
+  const owner = existing;
+  if (owner.emailVerifiedAt === null) {
+    const challenge = await db.transaction((tx) => challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: pending }));
+    await sendVerificationEmail(services, owner.email, challenge);
+    return { status: 'verification_required', challengeId: challenge.challengeId };
+  }
+
+  const decoy = await db.transaction((tx) =>
+    challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: { decoy: true }, withLink: false }),
+  );
+  await services.mailer.send({
+    to: owner.email,
+    email: {
+      template: 'already_registered',
+      props: {
+        productName: settings.productName,
+        signInLink: pageUrl(settings, 'sign-in').toString(),
+        resetLink: pageUrl(settings, 'reset-password').toString(),
+      },
+    },
+  });
+  return { status: 'verification_required', challengeId: decoy.challengeId };
+}

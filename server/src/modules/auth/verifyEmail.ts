@@ -1,0 +1,45 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Transaction } from '../../db/client';
+import { type ChallengeRow, challenges, users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import type { ClientInfo } from '../devices/clientInfo';
+import { IamError } from '../errors/iamError';
+import type { Services } from '../services';
+import { findUserById } from '../users/users';
+import { completeSignIn, openSession, type SignedIn } from './signIn';
+
+/** Completes a sign-up (or an unverified sign-in) by code or by the emailed link, and signs in. */
+export async function verifyEmail(
+  services: Services,
+  input: { challengeId: string; code: string } | { token: string },
+  client: ClientInfo,
+): Promise<SignedIn> {
+  const onSuccess = async (tx: Transaction, challenge: ChallengeRow) => {
+    const data = challenge.data ?? {};
+    // A decoy (sign-up of a taken address) never opens, even to a lucky guess.
+    if (data.decoy === true) throw new IamError('CODE_INVALID');
+    const user = await findUserById(tx, challenge.userId);
+    if (!user) throw new IamError('CHALLENGE_INVALID');
+    const now = services.clock.now();
+    const passwordHash = typeof data.passwordHash === 'string' ? data.passwordHash : user.passwordHash;
+    const name = typeof data.name === 'string' ? data.name : user.name;
+    await tx
+      .update(users)
+      .set({ emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, updatedAt: now })
+      .where(eq(users.id, user.id));
+    // Other pending sign-ups of this address die with this one.
+    await tx
+      .update(challenges)
+      .set({ consumedAt: now })
+      .where(and(eq(challenges.userId, user.id), eq(challenges.purpose, 'verify_email'), isNull(challenges.consumedAt)));
+    await recordAudit(tx, { type: 'user.email_verified', at: now, userId: user.id, client });
+    const verified = { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, updatedAt: now };
+    return { user: verified, session: await openSession(services, tx, verified, client) };
+  };
+
+  const { user, session } =
+    'token' in input
+      ? await services.challenges.consumeLink({ token: input.token, purpose: 'verify_email' }, onSuccess)
+      : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: 'verify_email' }, onSuccess);
+  return completeSignIn(services, user, session);
+}

@@ -1,0 +1,134 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Lifetimes } from '../../config';
+import type { Database, Transaction } from '../../db/client';
+import { type ChallengeRow, challenges, links } from '../../db/tables';
+import { addSeconds, type Clock } from '../clock';
+import { constantTimeEqual, hmacSha256Hex, sha256Hex } from '../crypto/hash';
+import { newId } from '../crypto/ids';
+import { randomDigits, randomToken } from '../crypto/random';
+import { deriveKey } from '../crypto/seal';
+import { IamError } from '../errors/iamError';
+
+export type ChallengePurpose = 'verify_email';
+
+/** NIST SP 800-63B §5.1.3.2 / API.md: at least 6 digits, 5 wrong tries end the challenge. */
+export const codeDigits = 6;
+export const maxCodeAttempts = 5;
+/** Link secrets carry 256 bits (OWASP ASVS 4.0 V3.2.2 asks ≥ 64 bits for session tokens). */
+const linkTokenBytes = 32;
+
+export interface IssuedChallenge {
+  challengeId: string;
+  code: string;
+  linkToken: string;
+  expiresAt: Date;
+}
+
+export function hashLinkToken(token: string): string {
+  return sha256Hex(`link:${token}`);
+}
+
+/**
+ * Codes are short, so a plain hash would fall to an offline search of a database copy:
+ * they are hashed with a key derived from `IAM_SECRET`, bound to their challenge.
+ */
+export function createChallengeService(deps: { db: Database; clock: Clock; secret: string; lifetimes: Lifetimes }) {
+  const codeKey = deriveKey(deps.secret, 'challenge-code');
+  const hashCode = (challengeId: string, code: string) => hmacSha256Hex(codeKey, `${challengeId}:${code}`);
+
+  return {
+    /** A new code challenge and its emailed link, inside the caller's transaction. */
+    async issue(
+      tx: Transaction,
+      input: { userId: string; purpose: ChallengePurpose; data?: Record<string, unknown>; withLink?: boolean },
+    ): Promise<IssuedChallenge> {
+      const now = deps.clock.now();
+      const challengeId = newId('challenge');
+      const code = randomDigits(codeDigits);
+      const expiresAt = addSeconds(now, deps.lifetimes.codeTtlInSeconds);
+      await tx.insert(challenges).values({
+        id: challengeId,
+        userId: input.userId,
+        purpose: input.purpose,
+        codeHash: hashCode(challengeId, code),
+        attempts: 0,
+        resends: 0,
+        createdAt: now,
+        expiresAt,
+        data: input.data ?? null,
+      });
+      const linkToken = randomToken(linkTokenBytes);
+      if (input.withLink !== false) {
+        await tx.insert(links).values({
+          id: newId('link'),
+          tokenHash: hashLinkToken(linkToken),
+          purpose: input.purpose,
+          userId: input.userId,
+          challengeId,
+          createdAt: now,
+          expiresAt: addSeconds(now, Math.min(deps.lifetimes.linkTtlInSeconds, deps.lifetimes.codeTtlInSeconds)),
+        });
+      }
+      return { challengeId, code, linkToken, expiresAt };
+    },
+
+    /**
+     * Checks a code and, when right, consumes the challenge and runs `onSuccess` in the same
+     * transaction. A wrong code is counted (committed) before the error is thrown; the fifth
+     * wrong code kills the challenge. The row lock serialises parallel guesses, so the
+     * budget holds under any concurrency.
+     */
+    async consumeCode<T>(
+      input: { challengeId: string; code: string; purpose: ChallengePurpose },
+      onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
+    ): Promise<T> {
+      const now = deps.clock.now();
+      const outcome = await deps.db.transaction(async (tx) => {
+        const [row] = await tx.select().from(challenges).where(eq(challenges.id, input.challengeId)).for('update');
+        if (!row || row.purpose !== input.purpose) return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
+        if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
+        if (row.consumedAt !== null || row.expiresAt <= now) return { kind: 'error', code: 'CODE_INVALID' } as const;
+        if (!constantTimeEqual(hashCode(row.id, input.code), row.codeHash)) {
+          const attempts = row.attempts + 1;
+          await tx.update(challenges).set({ attempts }).where(eq(challenges.id, row.id));
+          return { kind: 'error', code: attempts >= maxCodeAttempts ? 'CHALLENGE_EXHAUSTED' : 'CODE_INVALID' } as const;
+        }
+        await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));
+        await tx
+          .update(links)
+          .set({ usedAt: now })
+          .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
+        return { kind: 'ok', value: await onSuccess(tx, row) } as const;
+      });
+      if (outcome.kind === 'error') throw new IamError(outcome.code);
+      return outcome.value;
+    },
+
+    /** Consumes a single-use link of one purpose, and the challenge it belongs to. */
+    async consumeLink<T>(
+      input: { token: string; purpose: ChallengePurpose },
+      onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
+    ): Promise<T> {
+      const now = deps.clock.now();
+      const outcome = await deps.db.transaction(async (tx) => {
+        const [link] = await tx
+          .select()
+          .from(links)
+          .where(eq(links.tokenHash, hashLinkToken(input.token)))
+          .for('update');
+        if (!link || link.purpose !== input.purpose || link.usedAt !== null || link.expiresAt <= now || !link.challengeId) {
+          return { kind: 'invalid' } as const;
+        }
+        const [row] = await tx.select().from(challenges).where(eq(challenges.id, link.challengeId)).for('update');
+        if (!row || row.consumedAt !== null || row.attempts >= maxCodeAttempts || row.expiresAt <= now) return { kind: 'invalid' } as const;
+        await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+        await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));
+        return { kind: 'ok', value: await onSuccess(tx, row) } as const;
+      });
+      if (outcome.kind === 'invalid') throw new IamError('LINK_INVALID');
+      return outcome.value;
+    },
+  };
+}
+
+export type ChallengeService = ReturnType<typeof createChallengeService>;

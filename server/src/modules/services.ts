@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { Lifetimes } from '../config';
+import type { Database, DatabasePools } from '../db/client';
+import type { ChallengeService } from './challenges/challenges';
+import type { Clock } from './clock';
+import type { Mailer } from './email/mailer';
+import type { SessionService } from './sessions/sessions';
+import type { AccessTokenService } from './tokens/accessToken';
+import type { RevocationSet } from './tokens/revocations';
+import type { SigningKeyStore } from './tokens/signingKeys';
+
+/** The dependencies every domain function takes, built once by `createIamServer`. */
+export interface Services {
+  db: Database;
+  pools: DatabasePools;
+  clock: Clock;
+  logger: Logger;
+  mailer: Mailer;
+  keys: SigningKeyStore;
+  accessTokens: AccessTokenService;
+  revocations: RevocationSet;
+  sessions: SessionService;
+  challenges: ChallengeService;
+  settings: Settings;
+}
+
+export interface Settings {
+  publicUrl: string;
+  productName: string;
+  lifetimes: Lifetimes;
+  secureCookies: boolean;
+}
+
+/** A page under PUBLIC_URL (never the request's `Host`, which an attacker controls). */
+export function pageUrl(settings: Settings, path: string): URL {
+  return new URL(path, settings.publicUrl.endsWith('/') ? settings.publicUrl : `${settings.publicUrl}/`);
+}
+
+/** An emailed link: its secret travels in the `token` query parameter under PUBLIC_URL. */
+export function emailLink(settings: Settings, path: string, token: string): string {
+  const url = pageUrl(settings, path);
+  url.searchParams.set('token', token);
+  return url.toString();
+}

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock';
+import { base32 } from '../crypto/random';
+import { IamError } from '../errors/iamError';
+import type { RevocationSet } from './revocations';
+import { accessTokenAlgorithm, type SigningKeyStore } from './signingKeys';
+
+/** RFC 9068 §2.1: access tokens in JWT form are typed `at+jwt`. */
+export const accessTokenType = 'at+jwt';
+/** Clock skew tolerated on `exp` and on an `iat` from the future (RFC 8725 §3.10). */
+export const clockToleranceInSeconds = 5;
+/** Headers that ask the verifier to trust a key the token brings along (RFC 8725 §3.1). */
+const untrustedKeyHeaders = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+export interface AccessTokenClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  roles: string[];
+}
+
+export interface AccessTokenService {
+  issue(input: { userId: string; sessionId: string; roles: string[] }): Promise<{ token: string; expiresAt: Date }>;
+  /**
+   * Verifies signature, algorithm, `typ`, `iss`, `aud`, `exp`, `iat` and the required
+   * claims, then the session's revocation. Throws `IamError` (`TOKEN_EXPIRED`,
+   * `SESSION_REVOKED` or `UNAUTHENTICATED`).
+   */
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** Like verify, but an expired token is still read (logout with a stale token). */
+  readSessionId(token: string): Promise<string | null>;
+}
+
+export function createAccessTokenService(deps: {
+  keys: SigningKeyStore;
+  revocations: RevocationSet;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  ttlInSeconds: number;
+  cacheSize?: number;
+}): AccessTokenService {
+  // Verified tokens by their exact string; an entry lives no longer than its token. A
+  // re-encoded variant of a token simply misses the cache: revocation is keyed on `sid`,
+  // never on the string (RFC 8725 §3.11, NOTES.md).
+  const verified = new LRUCache<string, AccessTokenClaims>({ max: deps.cacheSize ?? 50_000 });
+
+  async function verifySignature(token: string, now: Date, allowExpired: boolean): Promise<AccessTokenClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          for (const name of untrustedKeyHeaders) if (name in header) throw new IamError('UNAUTHENTICATED');
+          const key = typeof header.kid === 'string' ? await deps.keys.verificationKey(header.kid) : null;
+          if (!key) throw new IamError('UNAUTHENTICATED');
+          return key;
+        },
+        {
+          algorithms: [accessTokenAlgorithm],
+          typ: accessTokenType,
+          issuer: deps.issuer,
+          audience: deps.audience,
+          requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+          clockTolerance: clockToleranceInSeconds,
+          currentDate: allowExpired ? new Date(0) : now,
+        },
+      ));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new IamError('TOKEN_EXPIRED');
+      throw new IamError('UNAUTHENTICATED', { cause: error });
+    }
+    return toClaims(payload, now);
+  }
+
+  function toClaims(payload: JWTPayload, now: Date): AccessTokenClaims {
+    const { sub, sid, jti, iat, exp, roles } = payload as Record<string, unknown>;
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof iat !== 'number' ||
+      typeof exp !== 'number' ||
+      !Array.isArray(roles) ||
+      !roles.every((role) => typeof role === 'string')
+    ) {
+      throw new IamError('UNAUTHENTICATED');
+    }
+    // jose checks a future `iat` only with maxTokenAge; we check it here whatever the options.
+    if (iat > now.getTime() / 1000 + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
+    // No token of ours lives longer than the configured lifetime.
+    if (exp - iat > deps.ttlInSeconds + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
+    return { sub, sid, jti, iat, exp, roles: roles as string[] };
+  }
+
+  return {
+    async issue({ userId, sessionId, roles }) {
+      const { kid, privateKey } = deps.keys.current();
+      const now = deps.clock.now();
+      const iat = Math.floor(now.getTime() / 1000);
+      const exp = iat + deps.ttlInSeconds;
+      const token = await new SignJWT({ sid: sessionId, roles })
+        .setProtectedHeader({ alg: accessTokenAlgorithm, typ: accessTokenType, kid })
+        .setIssuer(deps.issuer)
+        .setAudience(deps.audience)
+        .setSubject(userId)
+        .setJti(base32(randomBytes(16)))
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(privateKey);
+      return { token, expiresAt: new Date(exp * 1000) };
+    },
+
+    async verify(token) {
+      const now = deps.clock.now();
+      let claims = verified.get(token);
+      if (claims && claims.exp + clockToleranceInSeconds <= now.getTime() / 1000) {
+        verified.delete(token);
+        throw new IamError('TOKEN_EXPIRED');
+      }
+      if (!claims) {
+        claims = await verifySignature(token, now, false);
+        const ttlInMs = (claims.exp + clockToleranceInSeconds) * 1000 - now.getTime();
+        if (ttlInMs > 0) verified.set(token, claims, { ttl: ttlInMs });
+      }
+      if (deps.revocations.isRevoked(claims.sid)) throw new IamError('SESSION_REVOKED');
+      return claims;
+    },
+
+    async readSessionId(token) {
+      try {
+        return (await verifySignature(token, deps.clock.now(), true)).sid;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

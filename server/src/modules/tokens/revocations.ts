@@ -1,0 +1,72 @@
+import { gte } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client';
+import { sessions } from '../../db/tables';
+import type { Clock } from '../clock';
+
+/**
+ * The sessions revoked within the last access-token lifetime, kept in memory so that every
+ * authenticated call checks revocation with a map lookup. Revocations made here are added
+ * at once; those made by other instances arrive through a poll of the sessions table (the
+ * shared store), so a logout is honoured everywhere within `pollIntervalInMs`. A session
+ * revoked longer ago than the token lifetime has no live access token left, so it can be
+ * forgotten.
+ */
+export interface RevocationSet {
+  isRevoked(sessionId: string): boolean;
+  add(sessionId: string, revokedAt: Date): void;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+export function createRevocationSet(deps: {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  windowInSeconds: number;
+  pollIntervalInMs?: number;
+}): RevocationSet {
+  const revoked = new Map<string, number>();
+  const windowInMs = (deps.windowInSeconds + 60) * 1000;
+  // Re-read a little of the past on every poll: a transaction that stamped `revoked_at`
+  // just before the previous poll may have committed just after it.
+  const overlapInMs = 10_000;
+  let since = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function poll(): Promise<void> {
+    const now = deps.clock.now().getTime();
+    const from = new Date(Math.max(since - overlapInMs, now - windowInMs));
+    const rows = await deps.db
+      .select({ id: sessions.id, revokedAt: sessions.revokedAt })
+      .from(sessions)
+      .where(gte(sessions.revokedAt, from));
+    for (const row of rows) if (row.revokedAt) revoked.set(row.id, row.revokedAt.getTime());
+    since = now;
+    for (const [id, at] of revoked) if (at < now - windowInMs) revoked.delete(id);
+  }
+
+  return {
+    isRevoked: (sessionId) => revoked.has(sessionId),
+    add(sessionId, revokedAt) {
+      revoked.set(sessionId, revokedAt.getTime());
+    },
+    async start() {
+      await poll();
+      const interval = deps.pollIntervalInMs ?? 1_000;
+      const tick = () => {
+        poll()
+          .catch((error: unknown) => deps.logger.warn({ err: error }, 'revocation poll failed; retrying'))
+          .finally(() => {
+            if (timer) timer = setTimeout(tick, interval).unref();
+          });
+      };
+      timer = setTimeout(tick, interval).unref();
+    },
+    stop() {
+      const pending = timer;
+      timer = undefined;
+      clearTimeout(pending);
+    },
+  };
+}

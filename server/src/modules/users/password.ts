@@ -1,0 +1,46 @@
+import argon2 from 'argon2';
+
+/**
+ * argon2id with the OWASP Password Storage Cheat Sheet's first configuration: m = 19 MiB,
+ * t = 2, p = 1 (also NIST SP 800-63B §5.1.1.2: a memory-hard, salted key derivation).
+ */
+export const passwordHashOptions = {
+  type: argon2.argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, passwordHashOptions);
+}
+
+/** false for a wrong password and for a malformed hash alike. */
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false;
+  }
+}
+
+export function passwordNeedsRehash(hash: string): boolean {
+  try {
+    return argon2.needsRehash(hash, passwordHashOptions);
+  } catch {
+    return true;
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Spends the same work as a real verification when there is no account (or no password) to
+ * check, so response time does not reveal whether an address is registered
+ * (OWASP ASVS 4.0 V2.2.x, account enumeration).
+ */
+export async function verifyDummyPassword(password: string): Promise<false> {
+  dummyHash ??= argon2.hash('not-a-real-password-only-spends-time', passwordHashOptions);
+  await verifyPassword(await dummyHash, password);
+  return false;
+}

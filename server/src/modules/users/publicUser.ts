@@ -1,0 +1,24 @@
+import type { UserRow } from '../../db/tables';
+
+/** What a client may see of a user (API.md `PublicUser`). */
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string | null;
+  emailVerified: boolean;
+  roles: string[];
+  mfa: { totp: boolean };
+  createdAt: Date;
+}
+
+export function toPublicUser(user: UserRow): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    emailVerified: user.emailVerifiedAt !== null,
+    roles: user.roles,
+    mfa: { totp: false },
+    createdAt: user.createdAt,
+  };
+}

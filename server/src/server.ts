@@ -1,0 +1,104 @@
+import path from 'node:path';
+import type express from 'express';
+import type { Logger } from 'pino';
+import { type AppOptions, createApp } from './app';
+import { defaultLifetimes, type IamConfig } from './config';
+import { createDatabasePools } from './db/client';
+import { applyMigrations } from './db/migrate';
+import { createLogger } from './logger';
+import { createChallengeService } from './modules/challenges/challenges';
+import { systemClock } from './modules/clock';
+import { createMailer } from './modules/email/mailer';
+import type { Services } from './modules/services';
+import { createSessionService } from './modules/sessions/sessions';
+import { createAccessTokenService } from './modules/tokens/accessToken';
+import { createRevocationSet } from './modules/tokens/revocations';
+import { createSigningKeyStore } from './modules/tokens/signingKeys';
+import { appRouter } from './routers/root';
+import { type Context, createInnerContext } from './trpc/context';
+import { createCallerFactory } from './trpc/init';
+
+const callerFactory = createCallerFactory(appRouter);
+
+export interface IamServer {
+  /** The express application: mount it, or listen on it. */
+  app: express.Express;
+  router: typeof appRouter;
+  services: Services;
+  /** Calls procedures in-process, without HTTP (for a BFF in the same process). */
+  createCaller(context?: { bearerToken?: string | null; client?: Partial<Context['client']> }): ReturnType<typeof callerFactory>;
+  /** Verifies an access token as an authenticated procedure would (signature, claims, revocation). */
+  verifyAccessToken: Services['accessTokens']['verify'];
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the whole service from its configuration: pools, keys, revocation feed, mailer,
+ * the express app and the tRPC router. The standalone server (`main.ts`) is built by it too.
+ */
+export async function createIamServer(config: IamConfig & AppOptions & { migrate?: boolean }): Promise<IamServer> {
+  if (Buffer.byteLength(config.secret, 'utf8') < 32) throw new Error('The secret must be at least 32 bytes.');
+  const logger: Logger = config.logger ?? createLogger();
+  const clock = config.clock ?? systemClock;
+  const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
+  const publicUrl = config.publicUrl.replace(/\/+$/, '');
+  const settings = {
+    publicUrl,
+    productName: config.productName ?? 'IAM',
+    lifetimes,
+    secureCookies: config.secureCookies ?? publicUrl.startsWith('https://'),
+  };
+
+  if (config.migrate !== false) await applyMigrations(config.databaseUrl);
+  const pools = createDatabasePools({ url: config.databaseUrl });
+  const keys = createSigningKeyStore({ db: pools.db, secret: config.secret, clock, logger });
+  const revocations = createRevocationSet({ db: pools.auxDb, clock, logger, windowInSeconds: lifetimes.accessTokenTtlInSeconds });
+  try {
+    await keys.init();
+    await revocations.start();
+  } catch (error) {
+    revocations.stop();
+    await pools.close();
+    throw error;
+  }
+  const accessTokens = createAccessTokenService({
+    keys,
+    revocations,
+    clock,
+    issuer: config.issuer ?? publicUrl,
+    audience: config.audience ?? publicUrl,
+    ttlInSeconds: lifetimes.accessTokenTtlInSeconds,
+  });
+  const mailer = createMailer({
+    resendApiKey: config.mail?.resendApiKey,
+    resendBaseUrl: config.mail?.resendBaseUrl,
+    from: config.mail?.from ?? `${settings.productName} <no-reply@localhost>`,
+    outboxDir: path.join(config.dataDir, 'outbox'),
+    logger,
+  });
+  const services: Services = {
+    db: pools.db,
+    pools,
+    clock,
+    logger,
+    mailer,
+    keys,
+    accessTokens,
+    revocations,
+    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations }),
+    challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes }),
+    settings,
+  };
+
+  return {
+    app: createApp(services, config),
+    router: appRouter,
+    services,
+    createCaller: (context = {}) => callerFactory(createInnerContext({ services, ...context })),
+    verifyAccessToken: (token) => accessTokens.verify(token),
+    async close() {
+      revocations.stop();
+      await pools.close();
+    },
+  };
+}

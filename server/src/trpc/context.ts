@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { randomToken } from '../modules/crypto/random';
+import type { ClientInfo } from '../modules/devices/clientInfo';
+import type { Services } from '../modules/services';
+import { type CookieJar, createCookieJar } from './cookies';
+
+export interface Context {
+  services: Services;
+  client: ClientInfo;
+  requestId: string;
+  logger: Logger;
+  /** The bearer token of `Authorization`, if any. */
+  bearerToken: string | null;
+  cookies: CookieJar;
+}
+
+/** Canaries are 256-bit base64url values; anything else is replaced. */
+const canaryPattern = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The inner context, without HTTP: what tests and in-process callers build directly.
+ */
+export function createInnerContext(opts: {
+  services: Services;
+  client?: Partial<ClientInfo>;
+  bearerToken?: string | null;
+  cookies?: CookieJar;
+  requestId?: string;
+}): Context {
+  const requestId = opts.requestId ?? randomUUID();
+  return {
+    services: opts.services,
+    client: { ip: opts.client?.ip ?? null, userAgent: opts.client?.userAgent ?? null, canary: opts.client?.canary ?? null },
+    requestId,
+    logger: opts.services.logger.child({ requestId }),
+    bearerToken: opts.bearerToken ?? null,
+    cookies: opts.cookies ?? createCookieJar(undefined, undefined, opts.services.settings.secureCookies),
+  };
+}
+
+/** The HTTP context: client address, user agent, bearer token, cookies, request id. */
+export function createHttpContextFactory(services: Services) {
+  return ({ req, res }: { req: Request; res: Response }): Context => {
+    const cookies = createCookieJar(req, res, services.settings.secureCookies);
+    let canary = cookies.get('canary');
+    if (!canary || !canaryPattern.test(canary)) {
+      // First contact: name this device (API.md, `iam_cid`).
+      canary = randomToken(32);
+      cookies.setCanary(canary);
+    }
+    return createInnerContext({
+      services,
+      client: { ip: clientIp(req), userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary },
+      bearerToken: bearerToken(req.headers.authorization),
+      cookies,
+      requestId: String(res.locals.requestId ?? randomUUID()),
+    });
+  };
+}
+
+/** `req.ip` honours `X-Forwarded-For` only when `trust proxy` is configured (TRUST_PROXY). */
+export function clientIp(req: Request): string | null {
+  const ip = req.ip ?? req.socket.remoteAddress ?? null;
+  if (!ip) return null;
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/.exec(header.trim());
+  return match?.[1] ?? null;
+}

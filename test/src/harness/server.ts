@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { type CookieJar, createCookieJar, createIamClient, type IamClient, type IamClientOptions } from '@iam/client';
+import { createIamServer, createLogger, type IamServer, type Lifetimes } from '@iam/server';
+import mysql from 'mysql2/promise';
+import { inject } from 'vitest';
+import { type ReceivedEmail, type ResendPeer, startResendPeer } from '../peers/resend';
+import { createTestClock, type TestClock } from './clock';
+import { createTestDatabase } from './database';
+
+export interface TestServer extends AsyncDisposable {
+  /** Base URL of the real HTTP server, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  trpcUrl: string;
+  iam: IamServer;
+  /** A direct connection for asserting database state. */
+  sql: mysql.Pool;
+  mail: ResendPeer;
+  clock: TestClock;
+  /** A typed client with its own cookie jar (a device of its own). */
+  client(options?: Partial<IamClientOptions>): { api: IamClient; jar: CookieJar };
+  /** Signs up and verifies a user through the real flow; returns a signed-in client. */
+  signUp(input?: {
+    email?: string;
+    password?: string;
+    name?: string;
+  }): Promise<{ api: IamClient; jar: CookieJar; email: string; password: string; accessToken: string; userId: string }>;
+  /** The newest message to an address (waits for it). */
+  lastMailTo(email: string): Promise<ReceivedEmail>;
+  close(): Promise<void>;
+}
+
+export function codeFrom(message: ReceivedEmail): string {
+  const match = /\b(\d{6,10})\b/.exec(message.text ?? '');
+  if (!match?.[1]) throw new Error(`no code in mail "${message.subject}"`);
+  return match[1];
+}
+
+export function linkTokenFrom(message: ReceivedEmail): string {
+  const match = /[?&]token=([A-Za-z0-9_-]+)/.exec(message.text ?? message.html ?? '');
+  if (!match?.[1]) throw new Error(`no link in mail "${message.subject}"`);
+  return match[1];
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter++;
+  return `${prefix}.${counter}.${randomBytes(4).toString('hex')}@example.com`;
+}
+
+/**
+ * A disposable service: its own database, a real HTTP server on loopback, the Resend API
+ * peer as its mailbox, and a clock the test can move. `await using t = await createTestServer()`.
+ */
+export async function createTestServer(
+  options: { lifetimes?: Partial<Lifetimes>; trustProxy?: string | boolean } = {},
+): Promise<TestServer> {
+  const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
+  const mail = await startResendPeer();
+  const clock = createTestClock();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-test-data-'));
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+  const iam = await createIamServer({
+    publicUrl: url,
+    secret: randomBytes(32).toString('base64url'),
+    databaseUrl: database.url,
+    dataDir,
+    mail: { resendApiKey: 're_test_key', resendBaseUrl: mail.url, from: 'IAM <no-reply@example.com>' },
+    lifetimes: options.lifetimes,
+    trustProxy: options.trustProxy,
+    clock,
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  http.on('request', iam.app);
+  const sql = mysql.createPool({ uri: database.url, timezone: 'Z', connectionLimit: 4 });
+  const trpcUrl = `${url}/trpc`;
+
+  const client = (clientOptions: Partial<IamClientOptions> = {}) => {
+    const jar = clientOptions.cookieJar ?? createCookieJar();
+    return { api: createIamClient({ url: trpcUrl, cookieJar: jar, ...clientOptions }), jar };
+  };
+
+  const lastMailTo = async (email: string) => {
+    await mail.waitFor((message) => message.to.includes(email));
+    const matching = mail.messages.filter((message) => message.to.includes(email));
+    const last = matching.at(-1);
+    if (!last) throw new Error(`no mail to ${email}`);
+    return last;
+  };
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await iam.close();
+    await sql.end();
+    await mail.close();
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  return {
+    url,
+    trpcUrl,
+    iam,
+    sql,
+    mail,
+    clock,
+    client,
+    lastMailTo,
+    async signUp(input = {}) {
+      const email = input.email ?? uniqueEmail();
+      const password = input.password ?? `correct horse ${randomBytes(6).toString('hex')}`;
+      const { api, jar } = client();
+      const signup = await api.auth.signup.mutate({ email, password, ...(input.name ? { name: input.name } : {}) });
+      const code = codeFrom(await lastMailTo(email));
+      const result = await api.auth.verifyEmail.mutate({ challengeId: signup.challengeId, code });
+      return { api, jar, email, password, accessToken: result.accessToken, userId: result.user.id };
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
