@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import type { Services } from './modules/services';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
-import { retryAfterOf } from './trpc/errors';
+import { retryAfterOf, wasLogged } from './trpc/errors';
 
 export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;
@@ -96,7 +96,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
       maxBatchSize: maxCallsPerBatch,
       maxBodySize: maxRequestBodyInBytes,
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') services.logger.error({ err: error.cause ?? error, path }, 'request failed');
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !wasLogged(error.cause ?? error))
+          services.logger.error({ err: error.cause ?? error, path }, 'request failed');
       },
       responseMeta: ({ errors }) => {
         const retryAfter = retryAfterOf(errors);

@@ -72,3 +72,14 @@ export function retryAfterOf(errors: readonly TRPCError[]): number | undefined {
   }
   return longest;
 }
+
+/** Unexpected errors already logged by the procedure that met them, so the adapter logs each once. */
+const logged = new WeakSet<object>();
+
+export function markLogged(error: unknown): void {
+  if (typeof error === 'object' && error !== null) logged.add(error);
+}
+
+export function wasLogged(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && logged.has(error);
+}

@@ -1,5 +1,5 @@
 import { IamError } from '../modules/errors/iamError';
-import { toTrpcError } from './errors';
+import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
 
 /** Maps domain errors to their catalog status, and logs what nobody expected. */
@@ -9,6 +9,7 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
     const mapped = toTrpcError(result.error);
     if (mapped.code === 'INTERNAL_SERVER_ERROR' && !(mapped.cause instanceof IamError)) {
       ctx.logger.error({ err: result.error.cause ?? result.error, path }, 'unexpected error');
+      markLogged(result.error.cause ?? result.error);
     }
     throw mapped;
   }
