@@ -58,9 +58,12 @@ export function createIamClient(options: IamClientOptions): IamClient {
     inFlight ??= refresher.session.refresh
       .mutate()
       .then((result) => result.status === 'authenticated')
-      .catch(() => {
-        store.set(null);
-        options.onSessionEnd?.('refresh_failed');
+      .catch((error: unknown) => {
+        // Only a refusal ends the session; a network failure leaves it for the next try.
+        if (iamCodeOf(error)) {
+          store.set(null);
+          options.onSessionEnd?.('refresh_failed');
+        }
         return false;
       })
       .finally(() => {

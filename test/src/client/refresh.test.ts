@@ -1,0 +1,62 @@
+import { isIamError } from '@iam/client';
+import type { RowDataPacket } from 'mysql2';
+import type { Pool } from 'mysql2/promise';
+import { describe, expect, it } from 'vitest';
+import { createTestServer } from '../harness/server';
+
+async function refreshTokenCount(sql: Pool, userId: string): Promise<number> {
+  const [rows] = await sql.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE s.user_id = ?',
+    [userId],
+  );
+  return Number(rows[0]?.n);
+}
+
+describe('the typed client', () => {
+  it('shares one refresh between many calls that failed on an expired token, then retries them', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    let refreshRequests = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).includes('session.refresh')) refreshRequests++;
+      return fetch(input, init);
+    };
+    const { api } = t.client({ fetch: countingFetch });
+    await api.auth.login.mutate({ email: user.email, password: user.password });
+    t.clock.advance(16 * 60);
+    // Separate macrotasks, so the calls travel in separate HTTP requests and fail separately.
+    const calls = [];
+    for (let i = 0; i < 8; i++) {
+      calls.push(api.auth.me.query());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const results = await Promise.all(calls);
+    expect(results.every((me) => me.id === user.userId)).toBe(true);
+    expect(refreshRequests).toBe(1);
+    // Sign-up and login created one token each; exactly one rotation happened.
+    expect(await refreshTokenCount(t.sql, user.userId)).toBe(3);
+  });
+
+  it('tells the application when the session cannot be renewed', async () => {
+    await using t = await createTestServer();
+    const ended: string[] = [];
+    const user = await t.signUp();
+    const { api, jar } = t.client({ onSessionEnd: (reason) => ended.push(reason) });
+    await api.auth.login.mutate({ email: user.email, password: user.password });
+    await api.session.revokeAll.mutate({ includeCurrent: true });
+    await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'SESSION_REVOKED'));
+    t.clock.advance(16 * 60);
+    await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'TOKEN_EXPIRED'));
+    expect(ended).toEqual(['refresh_failed']);
+    expect(jar.get('iam_rt')).toBeUndefined();
+  });
+
+  it('does not refresh on a wrong password', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    await expect(user.api.auth.login.mutate({ email: user.email, password: 'definitely wrong' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    expect(await refreshTokenCount(t.sql, user.userId)).toBe(1);
+  });
+});
