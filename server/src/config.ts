@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from './modules/clock';
+import type { LimitOverrides } from './modules/rateLimit/limits';
 
 /** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
 export interface IamConfig {
@@ -18,6 +19,8 @@ export interface IamConfig {
   secureCookies?: boolean;
   mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string };
   lifetimes?: Partial<Lifetimes>;
+  /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
+  rateLimits?: LimitOverrides;
   productName?: string;
   logger?: Logger;
   clock?: Clock;

@@ -9,6 +9,7 @@ import { createLogger } from './logger';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
 import { createMailer } from './modules/email/mailer';
+import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import type { Services } from './modules/services';
 import { createSessionService } from './modules/sessions/sessions';
 import { createAccessTokenService } from './modules/tokens/accessToken';
@@ -69,6 +70,15 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     audience: config.audience ?? publicUrl,
     ttlInSeconds: lifetimes.accessTokenTtlInSeconds,
   });
+  const limits = createRateLimits({
+    pool: pools.auxPool.pool,
+    databaseName: databaseNameOf(config.databaseUrl),
+    overrides: config.rateLimits,
+    logger,
+  });
+  const sweeper = setInterval(() => {
+    limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
+  }, 5 * 60_000).unref();
   const mailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
     resendBaseUrl: config.mail?.resendBaseUrl,
@@ -87,6 +97,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     revocations,
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes }),
+    limits,
     settings,
   };
 
@@ -97,8 +108,15 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     createCaller: (context = {}) => callerFactory(createInnerContext({ services, ...context })),
     verifyAccessToken: (token) => accessTokens.verify(token),
     async close() {
+      clearInterval(sweeper);
       revocations.stop();
       await pools.close();
     },
   };
+}
+
+function databaseNameOf(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!name) throw new Error('The database URL must name a database (mysql://…/name).');
+  return name;
 }

@@ -6,13 +6,16 @@ import { z } from 'zod';
  * string ever reaches SQL (mysql2 would expand an object into SQL).
  */
 
-/** RFC 5321 caps an address at 254 octets. */
+/**
+ * RFC 5321 caps an address at 254 octets. Internationalised addresses (RFC 6531) are
+ * welcome: `josé@…` is a real mailbox, distinct from `jose@…`.
+ */
 export const emailSchema = z
   .string()
   .trim()
   .min(3)
   .max(254)
-  .pipe(z.email({ message: 'Enter a valid email address.' }));
+  .pipe(z.email({ pattern: z.regexes.unicodeEmail, message: 'Enter a valid email address.' }));
 
 /**
  * NIST SP 800-63B §3.1.1.2: at least 8 characters, long passphrases allowed, no composition
@@ -68,6 +71,10 @@ export const loginInput = z.strictObject({
     .min(1)
     .max(passwordMaxLength * 4),
 });
+
+export const challengeCodeInput = z.strictObject({ challengeId: idSchema, code: codeSchema });
+export const challengeIdInput = z.strictObject({ challengeId: idSchema });
+export const linkTokenInput = z.strictObject({ token: linkTokenSchema });
 
 export const sessionIdInput = z.strictObject({ sessionId: idSchema });
 

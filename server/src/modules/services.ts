@@ -4,6 +4,7 @@ import type { Database, DatabasePools } from '../db/client';
 import type { ChallengeService } from './challenges/challenges';
 import type { Clock } from './clock';
 import type { Mailer } from './email/mailer';
+import type { RateLimits } from './rateLimit/rateLimiter';
 import type { SessionService } from './sessions/sessions';
 import type { AccessTokenService } from './tokens/accessToken';
 import type { RevocationSet } from './tokens/revocations';
@@ -21,6 +22,7 @@ export interface Services {
   revocations: RevocationSet;
   sessions: SessionService;
   challenges: ChallengeService;
+  limits: RateLimits;
   settings: Settings;
 }
 

@@ -1,11 +1,21 @@
+import { TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
 import { IamError } from '../modules/errors/iamError';
+import { recordStrike } from '../modules/rateLimit/guards';
 import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
+import { markupIssue } from './safeText';
 
 /** Maps domain errors to their catalog status, and logs what nobody expected. */
 const withErrorMapping = middleware(async ({ ctx, next, path }) => {
   const result = await next();
   if (!result.ok) {
+    if (result.error.cause instanceof ZodError && isMarkupProbe(result.error.cause)) {
+      // DESIGN.md: markup in a field is refused and counts as a strike toward an IP block.
+      const blockedForSeconds = await recordStrike(ctx.services.limits, ctx.client.ip);
+      if (blockedForSeconds > 0) ctx.logger.warn({ ip: ctx.client.ip, blockedForSeconds, path }, 'IP blocked after markup probes');
+      throw toTrpcError(new TRPCError({ code: 'BAD_REQUEST', cause: new IamError('XSS_DETECTED') }));
+    }
     const mapped = toTrpcError(result.error);
     if (mapped.code === 'INTERNAL_SERVER_ERROR' && !(mapped.cause instanceof IamError)) {
       ctx.logger.error({ err: result.error.cause ?? result.error, path }, 'unexpected error');
@@ -28,3 +38,7 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const claims = await ctx.services.accessTokens.verify(ctx.bearerToken);
   return next({ ctx: { auth: { userId: claims.sub, sessionId: claims.sid, roles: claims.roles } } });
 });
+
+function isMarkupProbe(error: ZodError): boolean {
+  return error.issues.some((issue) => issue.code === 'custom' && issue.params?.iamCode === markupIssue.iamCode);
+}

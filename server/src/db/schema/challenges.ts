@@ -17,6 +17,8 @@ export const challenges = mysqlTable(
     createdAt: createdAt(),
     expiresAt: instantColumn('expires_at').notNull(),
     consumedAt: instantColumn('consumed_at'),
+    /** When the current code was sent, for the spacing of resends. */
+    lastSentAt: instantColumn('last_sent_at'),
     /** Purpose-specific state, e.g. the password hash a sign-up will set once verified. */
     data: jsonColumn<Record<string, unknown>>('data'),
   },

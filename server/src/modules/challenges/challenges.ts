@@ -9,11 +9,14 @@ import { randomDigits, randomToken } from '../crypto/random';
 import { deriveKey } from '../crypto/seal';
 import { IamError } from '../errors/iamError';
 
-export type ChallengePurpose = 'verify_email';
+export type ChallengePurpose = 'verify_email' | 'login';
 
 /** NIST SP 800-63B §5.1.3.2 / API.md: at least 6 digits, 5 wrong tries end the challenge. */
 export const codeDigits = 6;
 export const maxCodeAttempts = 5;
+/** API.md: at most 3 resends per challenge; a resend may follow the last send after this. */
+export const maxResends = 3;
+export const resendSpacingInSeconds = 10;
 /** Link secrets carry 256 bits (OWASP ASVS 4.0 V3.2.2 asks ≥ 64 bits for session tokens). */
 const linkTokenBytes = 32;
 
@@ -36,6 +39,25 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
   const codeKey = deriveKey(deps.secret, 'challenge-code');
   const hashCode = (challengeId: string, code: string) => hmacSha256Hex(codeKey, `${challengeId}:${code}`);
 
+  async function insertLink(
+    tx: Transaction,
+    input: { userId: string; purpose: ChallengePurpose; challengeId: string },
+    now: Date,
+  ): Promise<string> {
+    const token = randomToken(linkTokenBytes);
+    await tx.insert(links).values({
+      id: newId('link'),
+      tokenHash: hashLinkToken(token),
+      purpose: input.purpose,
+      userId: input.userId,
+      challengeId: input.challengeId,
+      createdAt: now,
+      // A link never outlives its challenge.
+      expiresAt: addSeconds(now, Math.min(deps.lifetimes.linkTtlInSeconds, deps.lifetimes.codeTtlInSeconds)),
+    });
+    return token;
+  }
+
   return {
     /** A new code challenge and its emailed link, inside the caller's transaction. */
     async issue(
@@ -55,21 +77,52 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
         resends: 0,
         createdAt: now,
         expiresAt,
+        lastSentAt: now,
         data: input.data ?? null,
       });
-      const linkToken = randomToken(linkTokenBytes);
-      if (input.withLink !== false) {
-        await tx.insert(links).values({
-          id: newId('link'),
-          tokenHash: hashLinkToken(linkToken),
-          purpose: input.purpose,
-          userId: input.userId,
-          challengeId,
-          createdAt: now,
-          expiresAt: addSeconds(now, Math.min(deps.lifetimes.linkTtlInSeconds, deps.lifetimes.codeTtlInSeconds)),
-        });
-      }
+      const linkToken =
+        input.withLink === false ? '' : await insertLink(tx, { userId: input.userId, purpose: input.purpose, challengeId }, now);
       return { challengeId, code, linkToken, expiresAt };
+    },
+
+    /**
+     * Replaces a live challenge's code (and link) with a new one; the old ones stop working.
+     * Wrong tries are not forgiven by a resend, so resending buys no extra guesses.
+     */
+    async resend(challengeId: string): Promise<IssuedChallenge & { userId: string; purpose: ChallengePurpose }> {
+      const now = deps.clock.now();
+      const outcome = await deps.db.transaction(async (tx) => {
+        const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
+        if (!row || row.consumedAt !== null || row.expiresAt <= now || row.data?.decoy === true)
+          return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
+        if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
+        const lastSentAt = row.lastSentAt ?? row.createdAt;
+        if (row.resends >= maxResends) return { kind: 'error', code: 'RATE_LIMITED', retryAfterSeconds: 0 } as const;
+        const wait = Math.ceil((lastSentAt.getTime() + resendSpacingInSeconds * 1000 - now.getTime()) / 1000);
+        if (wait > 0) return { kind: 'error', code: 'RATE_LIMITED', retryAfterSeconds: wait } as const;
+        const code = randomDigits(codeDigits);
+        const expiresAt = addSeconds(now, deps.lifetimes.codeTtlInSeconds);
+        await tx
+          .update(challenges)
+          .set({ codeHash: hashCode(row.id, code), resends: row.resends + 1, lastSentAt: now, expiresAt })
+          .where(eq(challenges.id, row.id));
+        await tx
+          .update(links)
+          .set({ usedAt: now })
+          .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
+        const linkToken = await insertLink(tx, { userId: row.userId, purpose: row.purpose as ChallengePurpose, challengeId: row.id }, now);
+        return {
+          kind: 'ok',
+          value: { challengeId: row.id, code, linkToken, expiresAt, userId: row.userId, purpose: row.purpose as ChallengePurpose },
+        } as const;
+      });
+      if (outcome.kind === 'error') {
+        throw new IamError(
+          outcome.code,
+          outcome.code === 'RATE_LIMITED' ? { retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) } : {},
+        );
+      }
+      return outcome.value;
     },
 
     /**

@@ -1,0 +1,1 @@
+ALTER TABLE `challenges` ADD `last_sent_at` datetime(3);

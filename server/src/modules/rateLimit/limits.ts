@@ -1,0 +1,52 @@
+/**
+ * Every limit the service enforces, by name, with its default. Operators override any of
+ * them through `rateLimits` in IAM_CONFIG_FILE (OWASP ASVS 4.0 V2.2.1: anti-automation;
+ * NIST SP 800-63B §5.2.2: rate limiting of failed authentication attempts).
+ */
+export interface LimitSpec {
+  points: number;
+  durationInSeconds: number;
+  /** When set, going over the points blocks the key this long. */
+  blockInSeconds?: number;
+}
+
+export const defaultLimits = {
+  // Sign-up: API.md, "signup, one IP ≤ 5 an hour".
+  signupPerIp: { points: 5, durationInSeconds: 3600 },
+  signupPerEmail: { points: 5, durationInSeconds: 3600 },
+  // Login attempts, whatever their outcome: bursts from one IP or at one account.
+  loginPerIp: { points: 30, durationInSeconds: 60 },
+  loginPerIpEmail: { points: 10, durationInSeconds: 60 },
+  // Login failures. One account from one IP: 5 consecutive → refused 15 min, even with the
+  // right password (reset by a success).
+  loginFailuresPerIpEmail: { points: 5, durationInSeconds: 24 * 3600, blockInSeconds: 15 * 60 },
+  // One IP: at most 100 failures a day, across accounts (password spraying).
+  loginFailuresPerIp: { points: 100, durationInSeconds: 24 * 3600, blockInSeconds: 24 * 3600 },
+  // One account from many IPs: past this, the right password yields an email challenge
+  // instead of tokens; the account is never locked for its owner.
+  loginFailuresPerEmail: { points: 10, durationInSeconds: 3600 },
+  refreshPerIp: { points: 120, durationInSeconds: 60 },
+  // Codes and links: on top of the 5 tries each challenge allows.
+  codesPerIp: { points: 30, durationInSeconds: 600 },
+  linksPerIp: { points: 30, durationInSeconds: 600 },
+  resendsPerIp: { points: 10, durationInSeconds: 600 },
+  // Password reset: API.md, "≤ 3 reset mails an hour per address, whatever the caller sees".
+  passwordResetPerEmail: { points: 3, durationInSeconds: 3600 },
+  passwordResetPerIp: { points: 10, durationInSeconds: 3600 },
+  passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
+  // Markup probes: API.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
+  markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
+  // Bookkeeping of IP blocks: the block itself, and how many blocks an IP earned in a day.
+  ipBlocks: { points: 1, durationInSeconds: 1 },
+  ipBlocksPerDay: { points: 1000, durationInSeconds: 24 * 3600 },
+} satisfies Record<string, LimitSpec>;
+
+export type LimitName = keyof typeof defaultLimits;
+
+/**
+ * A blocked IP's block grows with each new block within a day, and never becomes
+ * permanent: a ban must not become a way to lock a victim out (DESIGN.md).
+ */
+export const defaultBlockLadderInSeconds = [15 * 60, 3600, 24 * 3600];
+
+export type LimitOverrides = Partial<Record<LimitName, Partial<LimitSpec>>> & { ipBlockLadderInSeconds?: number[] };

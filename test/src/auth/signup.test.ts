@@ -1,0 +1,242 @@
+import { isIamError } from '@iam/client';
+import type { RowDataPacket } from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import type { ReceivedEmail } from '../peers/resend';
+import { codeFrom, createTestServer, linkTokenFrom, type TestServer, uniqueEmail } from '../harness/server';
+
+async function usersWithEmail(t: TestServer, normalized: string) {
+  const [rows] = await t.sql.query<RowDataPacket[]>(
+    'SELECT id, email, email_normalized, email_verified_at, password_hash FROM users WHERE email_normalized = ?',
+    [normalized],
+  );
+  return rows;
+}
+
+async function countUsers(t: TestServer): Promise<number> {
+  const [rows] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM users');
+  return Number(rows[0]?.n);
+}
+
+function mailsTo(t: TestServer, email: string): ReceivedEmail[] {
+  return t.mail.messages.filter((message) => message.to.includes(email));
+}
+
+/** Waits for the `count`-th message to an address and returns it. */
+async function nthMailTo(t: TestServer, email: string, count: number): Promise<ReceivedEmail> {
+  let seen = 0;
+  return t.mail.waitFor((message) => message.to.includes(email) && ++seen === count);
+}
+
+const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+
+describe('sign-up', () => {
+  it('answers an already-registered, verified address with the same shape, notifies the owner and creates nothing', async () => {
+    await using t = await createTestServer();
+    const owner = await t.signUp();
+    const { api } = t.client();
+    const fresh = await api.auth.signup.mutate({ email: uniqueEmail('fresh'), password: 'a long enough passphrase' });
+
+    const again = await api.auth.signup.mutate({ email: owner.email, password: 'the attacker passphrase' });
+    expect(Object.keys(again).sort()).toEqual(Object.keys(fresh).sort());
+    expect(again).toEqual({ status: 'verification_required', challengeId: expect.stringMatching(/^chl_[a-z0-9]+$/) });
+
+    const notice = await nthMailTo(t, owner.email, 2);
+    expect(notice.tags.template).toBe('already_registered');
+    expect(notice.text ?? '').not.toMatch(/\b\d{6}\b/);
+    expect(await usersWithEmail(t, owner.email)).toHaveLength(1);
+
+    // The owner's password is untouched and no code opens the decoy challenge.
+    const login = await t.client().api.auth.login.mutate({ email: owner.email, password: owner.password });
+    expect(login.status).toBe('authenticated');
+    await expect(t.client().api.auth.login.mutate({ email: owner.email, password: 'the attacker passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    for (const code of ['000000', '123456']) {
+      await expect(api.auth.verifyEmail.mutate({ challengeId: again.challengeId, code })).rejects.toSatisfy((error) =>
+        isIamError(error, 'CODE_INVALID'),
+      );
+    }
+  });
+
+  it('a second sign-up of an unverified address sends a fresh code, and that code applies the new password', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('resignup');
+    const { api } = t.client();
+    const first = await api.auth.signup.mutate({ email, password: 'the first passphrase' });
+    const firstCode = codeFrom(await nthMailTo(t, email, 1));
+    const second = await api.auth.signup.mutate({ email, password: 'the second passphrase' });
+    const secondMail = await nthMailTo(t, email, 2);
+    expect(secondMail.tags.template).toBe('verify_email');
+    const secondCode = codeFrom(secondMail);
+    expect(second.challengeId).not.toBe(first.challengeId);
+    expect(await usersWithEmail(t, email)).toHaveLength(1);
+
+    const verified = await api.auth.verifyEmail.mutate({ challengeId: second.challengeId, code: secondCode });
+    expect(verified.user.emailVerified).toBe(true);
+
+    const [user] = await usersWithEmail(t, email);
+    expect(user?.email_verified_at).not.toBeNull();
+    await expect(t.client().api.auth.login.mutate({ email, password: 'the second passphrase' })).resolves.toMatchObject({
+      status: 'authenticated',
+    });
+    await expect(t.client().api.auth.login.mutate({ email, password: 'the first passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    // The earlier pending sign-up died with the verification.
+    await expect(t.client().api.auth.verifyEmail.mutate({ challengeId: first.challengeId, code: firstCode })).rejects.toSatisfy((error) =>
+      isIamError(error, 'CODE_INVALID'),
+    );
+  });
+
+  it('twenty parallel sign-ups of one address create exactly one user', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('race');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) => t.client().api.auth.signup.mutate({ email, password: `parallel passphrase ${index}` })),
+    );
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') {
+        expect(outcome.value.status).toBe('verification_required');
+      } else {
+        // Only a rate limit may refuse some of them; never a 500.
+        expect(isIamError(outcome.reason, 'RATE_LIMITED') || isIamError(outcome.reason, 'IP_BLOCKED'), String(outcome.reason)).toBe(true);
+      }
+    }
+    // At least two really raced (the per-address sign-up limit may turn the rest away).
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeGreaterThanOrEqual(2);
+    expect(await usersWithEmail(t, email)).toHaveLength(1);
+  });
+
+  it('reports MAIL_UNAVAILABLE with HTTP 503 when the mail API fails, and a retry then works', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('mailfail');
+    const { api } = t.client();
+    t.mail.failNext(1, 500);
+    const error = await rejection(api.auth.signup.mutate({ email, password: 'a long enough passphrase' }));
+    expect(isIamError(error, 'MAIL_UNAVAILABLE')).toBe(true);
+    if (isIamError(error)) expect(error.data.httpStatus).toBe(503);
+    expect(mailsTo(t, email)).toHaveLength(0);
+
+    const retry = await api.auth.signup.mutate({ email, password: 'a long enough passphrase' });
+    const verified = await api.auth.verifyEmail.mutate({ challengeId: retry.challengeId, code: codeFrom(await t.lastMailTo(email)) });
+    expect(verified.status).toBe('authenticated');
+    expect(await usersWithEmail(t, email)).toHaveLength(1);
+  });
+
+  it('five wrong codes exhaust the challenge: the fifth says CHALLENGE_EXHAUSTED and then even the right code fails', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('guess');
+    const { api } = t.client();
+    const { challengeId } = await api.auth.signup.mutate({ email, password: 'a long enough passphrase' });
+    const code = codeFrom(await t.lastMailTo(email));
+    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555'].filter((candidate) => candidate !== code).slice(0, 5);
+
+    for (const [index, guess] of wrong.entries()) {
+      const expected = index < 4 ? 'CODE_INVALID' : 'CHALLENGE_EXHAUSTED';
+      await expect(api.auth.verifyEmail.mutate({ challengeId, code: guess })).rejects.toSatisfy((error) => isIamError(error, expected));
+    }
+    await expect(api.auth.verifyEmail.mutate({ challengeId, code })).rejects.toSatisfy((error) => isIamError(error, 'CHALLENGE_EXHAUSTED'));
+    await expect(api.auth.verifyEmail.mutate({ token: linkTokenFrom(await t.lastMailTo(email)) })).rejects.toSatisfy((error) =>
+      isIamError(error, 'LINK_INVALID'),
+    );
+
+    const [challenge] = (await t.sql.query<RowDataPacket[]>('SELECT attempts, consumed_at FROM challenges WHERE id = ?', [challengeId]))[0];
+    expect(challenge).toMatchObject({ attempts: 5, consumed_at: null });
+    const [user] = await usersWithEmail(t, email);
+    expect(user?.email_verified_at).toBeNull();
+  });
+
+  it('a code for an expired challenge is CODE_INVALID and verifies nothing', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('expired');
+    const { api } = t.client();
+    const { challengeId } = await api.auth.signup.mutate({ email, password: 'a long enough passphrase' });
+    const mail = await t.lastMailTo(email);
+    t.clock.advance(11 * 60);
+    await expect(api.auth.verifyEmail.mutate({ challengeId, code: codeFrom(mail) })).rejects.toSatisfy((error) =>
+      isIamError(error, 'CODE_INVALID'),
+    );
+    await expect(api.auth.verifyEmail.mutate({ token: linkTokenFrom(mail) })).rejects.toSatisfy((error) => isIamError(error, 'LINK_INVALID'));
+    const [user] = await usersWithEmail(t, email);
+    expect(user?.email_verified_at).toBeNull();
+  });
+
+  it('login of an unverified account with the right password answers verification_required and mails a working code', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('unverified');
+    const password = 'a long enough passphrase';
+    await t.client().api.auth.signup.mutate({ email, password });
+    await nthMailTo(t, email, 1);
+
+    const { api, jar } = t.client();
+    await expect(api.auth.login.mutate({ email, password: 'a wrong passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    expect(mailsTo(t, email)).toHaveLength(1);
+
+    const login = await api.auth.login.mutate({ email, password });
+    expect(login).toEqual({ status: 'verification_required', challengeId: expect.stringMatching(/^chl_/) });
+    expect(jar.get('iam_rt')).toBeUndefined();
+    const mail = await nthMailTo(t, email, 2);
+    expect(mail.tags.template).toBe('verify_email');
+    if (login.status !== 'verification_required') throw new Error('unexpected login result');
+    const verified = await api.auth.verifyEmail.mutate({ challengeId: login.challengeId, code: codeFrom(mail) });
+    expect(verified.status).toBe('authenticated');
+    await expect(api.auth.login.mutate({ email, password })).resolves.toMatchObject({ status: 'authenticated' });
+  });
+
+  it('treats addresses case-insensitively: Foo@Example.com signs up, foo@example.com signs in, no second account', async () => {
+    await using t = await createTestServer();
+    const suffix = uniqueEmail('');
+    const typed = `Foo${suffix.replace('@example.com', '@Example.com')}`;
+    const lower = typed.toLowerCase();
+    const password = 'a long enough passphrase';
+    const { api } = t.client();
+    const { challengeId } = await api.auth.signup.mutate({ email: typed, password });
+    await api.auth.verifyEmail.mutate({ challengeId, code: codeFrom(await t.lastMailTo(typed)) });
+
+    const login = await t.client().api.auth.login.mutate({ email: lower, password });
+    expect(login.status).toBe('authenticated');
+    const rows = await usersWithEmail(t, lower);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ email: typed, email_normalized: lower });
+
+    await t.client().api.auth.signup.mutate({ email: typed.toUpperCase(), password: 'another passphrase' });
+    expect(await countUsers(t)).toBe(1);
+  });
+
+  it('keeps josé@… and jose@… as two distinct accounts', async () => {
+    await using t = await createTestServer();
+    const local = `jose.${Date.now()}`;
+    const plain = `${local}@example.com`;
+    const accented = `${local.replace('jose', 'josé')}@example.com`;
+
+    const accounts: Array<{ email: string; password: string; id: string }> = [];
+    for (const [email, password] of [
+      [plain, 'the plain passphrase'],
+      [accented, 'the accented passphrase'],
+    ] as const) {
+      const { api } = t.client();
+      const { challengeId } = await api.auth.signup.mutate({ email, password });
+      const mail = await t.lastMailTo(email);
+      expect(mail.tags.template).toBe('verify_email');
+      const verified = await api.auth.verifyEmail.mutate({ challengeId, code: codeFrom(mail) });
+      accounts.push({ email, password, id: verified.user.id });
+    }
+    expect(accounts[0]?.id).not.toBe(accounts[1]?.id);
+    expect(await countUsers(t)).toBe(2);
+
+    await expect(t.client().api.auth.login.mutate({ email: plain, password: 'the accented passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    const signedIn = await t.client().api.auth.login.mutate({ email: accented, password: 'the accented passphrase' });
+    if (signedIn.status !== 'authenticated') throw new Error('expected a sign-in');
+    expect(signedIn.user.id).toBe(accounts[1]?.id);
+    // The same address in decomposed form (e + U+0301) is the same account, not a third one.
+    const decomposed = accented.normalize('NFD');
+    expect(decomposed).not.toBe(accented);
+    const again = await t.client().api.auth.login.mutate({ email: decomposed, password: 'the accented passphrase' });
+    if (again.status !== 'authenticated') throw new Error('expected a sign-in');
+    expect(again.user.id).toBe(accounts[1]?.id);
+  });
+});

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import type { RowDataPacket } from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { bearer, errorOf, expectNoInternals, get, post, type RawResponse, resultOf, setCookies } from '../harness/http';
+import { createTestServer, type TestServer } from '../harness/server';
+
+type AuthResult = { status: 'authenticated'; accessToken: string; user: { id: string } };
+
+/** `session.refresh` as a browser tab would send it: the refresh cookie and the device canary. */
+function refresh(t: TestServer, refreshToken: string, canary: string | null): Promise<RawResponse> {
+  const cookie = canary === null ? `iam_rt=${refreshToken}` : `iam_rt=${refreshToken}; iam_cid=${canary}`;
+  return post(t.trpcUrl, 'session.refresh', '{}', { cookie });
+}
+
+function refreshCookieOf(response: RawResponse): string | undefined {
+  const cookie = setCookies(response.headers).get('iam_rt');
+  return cookie && !cookie.cleared ? cookie.value : undefined;
+}
+
+async function sessionOf(t: TestServer, userId: string) {
+  const [rows] = await t.sql.query<RowDataPacket[]>('SELECT id, revoked_at, revoked_reason FROM sessions WHERE user_id = ?', [userId]);
+  expect(rows).toHaveLength(1);
+  const [session] = rows;
+  if (!session) throw new Error('no session');
+  return session as { id: string; revoked_at: Date | null; revoked_reason: string | null };
+}
+
+async function refreshTokenCounts(t: TestServer, sessionId: string): Promise<{ total: number; live: number }> {
+  const [rows] = await t.sql.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS total, SUM(used_at IS NULL) AS live FROM refresh_tokens WHERE session_id = ?',
+    [sessionId],
+  );
+  return { total: Number(rows[0]?.total), live: Number(rows[0]?.live) };
+}
+
+async function reuseAudits(t: TestServer, userId: string): Promise<number> {
+  const [rows] = await t.sql.query<RowDataPacket[]>(
+    "SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND type = 'session.refresh_reused'",
+    [userId],
+  );
+  return Number(rows[0]?.n);
+}
+
+/** A device canary of the shape the service issues (256 bits, base64url). */
+function otherCanary(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+describe('parallel and repeated refreshes', () => {
+  it('twenty parallel refreshes of one token from one device all succeed with the same successor', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const presented = user.jar.get('iam_rt');
+    const canary = user.jar.get('iam_cid');
+    if (!presented || !canary) throw new Error('signUp left no cookies');
+
+    const responses = await Promise.all(Array.from({ length: 20 }, () => refresh(t, presented, canary)));
+
+    for (const response of responses) {
+      expect(response.status, response.text.slice(0, 300)).toBe(200);
+      expect(resultOf<AuthResult>(response).status).toBe('authenticated');
+    }
+    const successors = new Set(responses.map(refreshCookieOf));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors];
+    expect(successor).toBeTruthy();
+    expect(successor).not.toBe(presented);
+
+    const session = await sessionOf(t, user.userId);
+    expect(session.revoked_at).toBeNull();
+    expect(await refreshTokenCounts(t, session.id)).toEqual({ total: 2, live: 1 });
+    expect(await reuseAudits(t, user.userId)).toBe(0);
+
+    // Every answer's access token works, and the shared successor rotates as usual.
+    for (const response of responses.slice(0, 3)) {
+      const me = await get(t.trpcUrl, 'auth.me', undefined, bearer(resultOf<AuthResult>(response).accessToken));
+      expect(me.status).toBe(200);
+    }
+    const next = await refresh(t, successor ?? '', canary);
+    expect(next.status).toBe(200);
+    expect(refreshCookieOf(next)).not.toBe(successor);
+    expect(await refreshTokenCounts(t, session.id)).toEqual({ total: 3, live: 1 });
+  });
+
+  it('a retry of the same token from the same device inside the grace window gets the same successor', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const presented = user.jar.get('iam_rt') ?? '';
+    const canary = user.jar.get('iam_cid') ?? null;
+
+    const first = await refresh(t, presented, canary);
+    expect(first.status).toBe(200);
+    t.clock.advance(20);
+    const retry = await refresh(t, presented, canary);
+    expect(retry.status).toBe(200);
+    expect(refreshCookieOf(retry)).toBe(refreshCookieOf(first));
+
+    const session = await sessionOf(t, user.userId);
+    expect(session.revoked_at).toBeNull();
+    expect(await refreshTokenCounts(t, session.id)).toEqual({ total: 2, live: 1 });
+  });
+
+  it.each([
+    ['a different canary', otherCanary],
+    ['no canary at all', () => null],
+  ])('the same token presented from another device (%s) inside the grace window is theft: the session is revoked', async (_label, canaryOfThief) => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const presented = user.jar.get('iam_rt') ?? '';
+    const canary = user.jar.get('iam_cid') ?? null;
+
+    const legitimate = await refresh(t, presented, canary);
+    expect(legitimate.status).toBe(200);
+    const successor = refreshCookieOf(legitimate) ?? '';
+    const legitimateAccessToken = resultOf<AuthResult>(legitimate).accessToken;
+
+    t.clock.advance(5);
+    const thief = await refresh(t, presented, canaryOfThief());
+    expect(thief.status).toBe(401);
+    expect(errorOf(thief).iamCode).toBe('REFRESH_TOKEN_REUSED');
+    expect(setCookies(thief.headers).get('iam_rt')?.cleared).toBe(true);
+    expectNoInternals(thief);
+
+    const session = await sessionOf(t, user.userId);
+    expect(session.revoked_at).not.toBeNull();
+    expect(session.revoked_reason).toBe('refresh_reuse');
+    expect(await reuseAudits(t, user.userId)).toBe(1);
+
+    // The whole family dies: the legitimate successor and access token too.
+    const afterTheft = await refresh(t, successor, canary);
+    expect(afterTheft.status).toBe(401);
+    expect(errorOf(afterTheft).iamCode).toBe('REFRESH_TOKEN_INVALID');
+    const me = await get(t.trpcUrl, 'auth.me', undefined, bearer(legitimateAccessToken));
+    expect(me.status).toBe(401);
+    expect(errorOf(me).iamCode).toBe('SESSION_REVOKED');
+  });
+
+  it('a retry from the same device after the grace window is reuse: the session is revoked', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const presented = user.jar.get('iam_rt') ?? '';
+    const canary = user.jar.get('iam_cid') ?? null;
+
+    const first = await refresh(t, presented, canary);
+    expect(first.status).toBe(200);
+    const successor = refreshCookieOf(first) ?? '';
+
+    t.clock.advance(31);
+    const late = await refresh(t, presented, canary);
+    expect(late.status).toBe(401);
+    expect(errorOf(late).iamCode).toBe('REFRESH_TOKEN_REUSED');
+
+    const session = await sessionOf(t, user.userId);
+    expect(session.revoked_at).not.toBeNull();
+    expect(session.revoked_reason).toBe('refresh_reuse');
+    expect(await reuseAudits(t, user.userId)).toBe(1);
+    const afterReuse = await refresh(t, successor, canary);
+    expect(errorOf(afterReuse).iamCode).toBe('REFRESH_TOKEN_INVALID');
+  });
+});
