@@ -72,6 +72,13 @@ export const loginInput = z.strictObject({
     .max(passwordMaxLength * 4),
 });
 
+export const requestPasswordResetInput = z.strictObject({ email: emailSchema });
+export const resetPasswordInput = z.strictObject({ token: linkTokenSchema, password: passwordSchema });
+export const changePasswordInput = z.strictObject({
+  currentPassword: loginInput.shape.password,
+  newPassword: passwordSchema,
+});
+
 export const challengeCodeInput = z.strictObject({ challengeId: idSchema, code: codeSchema });
 export const challengeIdInput = z.strictObject({ challengeId: idSchema });
 export const linkTokenInput = z.strictObject({ token: linkTokenSchema });

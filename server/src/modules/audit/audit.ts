@@ -11,7 +11,10 @@ export type AuditEventType =
   | 'session.created'
   | 'session.refreshed'
   | 'session.revoked'
-  | 'session.refresh_reused';
+  | 'session.refresh_reused'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'password.changed';
 
 /** Records a security event; pass the open transaction so it commits with the change. */
 export async function recordAudit(

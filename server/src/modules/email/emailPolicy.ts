@@ -96,11 +96,13 @@ export function createEmailPolicy(deps: EmailPolicyDeps): EmailPolicy {
     async check(email) {
       const domain = mailDomain(email);
       if (domain === null) throw new IamError('EMAIL_DOMAIN_INVALID');
-      if (matches(domain, blocked) || matches(domain, disposable)) {
+      // Operator blocks win over operator allowances, which win over the maintained list.
+      const allowedDomain = !matches(domain, blocked) && matches(domain, allowed);
+      if (!allowedDomain && (matches(domain, blocked) || matches(domain, disposable))) {
         deps.logger.info({ domain, reason: 'disposable' }, 'email domain refused');
         throw new IamError('EMAIL_DISPOSABLE');
       }
-      if (matches(domain, allowed)) return { mx: 'skipped' };
+      if (allowedDomain) return { mx: 'skipped' };
 
       const outcome = await lookUp(domain);
       switch (outcome) {

@@ -19,7 +19,7 @@ const successorPurpose = 'refresh-successor';
 /** How many rotations a grace retry may walk forward to find the live token. */
 const maxGraceChainLength = 8;
 
-export type RevokeReason = 'logout' | 'user' | 'user_all' | 'refresh_reuse' | 'password_change' | 'admin';
+export type RevokeReason = 'logout' | 'user' | 'user_all' | 'refresh_reuse' | 'password_change' | 'password_reset' | 'admin';
 
 export interface CreatedSession {
   sessionId: string;
@@ -74,6 +74,14 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
         await recordAudit(tx, { type: 'session.revoked', at: now, sessionId, client, data: { reason } });
       }
     }
+    return count;
+  }
+
+  async function revoke(sessionIds: string[], reason: RevokeReason, client?: ClientInfo): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const now = clock.now();
+    const count = await db.transaction((tx) => revokeInTransaction(tx, sessionIds, reason, now, client));
+    for (const id of sessionIds) revocations.add(id, now);
     return count;
   }
 
@@ -171,12 +179,19 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
     },
 
     /** Revokes sessions; every instance rejects their access tokens within a second. */
-    async revoke(sessionIds: string[], reason: RevokeReason, client?: ClientInfo): Promise<number> {
-      if (sessionIds.length === 0) return 0;
-      const now = clock.now();
-      const count = await db.transaction((tx) => revokeInTransaction(tx, sessionIds, reason, now, client));
-      for (const id of sessionIds) revocations.add(id, now);
-      return count;
+    revoke,
+
+    /** Revokes every live session of a user (password reset or change), but `except`. */
+    async revokeAllOfUser(userId: string, reason: RevokeReason, client?: ClientInfo, options: { except?: string } = {}): Promise<number> {
+      const live = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+      return revoke(
+        live.map((row) => row.id).filter((id) => id !== options.except),
+        reason,
+        client,
+      );
     },
 
     /** The session a refresh token belongs to, whatever its state; for logout. */

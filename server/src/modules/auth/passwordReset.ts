@@ -1,0 +1,104 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Transaction } from '../../db/client';
+import { links, users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import { hashLinkToken } from '../challenges/challenges';
+import { addSeconds } from '../clock';
+import { newId } from '../crypto/ids';
+import { randomToken } from '../crypto/random';
+import type { ClientInfo } from '../devices/clientInfo';
+import { IamError } from '../errors/iamError';
+import { emailLink, type Services } from '../services';
+import { normalizeEmail } from '../users/email';
+import { hashPassword } from '../users/password';
+import { findUserByEmail } from '../users/users';
+import { notifyPasswordChanged } from './passwordChanged';
+
+const resetPurpose = 'password_reset';
+
+/**
+ * Always answers `sent`, whether or not the address has an account, and sends nothing
+ * more than 3 times an hour to one address (API.md), whatever the caller sees. The mail
+ * goes out off the response path, so timing does not tell either (OWASP ASVS 4.0 V2.5.x).
+ */
+export async function requestPasswordReset(services: Services, input: { email: string }, client: ClientInfo): Promise<{ status: 'sent' }> {
+  const { db, clock, limits, settings, logger } = services;
+  const quota = await limits.get('passwordResetPerEmail').hit(normalizeEmail(input.email));
+  if (quota.exceeded) return { status: 'sent' };
+  const user = await findUserByEmail(db, input.email);
+  if (!user) return { status: 'sent' };
+
+  const now = clock.now();
+  const token = randomToken(32);
+  await db.transaction(async (tx) => {
+    // A newer link retires the older ones.
+    await retireResetLinks(tx, user.id, now);
+    await tx.insert(links).values({
+      id: newId('link'),
+      tokenHash: hashLinkToken(token),
+      purpose: resetPurpose,
+      userId: user.id,
+      createdAt: now,
+      expiresAt: addSeconds(now, settings.lifetimes.linkTtlInSeconds),
+    });
+    await recordAudit(tx, { type: 'password.reset_requested', at: now, userId: user.id, client });
+  });
+  void services.mailer
+    .send({
+      to: user.email,
+      email: {
+        template: 'password_reset',
+        props: {
+          productName: settings.productName,
+          link: emailLink(settings, 'reset-password', token),
+          expiresInMinutes: Math.round(settings.lifetimes.linkTtlInSeconds / 60),
+        },
+      },
+    })
+    .catch((error: unknown) => logger.error({ err: error, userId: user.id }, 'password reset mail failed'));
+  return { status: 'sent' };
+}
+
+/**
+ * Sets a new password from a single-use reset link, ends every session, and does not sign
+ * in. Following the link proves control of the mailbox, so the address counts as verified.
+ */
+export async function resetPassword(
+  services: Services,
+  input: { token: string; password: string },
+  client: ClientInfo,
+): Promise<{ status: 'password_reset' }> {
+  const { db, clock } = services;
+  const passwordHash = await hashPassword(input.password);
+  const now = clock.now();
+  const outcome = await db.transaction(async (tx) => {
+    const [link] = await tx
+      .select()
+      .from(links)
+      .where(eq(links.tokenHash, hashLinkToken(input.token)))
+      .for('update');
+    if (!link || link.purpose !== resetPurpose || link.usedAt !== null || link.expiresAt <= now) return null;
+    await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+    const [user] = await tx.select().from(users).where(eq(users.id, link.userId)).for('update');
+    if (!user) return null;
+    await tx
+      .update(users)
+      .set({ passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now, updatedAt: now })
+      .where(eq(users.id, user.id));
+    await retireResetLinks(tx, user.id, now);
+    await recordAudit(tx, { type: 'password.reset', at: now, userId: user.id, client });
+    return user;
+  });
+  if (!outcome) throw new IamError('LINK_INVALID');
+  await services.sessions.revokeAllOfUser(outcome.id, 'password_reset', client);
+  notifyPasswordChanged(services, outcome, client);
+  return { status: 'password_reset' };
+}
+
+/** Retires every outstanding reset link of a user (a newer link, or the password changed). */
+export async function retireResetLinks(tx: Transaction, userId: string, now: Date): Promise<void> {
+  await tx
+    .update(links)
+    .set({ usedAt: now })
+    .where(and(eq(links.userId, userId), eq(links.purpose, resetPurpose), isNull(links.usedAt)));
+}
