@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { IamError } from '../modules/errors/iamError';
-import { recordStrike } from '../modules/rateLimit/guards';
+import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
 import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
 import { markupIssue } from './safeText';
@@ -26,8 +26,14 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
+/** Every call from an IP serving a temporary block is refused before anything else runs. */
+const withIpBlock = middleware(async ({ ctx, next }) => {
+  await assertIpNotBlocked(ctx.services.limits, ctx.client.ip);
+  return next();
+});
+
 /** Anyone may call it. */
-export const publicProcedure = baseProcedure.use(withErrorMapping);
+export const publicProcedure = baseProcedure.use(withErrorMapping).use(withIpBlock);
 
 /**
  * A valid access token is required: `ctx.auth` holds its claims. The token is verified

@@ -88,23 +88,43 @@ describe('sign-up', () => {
     );
   });
 
-  it('twenty parallel sign-ups of one address create exactly one user', async () => {
-    await using t = await createTestServer();
+  it('twenty parallel sign-ups of one address create exactly one user, and each gets the usual answer', async () => {
+    // Limits raised so that all twenty reach the database at once.
+    const roomy = { points: 1_000, durationInSeconds: 3600 };
+    await using t = await createTestServer({ rateLimits: { signupPerIp: roomy, signupPerEmail: roomy } });
     const email = uniqueEmail('race');
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, index) => t.client().api.auth.signup.mutate({ email, password: `parallel passphrase ${index}` })),
     );
     for (const outcome of outcomes) {
-      if (outcome.status === 'fulfilled') {
-        expect(outcome.value.status).toBe('verification_required');
-      } else {
-        // Only a rate limit may refuse some of them; never a 500.
-        expect(isIamError(outcome.reason, 'RATE_LIMITED') || isIamError(outcome.reason, 'IP_BLOCKED'), String(outcome.reason)).toBe(true);
-      }
+      expect(outcome.status === 'fulfilled' ? outcome.value : String(outcome.reason)).toEqual({
+        status: 'verification_required',
+        challengeId: expect.stringMatching(/^chl_/),
+      });
     }
-    // At least two really raced (the per-address sign-up limit may turn the rest away).
-    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeGreaterThanOrEqual(2);
     expect(await usersWithEmail(t, email)).toHaveLength(1);
+    const [challenges] = await t.sql.query<RowDataPacket[]>(
+      "SELECT COUNT(*) AS n FROM challenges c JOIN users u ON u.id = c.user_id WHERE u.email_normalized = ? AND c.purpose = 'verify_email'",
+      [email],
+    );
+    expect(Number(challenges[0]?.n)).toBe(20);
+    await t.mail.waitFor(() => mailsTo(t, email).length === 20);
+  });
+
+  it('the default limit turns away a sixth sign-up of one address within the hour, without a second account', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('limited');
+    const { api } = t.client();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await expect(api.auth.signup.mutate({ email, password: `limited passphrase ${attempt}` })).resolves.toMatchObject({
+        status: 'verification_required',
+      });
+    }
+    const refused = await rejection(api.auth.signup.mutate({ email, password: 'limited passphrase 6' }));
+    expect(isIamError(refused, 'RATE_LIMITED')).toBe(true);
+    if (isIamError(refused)) expect(refused.data.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await usersWithEmail(t, email)).toHaveLength(1);
+    expect(mailsTo(t, email)).toHaveLength(5);
   });
 
   it('reports MAIL_UNAVAILABLE with HTTP 503 when the mail API fails, and a retry then works', async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type CookieJar, createCookieJar, createIamClient, type IamClient, type IamClientOptions } from '@iam/client';
-import { createIamServer, createLogger, type IamServer, type Lifetimes } from '@iam/server';
+import { createIamServer, createLogger, type IamConfig, type IamServer, type Lifetimes } from '@iam/server';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
 import { type ReceivedEmail, type ResendPeer, startResendPeer } from '../peers/resend';
@@ -57,7 +57,7 @@ export function uniqueEmail(prefix = 'user'): string {
  * peer as its mailbox, and a clock the test can move. `await using t = await createTestServer()`.
  */
 export async function createTestServer(
-  options: { lifetimes?: Partial<Lifetimes>; trustProxy?: string | boolean } = {},
+  options: { lifetimes?: Partial<Lifetimes>; trustProxy?: string | boolean; rateLimits?: IamConfig['rateLimits'] } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
   const mail = await startResendPeer();
@@ -75,6 +75,7 @@ export async function createTestServer(
     mail: { resendApiKey: 're_test_key', resendBaseUrl: mail.url, from: 'IAM <no-reply@example.com>' },
     lifetimes: options.lifetimes,
     trustProxy: options.trustProxy,
+    rateLimits: options.rateLimits,
     clock,
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });

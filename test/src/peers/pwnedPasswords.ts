@@ -16,8 +16,8 @@ export interface PwnedPeer {
   requests: PwnedRequest[];
   /** `ok` answers; `error` answers 503; `hang` reads the request and never answers. */
   setDown(mode: 'ok' | 'error' | 'hang'): void;
-  /** Adds a password to the breach corpus. */
-  add(password: string): void;
+  /** Adds a password to the breach corpus, seen `count` times (random when omitted; 0 makes it look like a padding line). */
+  add(password: string, count?: number): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -36,10 +36,10 @@ export async function startPwnedPasswordsPeer(breached: string[] = []): Promise<
   const requests: PwnedRequest[] = [];
   let mode: 'ok' | 'error' | 'hang' = 'ok';
 
-  const add = (password: string): void => {
+  const add = (password: string, count = randomInt(1, 100_000)): void => {
     const hash = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
     const range = corpus.get(hash.slice(0, 5)) ?? new Map<string, number>();
-    range.set(hash.slice(5), (range.get(hash.slice(5)) ?? 0) + randomInt(1, 100_000));
+    range.set(hash.slice(5), count);
     corpus.set(hash.slice(0, 5), range);
   };
   for (const password of breached) add(password);

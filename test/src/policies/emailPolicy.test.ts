@@ -113,8 +113,9 @@ describe('mail exchangers', () => {
   });
 
   it('refuses a domain whose null MX says it accepts no mail (RFC 7505)', async () => {
-    const { policy: emailPolicy } = policy();
+    const { policy: emailPolicy, calls } = policy();
     await expect(emailPolicy.check('carol@null-mx.example')).rejects.toMatchObject(domainInvalid);
+    expect(calls.find(({ level }) => level === 'info')?.args[0]).toEqual({ domain: 'null-mx.example', reason: 'null_mx' });
   });
 
   it('refuses a domain with neither MX nor address records', async () => {
@@ -175,28 +176,32 @@ describe('resolver failures', () => {
     await expect(emailPolicy.check('gina@hang.example')).resolves.toEqual({ mx: 'timeout' });
     const warnings = calls.filter(({ level }) => level === 'warn');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.args[0]).toMatchObject({ domain: 'hang.example' });
+    // c-ares's own timeout or the policy's deadline, whichever fires first.
+    expect(warnings[0]?.args[0]).toMatchObject({ domain: 'hang.example', reason: expect.stringMatching(/^(ETIMEOUT|deadline)$/) });
     // Only the domain is logged, never the mailbox.
     expect(JSON.stringify(calls)).not.toContain('gina');
   });
 
   it('gives up at its own deadline when several dead resolvers would stack their timeouts', async () => {
-    const { policy: emailPolicy } = policy({ dnsServers: deadDns.map((peer) => peer.server) });
+    const { policy: emailPolicy, calls } = policy({ dnsServers: deadDns.map((peer) => peer.server) });
     await expect(emailPolicy.check('gina@example.com')).resolves.toEqual({ mx: 'timeout' });
-    // c-ares would ask each dead server in turn; the policy's own deadline ends the wait after the first.
+    // c-ares asks each dead server in turn, 300 ms each; the policy's own deadline ends the wait first.
+    expect(calls.find(({ level }) => level === 'warn')?.args[0]).toMatchObject({ reason: 'deadline' });
     expect(deadDns[0]?.queries.length).toBeGreaterThan(0);
   });
 
   it('accepts and flags on SERVFAIL', async () => {
-    const { policy: emailPolicy } = policy();
+    const { policy: emailPolicy, calls } = policy();
     await expect(emailPolicy.check('hank@servfail.example')).resolves.toEqual({ mx: 'timeout' });
+    expect(calls.find(({ level }) => level === 'warn')?.args[0]).toMatchObject({ reason: 'ESERVFAIL' });
   });
 
   it('accepts and flags when no resolver listens', async () => {
     const closed = await startDnsPeer();
     await closed.close();
-    const { policy: emailPolicy } = policy({ dnsServers: [closed.server] });
+    const { policy: emailPolicy, calls } = policy({ dnsServers: [closed.server] });
     await expect(emailPolicy.check('ivan@example.com')).resolves.toEqual({ mx: 'timeout' });
+    expect(calls.find(({ level }) => level === 'warn')?.args[0]).toMatchObject({ reason: 'ECONNREFUSED' });
   });
 
   it('refuses DNS servers that are not IP:port at creation', () => {

@@ -188,6 +188,21 @@ describe('breached passwords (Pwned Passwords range API)', () => {
     await expect(passwordPolicy.check(password)).rejects.toMatchObject(breached);
   });
 
+  it('ignores padding lines, whose count is 0', async () => {
+    const password = `padded but never breached ${randomBytes(6).toString('hex')}`;
+    hibp.add(password, 0);
+    await expect(policy().policy.check(password)).resolves.toEqual({ breachCheck: 'clean' });
+  });
+
+  it('asks about the typed form too when NFKC changes it', async () => {
+    const typed = `ｗｉｄｅ letters ${randomBytes(4).toString('hex')}`;
+    hibp.add(typed);
+    await expect(policy().policy.check(typed)).rejects.toMatchObject(breached);
+    expect(hibp.requests.map(({ prefix }) => prefix).sort()).toEqual(
+      [sha1(typed.normalize('NFKC')), sha1(typed)].map((hash) => hash.slice(0, 5)).sort(),
+    );
+  });
+
   it('skips the online check when no API is configured', async () => {
     await expect(policy({ hibpApiUrl: null }).policy.check(breachedPassword)).resolves.toEqual({ breachCheck: 'skipped' });
     expect(hibp.requests).toEqual([]);
@@ -214,6 +229,15 @@ describe('when the breach service is unavailable', () => {
     const logged = JSON.stringify(calls);
     expect(logged).not.toContain(breachedPassword);
     expect(logged).not.toContain(sha1(breachedPassword).slice(0, 5));
+  });
+
+  it('counts one outage per check, however many forms were asked about', async () => {
+    hibp.setDown('error');
+    const { policy: passwordPolicy, unavailable, calls } = policy();
+    await expect(passwordPolicy.check('ｗｉｄｅ letters, all fine')).resolves.toEqual({ breachCheck: 'unavailable' });
+    expect(hibp.requests).toHaveLength(2);
+    expect(unavailable.count).toBe(1);
+    expect(calls.filter(({ level }) => level === 'warn')).toHaveLength(1);
   });
 
   it('counts a network failure too', async () => {

@@ -50,9 +50,9 @@ describe('listing and revoking sessions', () => {
   });
 
   it.each([
-    ['an iPhone', safariOnIphone, 'mobile'],
-    ['an iPad', safariOnIpad, 'tablet'],
-  ])('reports a session from %s as %s', async (_label, userAgent, type) => {
+    { label: 'an iPhone', userAgent: safariOnIphone, type: 'mobile' },
+    { label: 'an iPad', userAgent: safariOnIpad, type: 'tablet' },
+  ])('reports a session from $label as $type', async ({ userAgent, type }) => {
     await using t = await createTestServer();
     const user = await t.signUp();
     const device = await signInFrom(t, user, userAgent);

@@ -101,9 +101,11 @@ describe('parallel and repeated refreshes', () => {
   });
 
   it.each([
-    ['a different canary', otherCanary],
-    ['no canary at all', () => null],
-  ])('the same token presented from another device (%s) inside the grace window is theft: the session is revoked', async (_label, canaryOfThief) => {
+    { label: 'a different canary', canaryOfThief: otherCanary },
+    { label: 'no canary at all', canaryOfThief: () => null },
+  ])('the same token presented from another device ($label) inside the grace window is theft: the session is revoked', async ({
+    canaryOfThief,
+  }) => {
     await using t = await createTestServer();
     const user = await t.signUp();
     const presented = user.jar.get('iam_rt') ?? '';
@@ -133,6 +135,31 @@ describe('parallel and repeated refreshes', () => {
     const me = await get(t.trpcUrl, 'auth.me', undefined, bearer(legitimateAccessToken));
     expect(me.status).toBe(401);
     expect(errorOf(me).iamCode).toBe('SESSION_REVOKED');
+  });
+
+  it('a burst of the same token from two devices at once ends with the session revoked, whoever wins the race', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const presented = user.jar.get('iam_rt') ?? '';
+    const canary = user.jar.get('iam_cid') ?? null;
+    const thief = otherCanary();
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => refresh(t, presented, index % 2 === 0 ? canary : thief)),
+    );
+    const codes = responses.map((response) => (response.status === 200 ? 'ok' : errorOf(response).iamCode));
+    for (const [index, response] of responses.entries()) {
+      expectNoInternals(response);
+      expect([200, 401]).toContain(response.status);
+      // The thief never walks away with tokens unless it was first of all.
+      if (index % 2 === 1 && response.status === 200) expect(codes.filter((code) => code === 'ok')).toHaveLength(1);
+    }
+    expect(codes).toContain('REFRESH_TOKEN_REUSED');
+    const session = await sessionOf(t, user.userId);
+    expect(session.revoked_at).not.toBeNull();
+    expect(session.revoked_reason).toBe('refresh_reuse');
+    expect(await reuseAudits(t, user.userId)).toBe(1);
+    expect(await refreshTokenCounts(t, session.id)).toEqual({ total: 2, live: 1 });
   });
 
   it('a retry from the same device after the grace window is reuse: the session is revoked', async () => {

@@ -28,24 +28,34 @@ export async function login(services: Services, input: { email: string; password
   const identity = normalizeEmail(input.email);
   const pairKey = `${client.ip ?? 'unknown'}|${identity}`;
 
-  const [pair, perIp] = await Promise.all([
-    limits.get('loginFailuresPerIpEmail').peek(pairKey),
-    client.ip ? limits.get('loginFailuresPerIp').peek(client.ip) : null,
-  ]);
-  for (const state of [pair, perIp]) {
-    if (state?.exceeded) throw new IamError('RATE_LIMITED', { retryAfterSeconds: state.retryAfterSeconds });
-  }
+  // Reserve a failure before judging the password, atomically, so parallel or batched
+  // guesses cannot all be judged before any is counted; a success gives it back.
+  const reservations: Array<[LimitName, string]> = [['loginFailuresPerIpEmail', pairKey]];
+  if (client.ip) reservations.push(['loginFailuresPerIp', client.ip]);
+  const reserved = await Promise.all(reservations.map(([name, key]) => limits.get(name).hit(key)));
+  const refusal = reserved.find((state) => state.exceeded);
+  if (refusal) throw new IamError('RATE_LIMITED', { retryAfterSeconds: refusal.retryAfterSeconds });
 
   const user = await findUserByEmail(db, input.email);
   const passwordOk = user?.passwordHash
     ? await verifyPassword(user.passwordHash, input.password)
     : await verifyDummyPassword(input.password);
   if (!user || !passwordOk) {
-    await recordFailure(services, { identity, pairKey, ip: client.ip });
+    await Promise.all([
+      ...reservations.map(async ([name, key], i) => {
+        // The last allowed failure starts the block (15 min for one account from one IP).
+        const { points, blockInSeconds } = limits.get(name).spec;
+        if (blockInSeconds && (reserved[i]?.consumed ?? 0) >= points) await limits.get(name).block(key, blockInSeconds);
+      }),
+      limits.get('loginFailuresPerEmail').hit(identity),
+    ]);
     if (user) await recordAudit(db, { type: 'login.failed', at: clock.now(), userId: user.id, client });
     throw new IamError('INVALID_CREDENTIALS');
   }
-  await limits.get('loginFailuresPerIpEmail').reset(pairKey);
+  await Promise.all([
+    limits.get('loginFailuresPerIpEmail').reset(pairKey),
+    client.ip ? limits.get('loginFailuresPerIp').reward(client.ip) : null,
+  ]);
 
   if (user.emailVerifiedAt === null) {
     const challenge = await db.transaction((tx) =>
@@ -73,22 +83,4 @@ export async function login(services: Services, input: { email: string; password
     return created;
   });
   return completeSignIn(services, user, session);
-}
-
-/** Counts a failure everywhere it matters; the counters that block start their block on the last allowed failure. */
-async function recordFailure(services: Services, keys: { identity: string; pairKey: string; ip: string | null }): Promise<void> {
-  const { limits } = services;
-  const counted: Array<[LimitName, string]> = [
-    ['loginFailuresPerIpEmail', keys.pairKey],
-    ['loginFailuresPerEmail', keys.identity],
-  ];
-  if (keys.ip) counted.push(['loginFailuresPerIp', keys.ip]);
-  await Promise.all(
-    counted.map(async ([name, key]) => {
-      const limiter = limits.get(name);
-      const state = await limiter.hit(key);
-      const { points, blockInSeconds } = limiter.spec;
-      if (blockInSeconds && state.consumed >= points) await limiter.block(key, blockInSeconds);
-    }),
-  );
 }

@@ -163,16 +163,20 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
       onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
+      const tokenHash = hashLinkToken(input.token);
+      // Locks are taken challenge first, then link, as consumeCode and resend take them: the
+      // opposite order deadlocks against the code of the same challenge sent at the same moment.
+      // So the challenge is found with a plain read, outside the transaction, and both rows are
+      // checked again once locked.
+      const [target] = await deps.db.select({ challengeId: links.challengeId }).from(links).where(eq(links.tokenHash, tokenHash)).limit(1);
+      if (!target?.challengeId) throw new IamError('LINK_INVALID');
+      const challengeId = target.challengeId;
       const outcome = await deps.db.transaction(async (tx) => {
-        const [link] = await tx
-          .select()
-          .from(links)
-          .where(eq(links.tokenHash, hashLinkToken(input.token)))
-          .for('update');
-        if (!link || link.purpose !== input.purpose || link.usedAt !== null || link.expiresAt <= now || !link.challengeId) {
+        const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
+        const [link] = await tx.select().from(links).where(eq(links.tokenHash, tokenHash)).for('update');
+        if (!link || link.purpose !== input.purpose || link.usedAt !== null || link.expiresAt <= now || link.challengeId !== challengeId) {
           return { kind: 'invalid' } as const;
         }
-        const [row] = await tx.select().from(challenges).where(eq(challenges.id, link.challengeId)).for('update');
         if (!row || row.consumedAt !== null || row.attempts >= maxCodeAttempts || row.expiresAt <= now) return { kind: 'invalid' } as const;
         await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
         await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));

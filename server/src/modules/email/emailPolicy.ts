@@ -7,9 +7,9 @@ import { IamError } from '../errors/iamError';
 
 /**
  * How the domain's ability to receive mail was established: an MX record, an address record
- * standing in for one (RFC 5321 §5.1 implicit MX), not at all because the resolver gave no
- * answer in time (accepted and flagged, never a hang), or not at all because the domain is
- * allow-listed.
+ * standing in for one (RFC 5321 §5.1 implicit MX), not at all because DNS gave no usable
+ * answer within the timeout (timeout, SERVFAIL, unreachable resolver: accepted and flagged,
+ * never a hang), or not at all because the domain is allow-listed.
  */
 export type EmailCheckResult = { mx: 'found' | 'fallback_a' | 'timeout' | 'skipped' };
 
@@ -31,7 +31,7 @@ export interface EmailPolicyDeps {
   /** How long a domain that cannot receive mail is remembered. */
   negativeCacheTtlInSeconds?: number;
   logger: Pick<Logger, 'warn' | 'info' | 'debug'>;
-  /** Domains (and their subdomains) that skip every check, e.g. internal or test domains. */
+  /** Domains (and their subdomains) that skip the disposable list and DNS, e.g. internal or test domains, or a forwarding service the list names. */
   allowDomains?: string[];
   /** Domains (and their subdomains) refused as disposable on top of the maintained list; they win over `allowDomains`. */
   blockDomains?: string[];
@@ -43,7 +43,10 @@ const defaultNegativeCacheTtlInSeconds = 300;
 const cacheMaxEntries = 10_000;
 
 /** What DNS said about a domain; only definite answers are cached. */
-type Lookup = 'found' | 'fallback_a' | 'no_mail' | 'unreachable';
+type Lookup =
+  | { outcome: 'found' | 'fallback_a' }
+  | { outcome: 'no_mail'; reason: 'nxdomain' | 'null_mx' | 'no_records' }
+  | { outcome: 'unreachable'; reason: string };
 
 /** RFC 1035 §2.3.4 and RFC 1123 §2.1: letters, digits and inner hyphens, 63 octets a label, 253 a name. */
 const labelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -83,13 +86,13 @@ export function createEmailPolicy(deps: EmailPolicyDeps): EmailPolicy {
       pending = resolveMailDomain(domain, { servers, timeoutInMs }).finally(() => inFlight.delete(domain));
       inFlight.set(domain, pending);
     }
-    const outcome = await pending;
+    const lookup = await pending;
     if (!cache.has(domain)) {
-      const ttl = outcome === 'unreachable' ? 0 : outcome === 'no_mail' ? negativeTtlInMs : positiveTtlInMs;
+      const ttl = lookup.outcome === 'unreachable' ? 0 : lookup.outcome === 'no_mail' ? negativeTtlInMs : positiveTtlInMs;
       // lru-cache reads a ttl of 0 as "forever": a zero TTL means not cached at all.
-      if (ttl > 0) cache.set(domain, outcome, { ttl });
+      if (ttl > 0) cache.set(domain, lookup, { ttl });
     }
-    return outcome;
+    return lookup;
   }
 
   return {
@@ -104,16 +107,17 @@ export function createEmailPolicy(deps: EmailPolicyDeps): EmailPolicy {
       }
       if (allowedDomain) return { mx: 'skipped' };
 
-      const outcome = await lookUp(domain);
-      switch (outcome) {
+      const lookup = await lookUp(domain);
+      switch (lookup.outcome) {
         case 'found':
         case 'fallback_a':
-          return { mx: outcome };
+          return { mx: lookup.outcome };
         case 'no_mail':
-          deps.logger.info({ domain, reason: 'no_mail' }, 'email domain refused');
+          deps.logger.info({ domain, reason: lookup.reason }, 'email domain refused');
           throw new IamError('EMAIL_DOMAIN_INVALID');
         case 'unreachable':
-          deps.logger.warn({ domain, timeoutInMs }, 'MX lookup gave no answer in time; address accepted unverified');
+          // `reason`, not `code`: the logger redacts `code` keys.
+          deps.logger.warn({ domain, reason: lookup.reason, timeoutInMs }, 'MX lookup gave no answer; address accepted unverified');
           return { mx: 'timeout' };
       }
     },
@@ -187,22 +191,25 @@ async function resolveMailDomain(domain: string, options: { servers: string[] | 
       const records = await resolver.resolveMx(domain);
       // Node reports the root exchange of a null MX as ''.
       const usable = records.filter(({ exchange }) => exchange !== '' && exchange !== '.');
-      return usable.length > 0 ? 'found' : 'no_mail';
+      return usable.length > 0 ? { outcome: 'found' } : { outcome: 'no_mail', reason: 'null_mx' };
     } catch (error) {
       const code = errorCode(error);
-      if (code === 'ENOTFOUND') return 'no_mail';
-      if (code !== 'ENODATA') return 'unreachable';
+      if (code === 'ENOTFOUND') return { outcome: 'no_mail', reason: 'nxdomain' };
+      if (code !== 'ENODATA') return { outcome: 'unreachable', reason: code ?? 'unknown' };
     }
-    if (cancelled) return 'unreachable';
+    if (cancelled) return { outcome: 'unreachable', reason: 'deadline' };
     const addresses = await Promise.allSettled([resolver.resolve4(domain), resolver.resolve6(domain)]);
-    if (addresses.some((result) => result.status === 'fulfilled' && result.value.length > 0)) return 'fallback_a';
-    const definite = addresses.every((result) => result.status === 'fulfilled' || absentCodes.has(errorCode(result.reason) ?? ''));
-    return definite ? 'no_mail' : 'unreachable';
+    if (addresses.some((result) => result.status === 'fulfilled' && result.value.length > 0)) return { outcome: 'fallback_a' };
+    for (const result of addresses) {
+      const code = result.status === 'rejected' ? errorCode(result.reason) : undefined;
+      if (result.status === 'rejected' && !absentCodes.has(code ?? '')) return { outcome: 'unreachable', reason: code ?? 'unknown' };
+    }
+    return { outcome: 'no_mail', reason: 'no_records' };
   })();
 
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<Lookup>((resolve) => {
-    timer = setTimeout(() => resolve('unreachable'), options.timeoutInMs);
+    timer = setTimeout(() => resolve({ outcome: 'unreachable', reason: 'deadline' }), options.timeoutInMs);
   });
   try {
     return await Promise.race([lookup, deadline]);

@@ -5,8 +5,8 @@ import type { RateLimits } from './rateLimiter';
 /** Refuses a client IP that is serving a temporary block. */
 export async function assertIpNotBlocked(limits: RateLimits, ip: string | null): Promise<void> {
   if (!ip) return;
-  const state = await limits.get('ipBlocks').peek(ip);
-  if (state.exceeded) throw new IamError('IP_BLOCKED', { retryAfterSeconds: state.retryAfterSeconds });
+  const retryAfterSeconds = await limits.ipBlockedFor(ip);
+  if (retryAfterSeconds > 0) throw new IamError('IP_BLOCKED', { retryAfterSeconds });
 }
 
 /** Counts one call against each limit; refuses with `RATE_LIMITED` when any is over. */
@@ -32,7 +32,7 @@ export async function recordStrike(limits: RateLimits, ip: string | null): Promi
   const offences = await limits.get('ipBlocksPerDay').hit(ip);
   const ladder = limits.blockLadderInSeconds;
   const seconds = ladder[Math.min(offences.consumed, ladder.length) - 1] ?? ladder.at(-1) ?? 900;
-  await limits.get('ipBlocks').block(ip, seconds);
+  await limits.blockIp(ip, seconds);
   await limits.get('markupStrikesPerIp').reset(ip);
   return seconds;
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterMySQL, RateLimiterRes } from 'rate-limiter-flexible';
@@ -17,6 +18,8 @@ export interface Limiter {
   peek(key: string): Promise<LimitState>;
   /** Counts one (or `points`) against a key; never throws for going over, it reports it. */
   hit(key: string, points?: number): Promise<LimitState>;
+  /** Gives back points counted in advance (a reserved failure that turned out a success). */
+  reward(key: string, points?: number): Promise<void>;
   block(key: string, seconds: number): Promise<void>;
   reset(key: string): Promise<void>;
 }
@@ -25,6 +28,9 @@ export interface RateLimits {
   get(name: LimitName): Limiter;
   /** The growing block durations for IPs (15 min → 1 h → 24 h by default). */
   blockLadderInSeconds: number[];
+  /** Seconds left of an IP's block, 0 when it is free. */
+  ipBlockedFor(ip: string): Promise<number>;
+  blockIp(ip: string, seconds: number): Promise<void>;
   /** Deletes counters that expired over an hour ago. */
   sweep(): Promise<void>;
 }
@@ -46,11 +52,30 @@ export function createRateLimits(deps: {
     const spec: LimitSpec = { ...defaultLimits[name], ...deps.overrides?.[name] };
     limiters.set(name, createLimiter(name, spec, deps));
   }
+  const get = (name: LimitName): Limiter => {
+    const limiter = limiters.get(name);
+    if (!limiter) throw new Error(`unknown limit ${name}`);
+    return limiter;
+  };
+  // Every public call asks whether its IP is blocked; the answer is kept for a second, so a
+  // flood from one address costs the store one read a second, and a block made by another
+  // instance takes effect here within that second.
+  const blockCache = new LRUCache<string, { until: number }>({ max: 100_000, ttl: 1_000 });
+
   return {
-    get(name) {
-      const limiter = limiters.get(name);
-      if (!limiter) throw new Error(`unknown limit ${name}`);
-      return limiter;
+    get,
+    async ipBlockedFor(ip) {
+      let entry = blockCache.get(ip);
+      if (!entry) {
+        const state = await get('ipBlocks').peek(ip);
+        entry = { until: state.exceeded ? Date.now() + state.retryAfterSeconds * 1000 : 0 };
+        blockCache.set(ip, entry);
+      }
+      return entry.until > Date.now() ? Math.max(1, Math.ceil((entry.until - Date.now()) / 1000)) : 0;
+    },
+    async blockIp(ip, seconds) {
+      await get('ipBlocks').block(ip, seconds);
+      blockCache.set(ip, { until: Date.now() + seconds * 1000 }, { ttl: seconds * 1000 });
     },
     blockLadderInSeconds: deps.overrides?.ipBlockLadderInSeconds ?? defaultBlockLadderInSeconds,
     async sweep() {
@@ -96,6 +121,9 @@ function createLimiter(name: string, spec: LimitSpec, deps: { pool: CallbackPool
         deps.logger.error({ err: rejection, limiter: name }, 'rate limiter failed');
         throw rejection;
       }
+    },
+    async reward(key, points = 1) {
+      await limiter.reward(keyOf(key), points);
     },
     async block(key, seconds) {
       await limiter.block(keyOf(key), seconds);

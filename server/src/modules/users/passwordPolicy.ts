@@ -18,11 +18,11 @@ export interface PasswordPolicy {
 }
 
 export interface PasswordPolicyOptions {
-  /** In code points after NFKC; NIST SP 800-63B §5.1.1.2 asks for at least 8. */
+  /** In code points after NFKC. NIST SP 800-63B-4 §3.1.1.2: at least 8, and 15 when the password is the only factor. */
   minLength: number;
-  /** In code points after NFKC; NIST SP 800-63B §5.1.1.2 asks to allow at least 64. */
+  /** In code points after NFKC. NIST SP 800-63B-4 §3.1.1.2: permit at least 64. */
   maxLength: number;
-  /** The service's name, refused as a password word (NIST SP 800-63B §5.1.1.2: context-specific words). */
+  /** The service's name, refused as a password word (NIST SP 800-63B-4 §3.1.1.2: context-specific words). */
   productName: string;
   /** Base of the Pwned Passwords range API (`HIBP_API_URL`); null skips the online check. */
   hibpApiUrl: string | null;
@@ -68,7 +68,7 @@ const minContextWordLength = 3;
 let commonPasswords: ReadonlySet<string> | undefined;
 
 /**
- * Passwords known to be commonly used (NIST SP 800-63B §5.1.1.2): the ~49 k of the
+ * Passwords known to be commonly used (NIST SP 800-63B-4 §3.1.1.2 blocklist): the ~49 k of the
  * `@zxcvbn-ts/language-common` package (updated by bumping it), lowercase, loaded once per process.
  */
 function loadCommonPasswords(): ReadonlySet<string> {
@@ -77,11 +77,11 @@ function loadCommonPasswords(): ReadonlySet<string> {
 }
 
 /**
- * Memorized-secret rules of NIST SP 800-63B §5.1.1.2 (the verifier requirements for the
- * authenticators of §3.1.1.2 in the 2024 revision): length bounds counted in Unicode code
- * points after NFKC normalisation, no composition rules, and a refusal of passwords that are
- * commonly used, made of repetitive or sequential characters, built on context-specific words
- * (the user's name and email, the service's name), or found in breach corpuses. The breach
+ * Password verifier rules of NIST SP 800-63B-4 §3.1.1.2 (§5.1.1.2, memorized secrets, in
+ * revision 3): length bounds counted in Unicode code points after NFKC normalisation, no
+ * composition rules, and a refusal of passwords that are commonly used, made of repetitive or
+ * sequential characters, built on context-specific words (the user's name and email, the
+ * service's name), or found in breach corpuses. The breach
  * check asks the Pwned Passwords range API with k-anonymity (only the first 5 hex digits of
  * the SHA-1 leave the process) and response padding; when it cannot be asked, the offline
  * checks still hold and the outage is logged and counted, never silent.
@@ -94,7 +94,17 @@ export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPo
   const common = loadCommonPasswords();
   const fixedWords = new Set<string>();
   for (const word of [...passwordWords, ...(options.extraBlockedWords ?? []), options.productName]) addContextWords(fixedWords, word);
-  const breachCheck = options.hibpApiUrl === null ? null : createBreachCheck({ ...options, hibpApiUrl: options.hibpApiUrl });
+  const breachCheck = options.hibpApiUrl === null ? null : createBreachCheck(options.hibpApiUrl, options.timeoutInMs ?? defaultTimeoutInMs);
+
+  const reportUnavailable = (details: Record<string, unknown>): void => {
+    // Neither the password nor any part of its hash is logged.
+    options.logger.warn(details, 'breached-password check unavailable; offline checks applied');
+    try {
+      options.onBreachCheckUnavailable?.();
+    } catch (error) {
+      options.logger.warn({ err: error }, 'onBreachCheckUnavailable hook failed');
+    }
+  };
 
   return {
     async check(password, context = {}) {
@@ -118,8 +128,11 @@ export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPo
       // The raw form too, when NFKC changed it: breach corpuses hold what people typed.
       const candidates = normalized === password ? [normalized] : [normalized, password];
       const outcomes = await Promise.all(candidates.map(breachCheck));
-      if (outcomes.includes('breached')) throw new IamError('PASSWORD_BREACHED');
-      return { breachCheck: outcomes.includes('unavailable') ? 'unavailable' : 'clean' };
+      if (outcomes.some(({ outcome }) => outcome === 'breached')) throw new IamError('PASSWORD_BREACHED');
+      const failure = outcomes.find((result) => result.outcome === 'unavailable');
+      if (!failure) return { breachCheck: 'clean' };
+      reportUnavailable(failure.details);
+      return { breachCheck: 'unavailable' };
     },
   };
 }
@@ -128,23 +141,15 @@ function weak(message: string): IamError {
   return new IamError('PASSWORD_TOO_WEAK', { message });
 }
 
-type BreachOutcome = 'breached' | 'clean' | 'unavailable';
+type BreachOutcome = { outcome: 'breached' | 'clean' } | { outcome: 'unavailable'; details: Record<string, unknown> };
 
-function createBreachCheck(options: PasswordPolicyOptions & { hibpApiUrl: string }): (password: string) => Promise<BreachOutcome> {
+function createBreachCheck(hibpApiUrl: string, timeoutInMs: number): (password: string) => Promise<BreachOutcome> {
   // Fails at start-up on a malformed URL rather than on the first sign-up.
-  const base = new URL(options.hibpApiUrl).href.replace(/\/+$/, '');
-  const timeoutInMs = options.timeoutInMs ?? defaultTimeoutInMs;
-
-  const unavailable = (details: Record<string, unknown>): BreachOutcome => {
-    // Neither the password nor any part of its hash is logged.
-    options.logger.warn({ ...details, timeoutInMs }, 'breached-password check unavailable; offline checks applied');
-    try {
-      options.onBreachCheckUnavailable?.();
-    } catch (error) {
-      options.logger.warn({ err: error }, 'onBreachCheckUnavailable hook failed');
-    }
-    return 'unavailable';
-  };
+  const base = new URL(hibpApiUrl).href.replace(/\/+$/, '');
+  const unavailable = (details: Record<string, unknown>): BreachOutcome => ({
+    outcome: 'unavailable',
+    details: { ...details, timeoutInMs },
+  });
 
   return async (password) => {
     const hash = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
@@ -153,7 +158,7 @@ function createBreachCheck(options: PasswordPolicyOptions & { hibpApiUrl: string
     let body: string;
     try {
       const response = await fetch(`${base}/range/${prefix}`, {
-        // Padding makes every answer 800–1,000 lines, so its size does not hint at the prefix.
+        // Padding makes every answer 800–1,000 lines, so an observer cannot tell the range (and so the prefix) from its size.
         headers: { 'add-padding': 'true' },
         redirect: 'error',
         signal: AbortSignal.timeout(timeoutInMs),
@@ -167,7 +172,7 @@ function createBreachCheck(options: PasswordPolicyOptions & { hibpApiUrl: string
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       return unavailable({ reason: timedOut ? 'timeout' : 'network', cause: networkCause(error) });
     }
-    return rangeContains(body, suffix) ? 'breached' : 'clean';
+    return { outcome: rangeContains(body, suffix) ? 'breached' : 'clean' };
   };
 }
 
@@ -222,7 +227,7 @@ function letterCore(text: string): string {
 }
 
 /**
- * Repetitive or sequential (NIST SP 800-63B §5.1.1.2: `aaaaaa`, `1234abcd`): the whole password
+ * Repetitive or sequential (NIST SP 800-63B rev. 3 §5.1.1.2: `aaaaaa`, `1234abcd`): the whole password
  * is one trivial run (a repeated unit of up to 4 characters, an ascending or descending
  * sequence, a stretch of a keyboard row), or two of them, with symbols around at most.
  */
