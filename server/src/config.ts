@@ -22,6 +22,12 @@ export interface IamConfig {
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;
+  /** Resolvers (`ip:port`) for the MX check of addresses; default the OS resolver. */
+  dnsServers?: string[];
+  /** Base of the Pwned Passwords range API; null turns the online breach check off. */
+  hibpApiUrl?: string | null;
+  passwordPolicy?: { minLength?: number; maxLength?: number; extraBlockedWords?: string[]; breachCheckTimeoutInMs?: number };
+  emailPolicy?: { allowDomains?: string[]; blockDomains?: string[]; dnsTimeoutInMs?: number };
   logger?: Logger;
   clock?: Clock;
 }

@@ -24,6 +24,7 @@ const envSchema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalString,
   MAIL_FROM: optionalString,
+  // `off` turns the online breach check off (the offline list still applies).
   HIBP_API_URL: z.string().default('https://api.pwnedpasswords.com'),
   ACCESS_TOKEN_TTL_SECONDS: seconds(defaultLifetimes.accessTokenTtlInSeconds),
   REFRESH_GRACE_SECONDS: seconds(defaultLifetimes.refreshGraceInSeconds),

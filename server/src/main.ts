@@ -1,11 +1,21 @@
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
+import { loadConfigFile } from './configFile';
 import { loadEnv, parseTrustProxy } from './env';
 import { createLogger } from './logger';
 import { createIamServer } from './server';
 import { resolveDatabaseUrl, resolveSecret } from './standalone';
 
-const env = loadEnv(process.env);
+let env: ReturnType<typeof loadEnv>;
+let configFile: ReturnType<typeof loadConfigFile>;
+try {
+  env = loadEnv(process.env);
+  configFile = loadConfigFile(env.IAM_CONFIG_FILE);
+} catch (error) {
+  // A configuration mistake: say what is wrong, without a stack trace.
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const logger = createLogger({ level: env.LOG_LEVEL });
 const database = await resolveDatabaseUrl(env, logger);
 
@@ -30,6 +40,13 @@ try {
       sessionIdleInSeconds: env.SESSION_IDLE_SECONDS,
       sessionMaxInSeconds: env.SESSION_MAX_SECONDS,
     },
+    dnsServers: env.DNS_SERVERS?.split(',')
+      .map((server) => server.trim())
+      .filter(Boolean),
+    hibpApiUrl: env.HIBP_API_URL === 'off' ? null : env.HIBP_API_URL,
+    rateLimits: configFile.rateLimits,
+    passwordPolicy: configFile.passwordPolicy,
+    emailPolicy: configFile.emailPolicy,
     httpLogging: true,
     logger,
   });

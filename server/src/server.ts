@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { passwordMaxLength, passwordMinLength } from '@iam/shared';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { type AppOptions, createApp } from './app';
@@ -8,6 +9,7 @@ import { applyMigrations } from './db/migrate';
 import { createLogger } from './logger';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
+import { createEmailPolicy } from './modules/email/emailPolicy';
 import { createMailer } from './modules/email/mailer';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import type { Services } from './modules/services';
@@ -15,6 +17,7 @@ import { createSessionService } from './modules/sessions/sessions';
 import { createAccessTokenService } from './modules/tokens/accessToken';
 import { createRevocationSet } from './modules/tokens/revocations';
 import { createSigningKeyStore } from './modules/tokens/signingKeys';
+import { createPasswordPolicy } from './modules/users/passwordPolicy';
 import { appRouter } from './routers/root';
 import { type Context, createInnerContext } from './trpc/context';
 import { createCallerFactory } from './trpc/init';
@@ -98,6 +101,22 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes }),
     limits,
+    emailPolicy: createEmailPolicy({
+      dnsServers: config.dnsServers,
+      timeoutInMs: config.emailPolicy?.dnsTimeoutInMs,
+      allowDomains: config.emailPolicy?.allowDomains,
+      blockDomains: config.emailPolicy?.blockDomains,
+      logger,
+    }),
+    passwordPolicy: createPasswordPolicy({
+      minLength: Math.max(passwordMinLength, config.passwordPolicy?.minLength ?? passwordMinLength),
+      maxLength: Math.min(passwordMaxLength, config.passwordPolicy?.maxLength ?? passwordMaxLength),
+      productName: settings.productName,
+      hibpApiUrl: config.hibpApiUrl === undefined ? 'https://api.pwnedpasswords.com' : config.hibpApiUrl,
+      timeoutInMs: config.passwordPolicy?.breachCheckTimeoutInMs,
+      extraBlockedWords: config.passwordPolicy?.extraBlockedWords,
+      logger,
+    }),
     settings,
   };
 

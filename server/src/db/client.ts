@@ -56,10 +56,35 @@ export function createDatabasePools(opts: { url: string; connectionLimit?: numbe
 
 /** mysql2 reports duplicate keys with errno 1062 (ER_DUP_ENTRY). */
 export function isDuplicateKeyError(error: unknown): boolean {
+  return hasErrno(error, 1062);
+}
+
+/** errno 1213 (ER_LOCK_DEADLOCK): the server rolled the whole transaction back. */
+export function isDeadlockError(error: unknown): boolean {
+  return hasErrno(error, 1213);
+}
+
+function hasErrno(error: unknown, errno: number): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
-    if (typeof current === 'object' && 'errno' in current && (current as { errno: unknown }).errno === 1062) return true;
+    if (typeof current === 'object' && 'errno' in current && (current as { errno: unknown }).errno === errno) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * A transaction that is run again when InnoDB picks it as a deadlock victim, as the MySQL
+ * manual asks ("How to Minimize and Handle Deadlocks": be ready to re-issue it). The victim
+ * was rolled back whole, so `work` must keep all its effects in the database; the new attempt
+ * re-reads and re-locks, and sees what the winner committed.
+ */
+export async function transactionWithDeadlockRetry<T>(db: Database, work: (tx: Transaction) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (attempt >= attempts || !isDeadlockError(error)) throw error;
+    }
+  }
 }

@@ -3,12 +3,14 @@ import type { Lifetimes } from '../config';
 import type { Database, DatabasePools } from '../db/client';
 import type { ChallengeService } from './challenges/challenges';
 import type { Clock } from './clock';
+import type { EmailPolicy } from './email/emailPolicy';
 import type { Mailer } from './email/mailer';
 import type { RateLimits } from './rateLimit/rateLimiter';
 import type { SessionService } from './sessions/sessions';
 import type { AccessTokenService } from './tokens/accessToken';
 import type { RevocationSet } from './tokens/revocations';
 import type { SigningKeyStore } from './tokens/signingKeys';
+import type { PasswordPolicy } from './users/passwordPolicy';
 
 /** The dependencies every domain function takes, built once by `createIamServer`. */
 export interface Services {
@@ -23,6 +25,8 @@ export interface Services {
   sessions: SessionService;
   challenges: ChallengeService;
   limits: RateLimits;
+  emailPolicy: EmailPolicy;
+  passwordPolicy: PasswordPolicy;
   settings: Settings;
 }
 

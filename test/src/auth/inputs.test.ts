@@ -32,7 +32,12 @@ const malformedBodies: Array<[string, string]> = [
   [
     'huge strings',
     JSON.stringify({
-      json: { email: `${'a'.repeat(60_000)}@example.com`, password: 'p'.repeat(30_000), sessionId: `ses_${'a'.repeat(1_000)}`, name: 'n'.repeat(5_000) },
+      json: {
+        email: `${'a'.repeat(60_000)}@example.com`,
+        password: 'p'.repeat(30_000),
+        sessionId: `ses_${'a'.repeat(1_000)}`,
+        name: 'n'.repeat(5_000),
+      },
     }),
   ],
   [
@@ -74,9 +79,15 @@ const malformedBodies: Array<[string, string]> = [
   ],
   [
     'a superjson bigint meta',
-    JSON.stringify({ json: { email: '1e99999', sessionId: '9'.repeat(5_000) }, meta: { values: { email: ['bigint'], sessionId: ['bigint'] } } }),
+    JSON.stringify({
+      json: { email: '1e99999', sessionId: '9'.repeat(5_000) },
+      meta: { values: { email: ['bigint'], sessionId: ['bigint'] } },
+    }),
   ],
-  ['a superjson regexp meta', '{"json":{"email":"/(/","password":"/((a+)+)+$/"},"meta":{"values":{"email":["regexp"],"password":["regexp"]}}}'],
+  [
+    'a superjson regexp meta',
+    '{"json":{"email":"/(/","password":"/((a+)+)+$/"},"meta":{"values":{"email":["regexp"],"password":["regexp"]}}}',
+  ],
 ];
 
 interface Procedure {

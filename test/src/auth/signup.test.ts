@@ -1,8 +1,9 @@
 import { isIamError } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedEmail } from '../peers/resend';
+import { errorOf, post } from '../harness/http';
 import { codeFrom, createTestServer, linkTokenFrom, type TestServer, uniqueEmail } from '../harness/server';
+import type { ReceivedEmail } from '../peers/resend';
 
 async function usersWithEmail(t: TestServer, normalized: string) {
   const [rows] = await t.sql.query<RowDataPacket[]>(
@@ -27,7 +28,11 @@ async function nthMailTo(t: TestServer, email: string, count: number): Promise<R
   return t.mail.waitFor((message) => message.to.includes(email) && ++seen === count);
 }
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
 
 describe('sign-up', () => {
   it('answers an already-registered, verified address with the same shape, notifies the owner and creates nothing', async () => {
@@ -127,6 +132,47 @@ describe('sign-up', () => {
     expect(mailsTo(t, email)).toHaveLength(5);
   });
 
+  it('codes and links of pending sign-ups of one address presented at the same moment verify exactly once, never a 500', async () => {
+    const roomy = { points: 1_000, durationInSeconds: 3600 };
+    await using t = await createTestServer({
+      rateLimits: { signupPerIp: roomy, signupPerEmail: roomy, codesPerIp: roomy, linksPerIp: roomy },
+    });
+    for (let round = 0; round < 8; round++) {
+      const email = uniqueEmail(`verify-race${round}`);
+      const { api } = t.client();
+      const first = await api.auth.signup.mutate({ email, password: 'the first passphrase' });
+      const firstMail = await nthMailTo(t, email, 1);
+      const second = await api.auth.signup.mutate({ email, password: 'the second passphrase' });
+      const secondMail = await nthMailTo(t, email, 2);
+
+      const attempts: Array<[string, Record<string, string>]> = [
+        ['the first code', { challengeId: first.challengeId, code: codeFrom(firstMail) }],
+        ['the second code', { challengeId: second.challengeId, code: codeFrom(secondMail) }],
+        ['the second link', { token: linkTokenFrom(secondMail) }],
+      ];
+      const responses = await Promise.all(
+        attempts.map(([, input]) => post(t.trpcUrl, 'auth.verifyEmail', JSON.stringify({ json: input }))),
+      );
+      const outcomes = responses.map((response, index) => ({
+        attempt: attempts[index]?.[0],
+        status: response.status,
+        iamCode: response.status === 200 ? null : errorOf(response).iamCode,
+      }));
+      const winners = outcomes.filter((outcome) => outcome.status === 200);
+      expect(winners, JSON.stringify(outcomes)).toHaveLength(1);
+      for (const outcome of outcomes.filter((candidate) => candidate.status !== 200)) {
+        expect(outcome).toMatchObject({ status: 400, iamCode: expect.stringMatching(/^(CODE_INVALID|LINK_INVALID)$/) });
+      }
+
+      const [user] = await usersWithEmail(t, email);
+      expect(user?.email_verified_at).not.toBeNull();
+      const [sessions] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', [user?.id]);
+      expect(Number(sessions[0]?.n)).toBe(1);
+      const password = winners[0]?.attempt === 'the first code' ? 'the first passphrase' : 'the second passphrase';
+      await expect(t.client().api.auth.login.mutate({ email, password })).resolves.toMatchObject({ status: 'authenticated' });
+    }
+  });
+
   it('reports MAIL_UNAVAILABLE with HTTP 503 when the mail API fails, and a retry then works', async () => {
     await using t = await createTestServer();
     const email = uniqueEmail('mailfail');
@@ -176,7 +222,9 @@ describe('sign-up', () => {
     await expect(api.auth.verifyEmail.mutate({ challengeId, code: codeFrom(mail) })).rejects.toSatisfy((error) =>
       isIamError(error, 'CODE_INVALID'),
     );
-    await expect(api.auth.verifyEmail.mutate({ token: linkTokenFrom(mail) })).rejects.toSatisfy((error) => isIamError(error, 'LINK_INVALID'));
+    await expect(api.auth.verifyEmail.mutate({ token: linkTokenFrom(mail) })).rejects.toSatisfy((error) =>
+      isIamError(error, 'LINK_INVALID'),
+    );
     const [user] = await usersWithEmail(t, email);
     expect(user?.email_verified_at).toBeNull();
   });

@@ -112,5 +112,5 @@ export function expectNoInternals(response: RawResponse): void {
   expect(response.text).not.toMatch(/\bat (?:[^\s()]+ \()?[^\s()]+:\d+:\d+\)?/);
   expect(response.text).not.toMatch(/node_modules|\/src\/|\.ts:\d+/);
   expect(response.text).not.toMatch(/\b(?:select|insert into|update|delete from)\b[^"]*\b(?:from|values|set|where)\b/i);
-  expect(response.text).not.toMatch(/ER_[A-Z_]{3,}|sqlMessage|sqlState|errno/);
+  expect(response.text).not.toMatch(/\bER_[A-Z_]{3,}|sqlMessage|sqlState|errno/);
 }

@@ -8,6 +8,8 @@ import { type CookieJar, createCookieJar, createIamClient, type IamClient, type 
 import { createIamServer, createLogger, type IamConfig, type IamServer, type Lifetimes } from '@iam/server';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
+import { anyDomainHasMx, type DnsPeer, startDnsPeer } from '../peers/dns';
+import { type PwnedPeer, startPwnedPasswordsPeer } from '../peers/pwnedPasswords';
 import { type ReceivedEmail, type ResendPeer, startResendPeer } from '../peers/resend';
 import { createTestClock, type TestClock } from './clock';
 import { createTestDatabase } from './database';
@@ -20,6 +22,10 @@ export interface TestServer extends AsyncDisposable {
   /** A direct connection for asserting database state. */
   sql: mysql.Pool;
   mail: ResendPeer;
+  /** The DNS server the MX checks ask: every domain has an MX unless a test says otherwise. */
+  dns: DnsPeer;
+  /** The Pwned Passwords range API the breach check asks. */
+  pwned: PwnedPeer;
   clock: TestClock;
   /** A typed client with its own cookie jar (a device of its own). */
   client(options?: Partial<IamClientOptions>): { api: IamClient; jar: CookieJar };
@@ -61,6 +67,8 @@ export async function createTestServer(
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
   const mail = await startResendPeer();
+  const dns = await startDnsPeer({ '*': anyDomainHasMx });
+  const pwned = await startPwnedPasswordsPeer(['breached password 123']);
   const clock = createTestClock();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-test-data-'));
   const http = createServer();
@@ -76,6 +84,8 @@ export async function createTestServer(
     lifetimes: options.lifetimes,
     trustProxy: options.trustProxy,
     rateLimits: options.rateLimits,
+    dnsServers: [dns.server],
+    hibpApiUrl: pwned.url,
     clock,
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
@@ -105,6 +115,8 @@ export async function createTestServer(
     await iam.close();
     await sql.end();
     await mail.close();
+    await dns.close();
+    await pwned.close();
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -115,6 +127,8 @@ export async function createTestServer(
     iam,
     sql,
     mail,
+    dns,
+    pwned,
     clock,
     client,
     lastMailTo,

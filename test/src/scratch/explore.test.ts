@@ -4,7 +4,9 @@ import { codeFrom, createTestServer, linkTokenFrom, uniqueEmail } from '../harne
 
 it('explore two challenges race', async () => {
   const roomy = { points: 1000, durationInSeconds: 3600 };
-  await using t = await createTestServer({ rateLimits: { signupPerIp: roomy, signupPerEmail: roomy, codesPerIp: roomy, linksPerIp: roomy } });
+  await using t = await createTestServer({
+    rateLimits: { signupPerIp: roomy, signupPerEmail: roomy, codesPerIp: roomy, linksPerIp: roomy },
+  });
   const tally: Record<string, number> = {};
   for (let round = 0; round < 25; round++) {
     const email = uniqueEmail('race');

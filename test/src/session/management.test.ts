@@ -92,7 +92,9 @@ describe('listing and revoking sessions', () => {
     await expect(mallory.api.session.revoke.mutate({ sessionId: victimSessionId })).rejects.toSatisfy((error) =>
       isIamError(error, 'NOT_FOUND'),
     );
-    const unknown = await mallory.api.session.revoke.mutate({ sessionId: 'ses_aaaaaaaaaaaaaaaaaaaaaaaaaa' }).catch((error: unknown) => error);
+    const unknown = await mallory.api.session.revoke
+      .mutate({ sessionId: 'ses_aaaaaaaaaaaaaaaaaaaaaaaaaa' })
+      .catch((error: unknown) => error);
     expect(isIamError(unknown, 'NOT_FOUND')).toBe(true);
     // Someone else's session and a session that does not exist are indistinguishable.
     expect((unknown as Error).message).toBe(

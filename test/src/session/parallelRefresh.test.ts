@@ -103,39 +103,40 @@ describe('parallel and repeated refreshes', () => {
   it.each([
     { label: 'a different canary', canaryOfThief: otherCanary },
     { label: 'no canary at all', canaryOfThief: () => null },
-  ])('the same token presented from another device ($label) inside the grace window is theft: the session is revoked', async ({
-    canaryOfThief,
-  }) => {
-    await using t = await createTestServer();
-    const user = await t.signUp();
-    const presented = user.jar.get('iam_rt') ?? '';
-    const canary = user.jar.get('iam_cid') ?? null;
+  ])(
+    'the same token presented from another device ($label) inside the grace window is theft: the session is revoked',
+    async ({ canaryOfThief }) => {
+      await using t = await createTestServer();
+      const user = await t.signUp();
+      const presented = user.jar.get('iam_rt') ?? '';
+      const canary = user.jar.get('iam_cid') ?? null;
 
-    const legitimate = await refresh(t, presented, canary);
-    expect(legitimate.status).toBe(200);
-    const successor = refreshCookieOf(legitimate) ?? '';
-    const legitimateAccessToken = resultOf<AuthResult>(legitimate).accessToken;
+      const legitimate = await refresh(t, presented, canary);
+      expect(legitimate.status).toBe(200);
+      const successor = refreshCookieOf(legitimate) ?? '';
+      const legitimateAccessToken = resultOf<AuthResult>(legitimate).accessToken;
 
-    t.clock.advance(5);
-    const thief = await refresh(t, presented, canaryOfThief());
-    expect(thief.status).toBe(401);
-    expect(errorOf(thief).iamCode).toBe('REFRESH_TOKEN_REUSED');
-    expect(setCookies(thief.headers).get('iam_rt')?.cleared).toBe(true);
-    expectNoInternals(thief);
+      t.clock.advance(5);
+      const thief = await refresh(t, presented, canaryOfThief());
+      expect(thief.status).toBe(401);
+      expect(errorOf(thief).iamCode).toBe('REFRESH_TOKEN_REUSED');
+      expect(setCookies(thief.headers).get('iam_rt')?.cleared).toBe(true);
+      expectNoInternals(thief);
 
-    const session = await sessionOf(t, user.userId);
-    expect(session.revoked_at).not.toBeNull();
-    expect(session.revoked_reason).toBe('refresh_reuse');
-    expect(await reuseAudits(t, user.userId)).toBe(1);
+      const session = await sessionOf(t, user.userId);
+      expect(session.revoked_at).not.toBeNull();
+      expect(session.revoked_reason).toBe('refresh_reuse');
+      expect(await reuseAudits(t, user.userId)).toBe(1);
 
-    // The whole family dies: the legitimate successor and access token too.
-    const afterTheft = await refresh(t, successor, canary);
-    expect(afterTheft.status).toBe(401);
-    expect(errorOf(afterTheft).iamCode).toBe('REFRESH_TOKEN_INVALID');
-    const me = await get(t.trpcUrl, 'auth.me', undefined, bearer(legitimateAccessToken));
-    expect(me.status).toBe(401);
-    expect(errorOf(me).iamCode).toBe('SESSION_REVOKED');
-  });
+      // The whole family dies: the legitimate successor and access token too.
+      const afterTheft = await refresh(t, successor, canary);
+      expect(afterTheft.status).toBe(401);
+      expect(errorOf(afterTheft).iamCode).toBe('REFRESH_TOKEN_INVALID');
+      const me = await get(t.trpcUrl, 'auth.me', undefined, bearer(legitimateAccessToken));
+      expect(me.status).toBe(401);
+      expect(errorOf(me).iamCode).toBe('SESSION_REVOKED');
+    },
+  );
 
   it('a burst of the same token from two devices at once ends with the session revoked, whoever wins the race', async () => {
     await using t = await createTestServer();
@@ -144,9 +145,7 @@ describe('parallel and repeated refreshes', () => {
     const canary = user.jar.get('iam_cid') ?? null;
     const thief = otherCanary();
 
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => refresh(t, presented, index % 2 === 0 ? canary : thief)),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, index) => refresh(t, presented, index % 2 === 0 ? canary : thief)));
     const codes = responses.map((response) => (response.status === 200 ? 'ok' : errorOf(response).iamCode));
     for (const [index, response] of responses.entries()) {
       expectNoInternals(response);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isIamError } from '@iam/client';
-import { createCookieJar } from '@iam/client';
+import { createCookieJar, isIamError } from '@iam/client';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { bearer, errorOf, expectNoInternals, get, resultOf } from '../harness/http';

@@ -19,7 +19,10 @@ function batchUrl(t: TestServer, path: string, count: number, input?: unknown): 
 function signupBatchBody(count: number): string {
   return JSON.stringify(
     Object.fromEntries(
-      Array.from({ length: count }, (_, index) => [index, { json: { email: uniqueEmail(`batch${index}`), password: 'a long enough passphrase' } }]),
+      Array.from({ length: count }, (_, index) => [
+        index,
+        { json: { email: uniqueEmail(`batch${index}`), password: 'a long enough passphrase' } },
+      ]),
     ),
   );
 }
@@ -81,6 +84,10 @@ describe('the HTTP transport', () => {
       ['bad input', await post(t.trpcUrl, 'auth.login', '{"json":{}}')],
       ['unknown procedure', await post(t.trpcUrl, 'auth.nothing', '{}')],
       ['oversized batch', await send(batchUrl(t, 'auth.me', 11, {}))],
+      [
+        'oversized body',
+        await post(t.trpcUrl, 'auth.login', JSON.stringify({ json: { email: 'a@example.com', password: 'x'.repeat(110_000) } })),
+      ],
       ['wrong method', await get(t.trpcUrl, 'auth.logout', undefined)],
       ['foreign origin', await post(t.trpcUrl, 'auth.logout', '{}', { origin: 'https://evil.example' })],
       ['preflight', await send(`${t.trpcUrl}/auth.login`, { method: 'OPTIONS', headers: { origin: t.url } })],
@@ -205,7 +212,9 @@ describe('the HTTP transport', () => {
       'x-forwarded-for': '203.0.113.7',
     });
     expect(response.status).toBe(200);
-    const sid = String(JSON.parse(Buffer.from(resultOf<{ accessToken: string }>(response).accessToken.split('.')[1] ?? '', 'base64url').toString()).sid);
+    const sid = String(
+      JSON.parse(Buffer.from(resultOf<{ accessToken: string }>(response).accessToken.split('.')[1] ?? '', 'base64url').toString()).sid,
+    );
     const [rows] = await t.sql.query<RowDataPacket[]>('SELECT ip FROM sessions WHERE id = ?', [sid]);
     expect(rows[0]?.ip).toBe('127.0.0.1');
   });
@@ -223,6 +232,28 @@ describe('the HTTP transport', () => {
     expect(rows[0]?.ip).toBe('203.0.113.7');
   });
 
+  it('when the database is gone, /readyz answers 503 while /healthz stays 200, and calls fail without internals', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    await t.iam.services.pools.pool.end();
+
+    const readyz = await send(`${t.url}/readyz`);
+    expect(readyz.status).toBe(503);
+    expectNoInternals(readyz);
+    expect((await send(`${t.url}/healthz`)).status).toBe(200);
+
+    const responses = [
+      await post(t.trpcUrl, 'auth.login', JSON.stringify({ json: { email: user.email, password: user.password } })),
+      await get(t.trpcUrl, 'session.list', undefined, bearer(user.accessToken)),
+      await post(t.trpcUrl, 'session.refresh', '{}', { cookie: `iam_rt=${user.jar.get('iam_rt')}; iam_cid=${user.jar.get('iam_cid')}` }),
+    ];
+    for (const response of responses) {
+      expect([500, 503]).toContain(response.status);
+      expect(['INTERNAL', 'SERVICE_UNAVAILABLE']).toContain(errorOf(response).iamCode);
+      expectNoInternals(response);
+    }
+  });
+
   it('no error anywhere exposes a stack, a source path or SQL', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
@@ -237,7 +268,12 @@ describe('the HTTP transport', () => {
       ['unknown refresh token', await post(t.trpcUrl, 'session.refresh', '{}', { cookie: 'iam_rt=nonsense' })],
       [
         'SQL in an id',
-        await post(t.trpcUrl, 'session.revoke', JSON.stringify({ json: { sessionId: "ses_aaaaaaaaaa' OR 1=1 --" } }), bearer(user.accessToken)),
+        await post(
+          t.trpcUrl,
+          'session.revoke',
+          JSON.stringify({ json: { sessionId: "ses_aaaaaaaaaa' OR 1=1 --" } }),
+          bearer(user.accessToken),
+        ),
       ],
       [
         'unknown session',

@@ -20,6 +20,7 @@ export async function changePassword(
   if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
     throw new IamError('INVALID_CREDENTIALS');
   }
+  await services.passwordPolicy.check(input.newPassword, { email: user.email, name: user.name ?? undefined });
   const passwordHash = await hashPassword(input.newPassword);
   const now = clock.now();
   await db.transaction(async (tx) => {

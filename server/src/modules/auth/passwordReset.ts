@@ -69,6 +69,9 @@ export async function resetPassword(
   client: ClientInfo,
 ): Promise<{ status: 'password_reset' }> {
   const { db, clock } = services;
+  const holder = await linkHolder(services, input.token);
+  if (!holder) throw new IamError('LINK_INVALID');
+  await services.passwordPolicy.check(input.password, { email: holder.email, name: holder.name ?? undefined });
   const passwordHash = await hashPassword(input.password);
   const now = clock.now();
   const outcome = await db.transaction(async (tx) => {
@@ -93,6 +96,17 @@ export async function resetPassword(
   await services.sessions.revokeAllOfUser(outcome.id, 'password_reset', client);
   notifyPasswordChanged(services, outcome, client);
   return { status: 'password_reset' };
+}
+
+/** The account a live reset link belongs to, read without consuming it (for the policy's context words). */
+async function linkHolder(services: Services, token: string) {
+  const [row] = await services.db
+    .select({ email: users.email, name: users.name })
+    .from(links)
+    .innerJoin(users, eq(users.id, links.userId))
+    .where(and(eq(links.tokenHash, hashLinkToken(token)), eq(links.purpose, resetPurpose), isNull(links.usedAt)))
+    .limit(1);
+  return row ?? null;
 }
 
 /** Retires every outstanding reset link of a user (a newer link, or the password changed). */

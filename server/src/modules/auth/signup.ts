@@ -29,6 +29,9 @@ export async function signup(
   client: ClientInfo,
 ): Promise<SignupResult> {
   const { db, clock, challenges, settings } = services;
+  // Checked before anything depends on whether the address is taken, so refusals reveal nothing.
+  await services.emailPolicy.check(input.email);
+  await services.passwordPolicy.check(input.password, { email: input.email, name: input.name });
   const passwordHash = await hashPassword(input.password);
   const pending = { passwordHash, name: input.name ?? null };
 

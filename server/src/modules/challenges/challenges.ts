@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Lifetimes } from '../../config';
-import type { Database, Transaction } from '../../db/client';
+import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
 import { type ChallengeRow, challenges, links } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual, hmacSha256Hex, sha256Hex } from '../crypto/hash';
@@ -136,7 +136,7 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
       onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
-      const outcome = await deps.db.transaction(async (tx) => {
+      const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, input.challengeId)).for('update');
         if (!row || row.purpose !== input.purpose) return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
         if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
@@ -171,7 +171,7 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
       const [target] = await deps.db.select({ challengeId: links.challengeId }).from(links).where(eq(links.tokenHash, tokenHash)).limit(1);
       if (!target?.challengeId) throw new IamError('LINK_INVALID');
       const challengeId = target.challengeId;
-      const outcome = await deps.db.transaction(async (tx) => {
+      const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
         const [link] = await tx.select().from(links).where(eq(links.tokenHash, tokenHash)).for('update');
         if (!link || link.purpose !== input.purpose || link.usedAt !== null || link.expiresAt <= now || link.challengeId !== challengeId) {

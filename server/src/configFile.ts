@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { defaultLimits, type LimitName } from './modules/rateLimit/limits';
+
+const limitOverride = z.strictObject({
+  points: z.number().int().positive().optional(),
+  durationInSeconds: z.number().int().positive().optional(),
+  blockInSeconds: z.number().int().nonnegative().optional(),
+});
+
+const limitNames = Object.keys(defaultLimits) as [LimitName, ...LimitName[]];
+
+/**
+ * `IAM_CONFIG_FILE`: structured settings (API.md). Unknown keys inside known sections are
+ * refused so a typo never silently leaves a default in force; sections for features this
+ * version does not have are kept for them.
+ */
+const configFileSchema = z.looseObject({
+  rateLimits: z
+    .strictObject({
+      ...Object.fromEntries(limitNames.map((name) => [name, limitOverride.optional()])),
+      ipBlockLadderInSeconds: z.array(z.number().int().positive()).min(1).max(10).optional(),
+    })
+    .optional(),
+  passwordPolicy: z
+    .strictObject({
+      minLength: z.number().int().min(8).max(256).optional(),
+      maxLength: z.number().int().min(8).max(256).optional(),
+      extraBlockedWords: z.array(z.string().min(1).max(100)).max(10_000).optional(),
+      breachCheckTimeoutInMs: z.number().int().positive().max(30_000).optional(),
+    })
+    .optional(),
+  emailPolicy: z
+    .strictObject({
+      allowDomains: z.array(z.string().min(1).max(253)).optional(),
+      blockDomains: z.array(z.string().min(1).max(253)).optional(),
+      dnsTimeoutInMs: z.number().int().positive().max(30_000).optional(),
+    })
+    .optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export function loadConfigFile(path: string | undefined): ConfigFile {
+  if (!path) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`IAM_CONFIG_FILE ${path} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new Error(`IAM_CONFIG_FILE ${path} is not valid:\n${problems}`);
+  }
+  return parsed.data;
+}
