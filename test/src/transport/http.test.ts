@@ -53,6 +53,15 @@ describe('the HTTP transport', () => {
     const queries = await send(batchUrl(t, 'auth.me', 11, {}), { headers: bearer(user.accessToken) });
     expect(queries.status).toBe(400);
     expect(errorOf(queries).iamCode).toBe('INVALID_INPUT');
+
+    // The streaming (JSON Lines) form of a batch is capped alike.
+    const streamed = await send(batchUrl(t, 'auth.signup', 11), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'trpc-accept': 'application/jsonl' },
+      body: signupBatchBody(11),
+    });
+    expect(streamed.status).toBe(400);
+    expect(await countUsers(t)).toBe(usersBefore);
   });
 
   it('accepts a batch of 10 calls and answers each', async () => {
