@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import type { RowDataPacket } from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { send } from '../harness/http';
+import { createTestServer, type TestServer } from '../harness/server';
+
+/** Every procedure, as a client would reach it. */
+const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Record<string, fc.Arbitrary<unknown>> }> = [
+  { path: 'auth.signup', type: 'mutation', shape: { email: text(), password: text(), name: text() } },
+  { path: 'auth.verifyEmail', type: 'mutation', shape: { challengeId: text(), code: text(), token: text() } },
+  { path: 'auth.login', type: 'mutation', shape: { email: text(), password: text() } },
+  { path: 'auth.logout', type: 'mutation', shape: {} },
+  { path: 'auth.me', type: 'query', shape: {} },
+  { path: 'auth.requestPasswordReset', type: 'mutation', shape: { email: text() } },
+  { path: 'auth.resetPassword', type: 'mutation', shape: { token: text(), password: text() } },
+  { path: 'auth.changePassword', type: 'mutation', shape: { currentPassword: text(), newPassword: text() } },
+  { path: 'session.refresh', type: 'mutation', shape: {} },
+  { path: 'session.list', type: 'query', shape: {} },
+  { path: 'session.revoke', type: 'mutation', shape: { sessionId: text() } },
+  { path: 'session.revokeAll', type: 'mutation', shape: { includeCurrent: fc.anything() } },
+  { path: 'mfa.verify', type: 'mutation', shape: { challengeId: text(), code: text() } },
+  { path: 'mfa.resend', type: 'mutation', shape: { challengeId: text() } },
+  { path: 'mfa.consumeLink', type: 'mutation', shape: { token: text() } },
+];
+
+function text(): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    fc.emailAddress(),
+    fc.constantFrom('', ' ', 'a@b', 'x@example.com', "' OR 1=1 --", '<script>alert(1)</script>', 'chl_aaaaaaaaaaaaaaaaaaaa', '123456'),
+    fc.string({ minLength: 300, maxLength: 2_000 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
+    fc.constant({ password: 1 }),
+  );
+}
+
+/** A shaped input with any subset of the expected keys, extra keys and wild values, or anything at all. */
+function inputFor(shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
+  const keys = Object.keys(shape);
+  const shaped = fc.record(shape, { requiredKeys: [] });
+  const withExtras = fc.tuple(
+    shaped,
+    fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'role', 'x'), fc.anything(), { maxKeys: 2 }),
+  );
+  return fc.oneof(
+    { weight: 4, arbitrary: shaped },
+    { weight: 1, arbitrary: withExtras.map(([base, extra]) => ({ ...extra, ...(base as object) })) },
+    { weight: 1, arbitrary: fc.anything() },
+    { weight: keys.length === 0 ? 1 : 0, arbitrary: fc.constant(undefined) },
+  );
+}
+
+/** A raw body: the superjson envelope around the input, or something that is not one. */
+const rawBody = (input: unknown) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constant(JSON.stringify({ json: input })) },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify(input) ?? 'null') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+  );
+
+async function stateOf(t: TestServer): Promise<string> {
+  const [rows] = await t.sql.query<RowDataPacket[]>(
+    `SELECT (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM sessions) s, (SELECT COUNT(*) FROM refresh_tokens) r,
+            (SELECT COUNT(*) FROM challenges) c, (SELECT COUNT(*) FROM links) l,
+            (SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL) rs,
+            (SELECT COALESCE(MAX(updated_at), 0) FROM users) uu`,
+  );
+  return JSON.stringify(rows[0]);
+}
+
+describe('every procedure under generated input', () => {
+  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (1,200 inputs)', async () => {
+    await using t = await createTestServer({
+      // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.
+      rateLimits: Object.fromEntries(
+        [
+          'signupPerIp',
+          'signupPerEmail',
+          'loginPerIp',
+          'loginPerIpEmail',
+          'codesPerIp',
+          'linksPerIp',
+          'resendsPerIp',
+          'passwordResetPerIp',
+        ].map((name) => [name, { points: 100_000 }]),
+      ),
+    });
+    const user = await t.signUp();
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` };
+    let calls = 0;
+
+    for (const procedure of procedures) {
+      await fc.assert(
+        fc.asyncProperty(
+          inputFor(procedure.shape).chain((input) => rawBody(input)),
+          async (body) => {
+            calls++;
+            const before = await stateOf(t);
+            const response =
+              procedure.type === 'query'
+                ? await send(`${t.trpcUrl}/${procedure.path}?input=${encodeURIComponent(body)}`, { headers })
+                : await send(`${t.trpcUrl}/${procedure.path}`, { method: 'POST', headers, body });
+            expect(response.status, `${procedure.path} ${body.slice(0, 200)}`).toBeLessThan(500);
+            expect(response.text).not.toMatch(/"stack"|\n\s+at |ER_[A-Z_]+|SELECT |INSERT |sqlMessage/);
+            if (response.status !== 200) {
+              const data = (response.body as { error?: { json?: { data?: { iamCode?: unknown } } } }).error?.json?.data;
+              expect(typeof data?.iamCode).toBe('string');
+              expect(await stateOf(t)).toBe(before);
+            }
+          },
+        ),
+        { numRuns: 80, seed: 20261122 + procedure.path.length },
+      );
+    }
+    expect(calls).toBeGreaterThanOrEqual(1_200);
+  }, 300_000);
+});
