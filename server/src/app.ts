@@ -80,7 +80,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
         res.status(204).end();
         return;
       }
-    } else if (origin && origin !== 'null' && req.method !== 'GET') {
+    } else if (origin && req.method !== 'GET') {
+      // `Origin: null` (sandboxed frames, some redirects) is foreign too.
       // A browser on a foreign origin may not change state here (OWASP ASVS 4.0 V4.2.2, CSRF).
       res.status(403).json({ error: { message: 'Origin not allowed.', data: { iamCode: 'FORBIDDEN' } } });
       return;

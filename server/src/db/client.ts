@@ -88,3 +88,26 @@ export async function transactionWithDeadlockRetry<T>(db: Database, work: (tx: T
     }
   }
 }
+
+/** Errors that mean the database cannot be reached right now (not a bug in the query). */
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'POOL_CLOSED',
+]);
+
+export function isDatabaseUnavailableError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const code = typeof current === 'object' ? (current as { code?: unknown }).code : undefined;
+    if (typeof code === 'string' && unavailableCodes.has(code)) return true;
+    // mysql2 gives a closed pool no code, only this message.
+    if (current instanceof Error && current.message === 'Pool is closed.') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

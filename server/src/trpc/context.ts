@@ -69,6 +69,7 @@ export function clientIp(req: Request): string | null {
 
 function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
-  const match = /^Bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/.exec(header.trim());
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  const match = /^bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/i.exec(header.trim());
   return match?.[1] ?? null;
 }

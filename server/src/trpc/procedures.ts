@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailableError } from '../db/client';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
 import { markLogged, toTrpcError } from './errors';
@@ -15,6 +16,10 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
       const blockedForSeconds = await recordStrike(ctx.services.limits, ctx.client.ip);
       if (blockedForSeconds > 0) ctx.logger.warn({ ip: ctx.client.ip, blockedForSeconds, path }, 'IP blocked after markup probes');
       throw toTrpcError(new TRPCError({ code: 'BAD_REQUEST', cause: new IamError('XSS_DETECTED') }));
+    }
+    if (isDatabaseUnavailableError(result.error.cause)) {
+      ctx.logger.error({ err: result.error.cause, path }, 'database unavailable');
+      throw toTrpcError(new TRPCError({ code: 'SERVICE_UNAVAILABLE', cause: new IamError('SERVICE_UNAVAILABLE') }));
     }
     const mapped = toTrpcError(result.error);
     if (mapped.code === 'INTERNAL_SERVER_ERROR' && !(mapped.cause instanceof IamError)) {

@@ -47,6 +47,9 @@ export const links = mysqlTable(
     uniqueIndex('links_token_hash_uq').on(table.tokenHash),
     // Invalidating a user's outstanding links of one purpose.
     index('links_user_purpose_idx').on(table.userId, table.purpose),
+    // A challenge's links, retired when its code is used or resent (without it, that
+    // UPDATE would lock every row of the table).
+    index('links_challenge_idx').on(table.challengeId),
   ],
 );
 

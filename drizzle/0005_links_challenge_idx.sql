@@ -1,0 +1,1 @@
+CREATE INDEX `links_challenge_idx` ON `links` (`challenge_id`);
