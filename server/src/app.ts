@@ -3,6 +3,7 @@ import { maxCallsPerBatch, maxRequestBodyInBytes } from '@iam/shared';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
+import { constantTimeEqual } from './modules/crypto/hash';
 import type { Services } from './modules/services';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
@@ -12,6 +13,11 @@ export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;
   /** Browser origins (besides PUBLIC_URL's) allowed to call `/trpc` with credentials. */
   corsOrigins?: string[];
+  /**
+   * `GET /metrics` (Prometheus text). `true` serves it to anyone, a string requires it as a
+   * bearer token, `false` turns it off. Default: on.
+   */
+  metrics?: boolean | string;
   /** Log every HTTP request (standalone mode); health probes are never logged. */
   httpLogging?: boolean;
 }
@@ -64,6 +70,18 @@ export function createApp(services: Services, options: AppOptions = {}): express
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(services.keys.jwks());
   });
+
+  if (options.metrics !== false) {
+    app.get('/metrics', async (req, res) => {
+      if (typeof options.metrics === 'string' && !constantTimeEqual(req.headers.authorization ?? '', `Bearer ${options.metrics}`)) {
+        res.status(401).json({ error: { message: 'Sign in to continue.', data: { iamCode: 'UNAUTHENTICATED' } } });
+        return;
+      }
+      res.setHeader('Content-Type', services.metrics.registry.contentType);
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(await services.metrics.registry.metrics());
+    });
+  }
 
   const allowedOrigins = new Set([new URL(services.settings.publicUrl).origin, ...(options.corsOrigins ?? [])]);
   app.use('/trpc', (req, res, next) => {

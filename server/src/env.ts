@@ -34,6 +34,8 @@ const envSchema = z.object({
   HMAC_KEYS: optionalString,
   IAM_CONFIG_FILE: optionalString,
   CORS_ORIGINS: optionalString,
+  /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

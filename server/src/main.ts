@@ -47,6 +47,7 @@ try {
     rateLimits: configFile.rateLimits,
     passwordPolicy: configFile.passwordPolicy,
     emailPolicy: configFile.emailPolicy,
+    metrics: env.METRICS_TOKEN ?? true,
     httpLogging: true,
     logger,
   });

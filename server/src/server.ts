@@ -10,7 +10,8 @@ import { createLogger } from './logger';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
 import { createEmailPolicy } from './modules/email/emailPolicy';
-import { createMailer } from './modules/email/mailer';
+import { createMailer, type Mailer } from './modules/email/mailer';
+import { createMetrics } from './modules/metrics';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import type { Services } from './modules/services';
 import { createSessionService } from './modules/sessions/sessions';
@@ -73,6 +74,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     audience: config.audience ?? publicUrl,
     ttlInSeconds: lifetimes.accessTokenTtlInSeconds,
   });
+  const metrics = createMetrics();
   const limits = createRateLimits({
     pool: pools.auxPool.pool,
     databaseName: databaseNameOf(config.databaseUrl),
@@ -82,13 +84,20 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   const sweeper = setInterval(() => {
     limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
   }, 5 * 60_000).unref();
-  const mailer = createMailer({
+  const baseMailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
     resendBaseUrl: config.mail?.resendBaseUrl,
     from: config.mail?.from ?? `${settings.productName} <no-reply@localhost>`,
     outboxDir: path.join(config.dataDir, 'outbox'),
     logger,
   });
+  const mailer: Mailer = {
+    send: (message) =>
+      baseMailer.send(message).catch((error: unknown) => {
+        metrics.mailFailures.inc();
+        throw error;
+      }),
+  };
   const services: Services = {
     db: pools.db,
     pools,
@@ -101,6 +110,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes }),
     limits,
+    metrics,
     emailPolicy: createEmailPolicy({
       dnsServers: config.dnsServers,
       timeoutInMs: config.emailPolicy?.dnsTimeoutInMs,
@@ -115,6 +125,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       hibpApiUrl: config.hibpApiUrl === undefined ? 'https://api.pwnedpasswords.com' : config.hibpApiUrl,
       timeoutInMs: config.passwordPolicy?.breachCheckTimeoutInMs,
       extraBlockedWords: config.passwordPolicy?.extraBlockedWords,
+      onBreachCheckUnavailable: () => metrics.breachCheckUnavailable.inc(),
       logger,
     }),
     settings,

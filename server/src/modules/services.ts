@@ -5,6 +5,7 @@ import type { ChallengeService } from './challenges/challenges';
 import type { Clock } from './clock';
 import type { EmailPolicy } from './email/emailPolicy';
 import type { Mailer } from './email/mailer';
+import type { Metrics } from './metrics';
 import type { RateLimits } from './rateLimit/rateLimiter';
 import type { SessionService } from './sessions/sessions';
 import type { AccessTokenService } from './tokens/accessToken';
@@ -25,6 +26,7 @@ export interface Services {
   sessions: SessionService;
   challenges: ChallengeService;
   limits: RateLimits;
+  metrics: Metrics;
   emailPolicy: EmailPolicy;
   passwordPolicy: PasswordPolicy;
   settings: Settings;

@@ -9,7 +9,9 @@ import { markupIssue } from './safeText';
 
 /** Maps domain errors to their catalog status, and logs what nobody expected. */
 const withErrorMapping = middleware(async ({ ctx, next, path }) => {
+  const stopTimer = ctx.services.metrics.procedureSeconds.startTimer({ path });
   const result = await next();
+  stopTimer({ result: result.ok ? 'ok' : 'error' });
   if (!result.ok) {
     if (result.error.cause instanceof ZodError && isMarkupProbe(result.error.cause)) {
       // DESIGN.md: markup in a field is refused and counts as a strike toward an IP block.
@@ -22,6 +24,8 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
       throw toTrpcError(new TRPCError({ code: 'SERVICE_UNAVAILABLE', cause: new IamError('SERVICE_UNAVAILABLE') }));
     }
     const mapped = toTrpcError(result.error);
+    if (mapped.code === 'TOO_MANY_REQUESTS' && mapped.cause instanceof IamError)
+      ctx.services.metrics.refusals.inc({ code: mapped.cause.code });
     if (mapped.code === 'INTERNAL_SERVER_ERROR' && !(mapped.cause instanceof IamError)) {
       ctx.logger.error({ err: result.error.cause ?? result.error, path }, 'unexpected error');
       markLogged(result.error.cause ?? result.error);

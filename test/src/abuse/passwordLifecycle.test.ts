@@ -29,6 +29,9 @@ describe('sign-up checks through the service', () => {
     expect(await api.auth.signup.mutate({ email: uniqueEmail('down'), password: 'iloveyou!' }).catch(iamCodeOf)).toBe('PASSWORD_TOO_WEAK');
     const accepted = await api.auth.signup.mutate({ email: uniqueEmail('down'), password: 'breached password 123' });
     expect(accepted.status).toBe('verification_required');
+    // The outage is counted, not only logged.
+    const metrics = await send(`${t.url}/metrics`);
+    expect(metrics.text).toMatch(/^iam_breach_check_unavailable_total [1-9]/m);
   });
 });
 

@@ -34,7 +34,10 @@ export async function login(services: Services, input: { email: string; password
   if (client.ip) reservations.push(['loginFailuresPerIp', client.ip]);
   const reserved = await Promise.all(reservations.map(([name, key]) => limits.get(name).hit(key)));
   const refusal = reserved.find((state) => state.exceeded);
-  if (refusal) throw new IamError('RATE_LIMITED', { retryAfterSeconds: refusal.retryAfterSeconds });
+  if (refusal) {
+    services.metrics.logins.inc({ outcome: 'refused' });
+    throw new IamError('RATE_LIMITED', { retryAfterSeconds: refusal.retryAfterSeconds });
+  }
 
   const user = await findUserByEmail(db, input.email);
   const passwordOk = user?.passwordHash
@@ -50,6 +53,7 @@ export async function login(services: Services, input: { email: string; password
       limits.get('loginFailuresPerEmail').hit(identity),
     ]);
     if (user) await recordAudit(db, { type: 'login.failed', at: clock.now(), userId: user.id, client });
+    services.metrics.logins.inc({ outcome: 'invalid_credentials' });
     throw new IamError('INVALID_CREDENTIALS');
   }
   await Promise.all([
@@ -62,11 +66,13 @@ export async function login(services: Services, input: { email: string; password
       services.challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: { passwordHash: user.passwordHash } }),
     );
     await sendVerificationEmail(services, user.email, challenge);
+    services.metrics.logins.inc({ outcome: 'verification_required' });
     return { status: 'verification_required', challengeId: challenge.challengeId };
   }
 
   const attacked = await limits.get('loginFailuresPerEmail').peek(identity);
   if (attacked.consumed >= limits.get('loginFailuresPerEmail').spec.points) {
+    services.metrics.logins.inc({ outcome: 'challenged' });
     return startEmailChallenge(services, user, client, ['many_failed_attempts']);
   }
 
@@ -82,5 +88,6 @@ export async function login(services: Services, input: { email: string; password
     await recordAudit(tx, { type: 'login.succeeded', at: clock.now(), userId: user.id, sessionId: created.sessionId, client });
     return created;
   });
+  services.metrics.logins.inc({ outcome: 'authenticated' });
   return completeSignIn(services, user, session);
 }

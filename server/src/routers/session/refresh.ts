@@ -23,9 +23,13 @@ export const refresh = publicProcedure
         refreshToken: rotated.refreshToken,
         expiresAt: rotated.expiresAt,
       });
+      ctx.services.metrics.refreshes.inc({ outcome: 'rotated' });
       return respondSignedIn(ctx, signedIn);
     } catch (error) {
-      if (isIamError(error)) ctx.cookies.clearSession();
+      if (isIamError(error)) {
+        ctx.services.metrics.refreshes.inc({ outcome: error.code === 'REFRESH_TOKEN_REUSED' ? 'reused' : 'invalid' });
+        ctx.cookies.clearSession();
+      }
       throw error;
     }
   });

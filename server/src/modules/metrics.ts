@@ -1,0 +1,51 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, on a registry of its own (so two services in one
+ * process, or a host app's own metrics, never collide). Labels are closed sets: never a
+ * user id, an address or a token.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'iam_process_' });
+  return {
+    registry,
+    logins: new Counter({
+      name: 'iam_logins_total',
+      help: 'Password sign-ins by outcome.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refreshes: new Counter({
+      name: 'iam_refreshes_total',
+      help: 'Refresh-token presentations by outcome (rotated, grace, invalid, reused).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: 'iam_refusals_total',
+      help: 'Calls refused by a limit or block, by catalog code.',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    breachCheckUnavailable: new Counter({
+      name: 'iam_breach_check_unavailable_total',
+      help: 'Password checks that ran without the Pwned Passwords API (offline list only).',
+      registers: [registry],
+    }),
+    mailFailures: new Counter({
+      name: 'iam_mail_failures_total',
+      help: 'Mails the provider did not accept.',
+      registers: [registry],
+    }),
+    procedureSeconds: new Histogram({
+      name: 'iam_procedure_duration_seconds',
+      help: 'Duration of procedure calls.',
+      labelNames: ['path', 'result'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
