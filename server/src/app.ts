@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pinoHttp } from 'pino-http';
 import { constantTimeEqual } from './modules/crypto/hash';
 import type { Services } from './modules/services';
+import { jwksMaxAgeInSeconds } from './modules/tokens/signingKeys';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
 import { retryAfterOf, wasLogged } from './trpc/errors';
@@ -66,8 +67,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
   });
 
   app.get('/.well-known/jwks.json', (_req, res) => {
-    // Short enough that a rotation reaches verifiers well before the old key retires.
-    res.setHeader('Cache-Control', 'public, max-age=300');
+    // A new key is published this long before it signs, so cached copies always know it.
+    res.setHeader('Cache-Control', `public, max-age=${jwksMaxAgeInSeconds}`);
     res.json(services.keys.jwks());
   });
 

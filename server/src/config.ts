@@ -19,6 +19,8 @@ export interface IamConfig {
   secureCookies?: boolean;
   mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string };
   lifetimes?: Partial<Lifetimes>;
+  /** Signing keys rotate this often (default 30 days; 0 turns scheduled rotation off). */
+  signingKeyRotationInSeconds?: number;
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;

@@ -30,6 +30,11 @@ const envSchema = z.object({
   REFRESH_GRACE_SECONDS: seconds(defaultLifetimes.refreshGraceInSeconds),
   SESSION_IDLE_SECONDS: seconds(defaultLifetimes.sessionIdleInSeconds),
   SESSION_MAX_SECONDS: seconds(defaultLifetimes.sessionMaxInSeconds),
+  SIGNING_KEY_ROTATION_SECONDS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(30 * 24 * 3600),
   DNS_SERVERS: optionalString,
   HMAC_KEYS: optionalString,
   IAM_CONFIG_FILE: optionalString,

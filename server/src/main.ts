@@ -40,6 +40,7 @@ try {
       sessionIdleInSeconds: env.SESSION_IDLE_SECONDS,
       sessionMaxInSeconds: env.SESSION_MAX_SECONDS,
     },
+    signingKeyRotationInSeconds: env.SIGNING_KEY_ROTATION_SECONDS,
     dnsServers: env.DNS_SERVERS?.split(',')
       .map((server) => server.trim())
       .filter(Boolean),

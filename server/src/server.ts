@@ -6,6 +6,7 @@ import { type AppOptions, createApp } from './app';
 import { defaultLifetimes, type IamConfig } from './config';
 import { createDatabasePools } from './db/client';
 import { applyMigrations } from './db/migrate';
+import { createRequireAuth, createTrpcGuard } from './guards';
 import { createLogger } from './logger';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
@@ -34,6 +35,10 @@ export interface IamServer {
   createCaller(context?: { bearerToken?: string | null; client?: Partial<Context['client']> }): ReturnType<typeof callerFactory>;
   /** Verifies an access token as an authenticated procedure would (signature, claims, revocation). */
   verifyAccessToken: Services['accessTokens']['verify'];
+  /** Express middleware guarding the host's own routes: `app.get('/admin', iam.requireAuth({ roles: ['admin'] }), …)`. */
+  requireAuth: ReturnType<typeof createRequireAuth>;
+  /** The same check for the host's own tRPC procedures; throws `TRPCError`. */
+  trpcGuard: ReturnType<typeof createTrpcGuard>;
   close(): Promise<void>;
 }
 
@@ -60,8 +65,13 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   const revocations = createRevocationSet({ db: pools.auxDb, clock, logger, windowInSeconds: lifetimes.accessTokenTtlInSeconds });
   try {
     await keys.init();
+    keys.start({
+      rotateEveryInSeconds: config.signingKeyRotationInSeconds ?? 30 * 24 * 3600,
+      accessTokenTtlInSeconds: lifetimes.accessTokenTtlInSeconds,
+    });
     await revocations.start();
   } catch (error) {
+    keys.stop();
     revocations.stop();
     await pools.close();
     throw error;
@@ -137,8 +147,11 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     services,
     createCaller: (context = {}) => callerFactory(createInnerContext({ services, ...context })),
     verifyAccessToken: (token) => accessTokens.verify(token),
+    requireAuth: createRequireAuth(accessTokens),
+    trpcGuard: createTrpcGuard(accessTokens),
     async close() {
       clearInterval(sweeper);
+      keys.stop();
       revocations.stop();
       await pools.close();
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { bearerTokenOf } from '../guards';
 import { randomToken } from '../modules/crypto/random';
 import type { ClientInfo } from '../modules/devices/clientInfo';
 import type { Services } from '../modules/services';
@@ -53,7 +54,7 @@ export function createHttpContextFactory(services: Services) {
     return createInnerContext({
       services,
       client: { ip: clientIp(req), userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary },
-      bearerToken: bearerToken(req.headers.authorization),
+      bearerToken: bearerTokenOf(req.headers.authorization),
       cookies,
       requestId: String(res.locals.requestId ?? randomUUID()),
     });
@@ -65,11 +66,4 @@ export function clientIp(req: Request): string | null {
   const ip = req.ip ?? req.socket.remoteAddress ?? null;
   if (!ip) return null;
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
-
-function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  // The scheme is case-insensitive (RFC 9110 §11.1).
-  const match = /^bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/i.exec(header.trim());
-  return match?.[1] ?? null;
 }

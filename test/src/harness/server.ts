@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +63,15 @@ export function uniqueEmail(prefix = 'user'): string {
  * peer as its mailbox, and a clock the test can move. `await using t = await createTestServer()`.
  */
 export async function createTestServer(
-  options: { lifetimes?: Partial<Lifetimes>; trustProxy?: string | boolean; rateLimits?: IamConfig['rateLimits'] } = {},
+  options: {
+    lifetimes?: Partial<Lifetimes>;
+    trustProxy?: string | boolean;
+    rateLimits?: IamConfig['rateLimits'];
+    /** Mount the service under this path of a host app (library mode), e.g. `/auth`. */
+    basePath?: string;
+    /** Builds the host app around the service (library mode); default: the service alone. */
+    host?: (iam: IamServer) => RequestListener;
+  } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
   const mail = await startResendPeer();
@@ -76,7 +84,7 @@ export async function createTestServer(
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
   const iam = await createIamServer({
-    publicUrl: url,
+    publicUrl: `${url}${options.basePath ?? ''}`,
     secret: randomBytes(32).toString('base64url'),
     databaseUrl: database.url,
     dataDir,
@@ -89,9 +97,9 @@ export async function createTestServer(
     clock,
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
-  http.on('request', iam.app);
+  http.on('request', options.host ? options.host(iam) : iam.app);
   const sql = mysql.createPool({ uri: database.url, timezone: 'Z', connectionLimit: 4 });
-  const trpcUrl = `${url}/trpc`;
+  const trpcUrl = `${url}${options.basePath ?? ''}/trpc`;
 
   const client = (clientOptions: Partial<IamClientOptions> = {}) => {
     const jar = clientOptions.cookieJar ?? createCookieJar();

@@ -11,6 +11,8 @@ export const signingKeys = mysqlTable(
     publicJwk: jsonColumn<Record<string, unknown>>('public_jwk').notNull(),
     privateKeySealed: text('private_key_sealed').notNull(),
     createdAt: createdAt(),
+    /** Starts signing from this moment; published in the JWKS before it. */
+    activatesAt: instantColumn('activates_at').notNull(),
     /** Stops signing from this moment; keeps verifying until `expiresAt`. */
     retiredAt: instantColumn('retired_at'),
     /** Dropped from the JWKS and from verification from this moment. */
@@ -18,7 +20,7 @@ export const signingKeys = mysqlTable(
   },
   (table) => [
     // Loading the keys that still verify, newest first.
-    index('signing_keys_created_idx').on(table.createdAt),
+    index('signing_keys_activates_idx').on(table.activatesAt),
   ],
 );
 

@@ -1,0 +1,1 @@
+ALTER TABLE `signing_keys` MODIFY COLUMN `activates_at` datetime(3) NOT NULL;

@@ -1,0 +1,70 @@
+// `pnpm iam <command>`: operator commands against DATABASE_URL (or the embedded database).
+//   pnpm iam grant-role <email> <role>     e.g. bootstrap the first admin
+//   pnpm iam revoke-role <email> <role>
+//   pnpm iam rotate-keys [--now]           new signing key (published first; --now: at once, old key dropped)
+import { createDatabasePools } from './db/client';
+import { applyMigrations } from './db/migrate';
+import { loadEnv } from './env';
+import { createLogger } from './logger';
+import { systemClock } from './modules/clock';
+import { changeRole } from './modules/users/roles';
+import { resolveDatabaseUrl, resolveSecret } from './standalone';
+
+const [command, ...args] = process.argv.slice(2);
+const usage = 'usage: pnpm iam grant-role <email> <role> | revoke-role <email> <role> | rotate-keys [--now]';
+
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+const logger = createLogger({ level: 'warn' });
+const database = await resolveDatabaseUrl(env, logger);
+let exitCode = 0;
+try {
+  await applyMigrations(database.url);
+  const pools = createDatabasePools({ url: database.url, connectionLimit: 2, auxConnectionLimit: 1 });
+  try {
+    exitCode = await run(pools);
+  } finally {
+    await pools.close();
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  exitCode = 1;
+} finally {
+  await database.stop();
+}
+process.exit(exitCode);
+
+async function run(pools: ReturnType<typeof createDatabasePools>): Promise<number> {
+  switch (command) {
+    case 'grant-role':
+    case 'revoke-role': {
+      const [email, role] = args;
+      if (!email || !role) break;
+      const roles = await changeRole({ db: pools.db, clock: systemClock }, { email, role, grant: command === 'grant-role' });
+      if (!roles) {
+        console.error(`No account has the address ${email}.`);
+        return 1;
+      }
+      console.log(`${email} now has the roles: ${roles.join(', ') || '(none)'}. It takes effect at the next refresh.`);
+      return 0;
+    }
+    case 'rotate-keys': {
+      const { createSigningKeyStore } = await import('./modules/tokens/signingKeys');
+      const keys = createSigningKeyStore({ db: pools.db, secret: await resolveSecret(env), clock: systemClock, logger });
+      await keys.init();
+      const result = await keys.rotate({ immediately: args.includes('--now'), accessTokenTtlInSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
+      console.log(
+        `New signing key ${result.kid} ${result.activatesAt <= new Date() ? 'signs from now' : `signs from ${result.activatesAt.toISOString()}`}; ` +
+          `previous keys verify until ${result.previousExpireAt.toISOString()}.`,
+      );
+      return 0;
+    }
+  }
+  console.error(usage);
+  return 2;
+}

@@ -1,0 +1,27 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { users } from '../../db/tables';
+import type { Clock } from '../clock';
+import { findUserByEmail } from './users';
+
+/** Role names: lowercase words, so they read the same in tokens, configs and logs. */
+export const rolePattern = /^[a-z][a-z0-9_:-]{0,63}$/;
+
+/**
+ * Adds or removes a role. It reaches the user's access tokens at their next refresh (at
+ * most one access-token lifetime later); revoke the sessions for an immediate effect.
+ * Returns the roles after the change, or null when no account has that address.
+ */
+export async function changeRole(
+  deps: { db: Database; clock: Clock },
+  input: { email: string; role: string; grant: boolean },
+): Promise<string[] | null> {
+  if (!rolePattern.test(input.role)) throw new Error(`A role is lowercase letters, digits, '_', ':' or '-': ${input.role}`);
+  return deps.db.transaction(async (tx) => {
+    const user = await findUserByEmail(tx, input.email);
+    if (!user) return null;
+    const roles = input.grant ? [...new Set([...user.roles, input.role])] : user.roles.filter((role) => role !== input.role);
+    await tx.update(users).set({ roles, updatedAt: deps.clock.now() }).where(eq(users.id, user.id));
+    return roles;
+  });
+}
