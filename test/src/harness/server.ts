@@ -19,6 +19,8 @@ export interface TestServer extends AsyncDisposable {
   url: string;
   trpcUrl: string;
   iam: IamServer;
+  /** What the service was built with, to start a second instance on the same database. */
+  config: { publicUrl: string; secret: string; databaseUrl: string; dataDir: string };
   /** A direct connection for asserting database state. */
   sql: mysql.Pool;
   mail: ResendPeer;
@@ -83,9 +85,10 @@ export async function createTestServer(
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
+  const secret = randomBytes(32).toString('base64url');
   const iam = await createIamServer({
     publicUrl: `${url}${options.basePath ?? ''}`,
-    secret: randomBytes(32).toString('base64url'),
+    secret,
     databaseUrl: database.url,
     dataDir,
     mail: { resendApiKey: 're_test_key', resendBaseUrl: mail.url, from: 'IAM <no-reply@example.com>' },
@@ -133,6 +136,7 @@ export async function createTestServer(
     url,
     trpcUrl,
     iam,
+    config: { publicUrl: `${url}${options.basePath ?? ''}`, secret, databaseUrl: database.url, dataDir },
     sql,
     mail,
     dns,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { errors, type JWTHeaderParameters, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import { base32 } from '../crypto/random';
@@ -15,6 +15,8 @@ export const clockToleranceInSeconds = 5;
 const untrustedKeyHeaders = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 export interface AccessTokenClaims {
+  /** The key that signed it. */
+  kid: string;
   sub: string;
   sid: string;
   jti: string;
@@ -51,8 +53,9 @@ export function createAccessTokenService(deps: {
 
   async function verifySignature(token: string, now: Date, allowExpired: boolean): Promise<AccessTokenClaims> {
     let payload: JWTPayload;
+    let protectedHeader: JWTHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(
+      ({ payload, protectedHeader } = await jwtVerify(
         token,
         async (header) => {
           for (const name of untrustedKeyHeaders) if (name in header) throw new IamError('UNAUTHENTICATED');
@@ -74,10 +77,10 @@ export function createAccessTokenService(deps: {
       if (error instanceof errors.JWTExpired) throw new IamError('TOKEN_EXPIRED');
       throw new IamError('UNAUTHENTICATED', { cause: error });
     }
-    return toClaims(payload, now);
+    return toClaims(payload, protectedHeader.kid ?? '', now);
   }
 
-  function toClaims(payload: JWTPayload, now: Date): AccessTokenClaims {
+  function toClaims(payload: JWTPayload, kid: string, now: Date): AccessTokenClaims {
     const { sub, sid, jti, iat, exp, roles } = payload as Record<string, unknown>;
     if (
       typeof sub !== 'string' ||
@@ -94,7 +97,7 @@ export function createAccessTokenService(deps: {
     if (iat > now.getTime() / 1000 + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
     // No token of ours lives longer than the configured lifetime.
     if (exp - iat > deps.ttlInSeconds + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
-    return { sub, sid, jti, iat, exp, roles: roles as string[] };
+    return { kid, sub, sid, jti, iat, exp, roles: roles as string[] };
   }
 
   return {
@@ -121,6 +124,11 @@ export function createAccessTokenService(deps: {
       if (claims && claims.exp + clockToleranceInSeconds <= now.getTime() / 1000) {
         verified.delete(token);
         throw new IamError('TOKEN_EXPIRED');
+      }
+      // A key dropped since (an immediate rotation) takes its cached tokens with it.
+      if (claims && !deps.keys.isTrusted(claims.kid)) {
+        verified.delete(token);
+        throw new IamError('UNAUTHENTICATED');
       }
       if (!claims) {
         claims = await verifySignature(token, now, false);

@@ -44,6 +44,8 @@ export interface SigningKeyStore {
    * flood of made-up `kid`s cannot turn into a flood of queries.
    */
   verificationKey(kid: string): Promise<CryptoKey | null>;
+  /** Whether tokens of this `kid` still verify, from memory only (for cached verifications). */
+  isTrusted(kid: string): boolean;
   /** The current, upcoming and previous public keys (RFC 7517). */
   jwks(): { keys: JWK[] };
   /**
@@ -94,7 +96,7 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       });
     }
     keys = next;
-    lastReloadAt = Date.now();
+    lastReloadAt = deps.clock.now().getTime();
   }
 
   /** The newest active key we can sign with. */
@@ -179,9 +181,13 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       const known = keys.get(kid);
       const now = deps.clock.now();
       if (known) return known.expiresAt && known.expiresAt <= now ? null : known.publicKey;
-      if (Date.now() - lastReloadAt < unknownKidReloadIntervalInMs) return null;
+      if (deps.clock.now().getTime() - lastReloadAt < unknownKidReloadIntervalInMs) return null;
       await load();
       return keys.get(kid)?.publicKey ?? null;
+    },
+    isTrusted(kid) {
+      const known = keys.get(kid);
+      return known !== undefined && (!known.expiresAt || known.expiresAt > deps.clock.now());
     },
     jwks() {
       const now = deps.clock.now();

@@ -1,0 +1,74 @@
+import { createIamServer, createLogger } from '@iam/server';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { send } from '../harness/http';
+import { createTestServer } from '../harness/server';
+
+const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+
+describe('signing-key rotation', () => {
+  it('publishes the new key before it signs, keeps old tokens valid until they expire, then drops the old key', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const oldKid = kidOf(user.accessToken);
+    const jwks = async () =>
+      ((await send(`${t.url}/.well-known/jwks.json`)).body as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+
+    const rotation = await t.iam.services.keys.rotate({ accessTokenTtlInSeconds: 900 });
+    expect(await jwks()).toEqual(expect.arrayContaining([oldKid, rotation.kid]));
+    // Until verifiers can have fetched the new key, tokens are still signed with the old one.
+    expect(kidOf((await user.api.session.refresh.mutate()).accessToken)).toBe(oldKid);
+
+    t.clock.advance(301);
+    const fresh = await user.api.session.refresh.mutate();
+    expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
+    const keySet = createLocalJWKSet((await send(`${t.url}/.well-known/jwks.json`)).body as { keys: [] });
+    await expect(jwtVerify(fresh.accessToken, keySet, { currentDate: t.clock.now() })).resolves.toBeTruthy();
+    // A token of the old key still works while it lives.
+    await expect(t.iam.verifyAccessToken(user.accessToken)).resolves.toMatchObject({ sub: user.userId });
+
+    t.clock.advance(900 + 121);
+    expect(await jwks()).toEqual([rotation.kid]);
+    await expect(t.iam.createCaller({ bearerToken: fresh.accessToken }).auth.me()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(user.api.auth.me.query()).resolves.toMatchObject({ id: user.userId });
+  });
+
+  it('an immediate rotation (suspected compromise) ends every token of the old key at once', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    // Verified once, so the token sits in the verified-token cache.
+    await expect(t.iam.verifyAccessToken(user.accessToken)).resolves.toBeTruthy();
+    const rotation = await t.iam.services.keys.rotate({ immediately: true, accessTokenTtlInSeconds: 900 });
+    await expect(t.iam.verifyAccessToken(user.accessToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const fresh = await user.api.session.refresh.mutate();
+    expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
+  });
+
+  it('is safe across instances and restarts: another instance verifies and adopts the new key from the database', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const second = await createIamServer({ ...t.config, clock: t.clock, logger: createLogger({ level: 'silent' }), hibpApiUrl: null });
+    try {
+      await expect(second.verifyAccessToken(user.accessToken)).resolves.toMatchObject({ sub: user.userId });
+      const rotation = await t.iam.services.keys.rotate({ accessTokenTtlInSeconds: 900 });
+      t.clock.advance(301);
+      const fresh = await user.api.session.refresh.mutate();
+      expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
+      // The second instance has never seen this kid: it reloads the keys and verifies.
+      await expect(second.verifyAccessToken(fresh.accessToken)).resolves.toMatchObject({ sub: user.userId });
+      // And signs with the new key too.
+      const login = await second.createCaller().auth.login({ email: user.email, password: user.password });
+      if (login.status !== 'authenticated') throw new Error(login.status);
+      expect(kidOf(login.accessToken)).toBe(rotation.kid);
+    } finally {
+      await second.close();
+    }
+    // A restart (a new instance) keeps the keys: the secret opens them.
+    const restarted = await createIamServer({ ...t.config, clock: t.clock, logger: createLogger({ level: 'silent' }), hibpApiUrl: null });
+    try {
+      await expect(restarted.verifyAccessToken(user.accessToken)).resolves.toBeTruthy();
+    } finally {
+      await restarted.close();
+    }
+  });
+});
