@@ -1,10 +1,12 @@
 import type { AppRouter } from '@iam/server';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
+export { type BffClient, type BffClientOptions, createBffClient } from './bff';
 export { createIamClient, type IamClient, type IamClientOptions, type SessionEndReason } from './client';
 export { type CookieJar, createCookieJar, withCookieJar } from './cookieJar';
 export { type IamClientError, iamCodeOf, isIamError } from './errors';
 export { type AccessTokenStore, createAccessTokenStore } from './session';
+export { canonicalRequest, createNonce, type SignedHeaders, type SignRequestInput, signRequest } from './signing';
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { maxCallsPerBatch, maxRequestBodyInBytes } from '@iam/shared';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { constantTimeEqual } from './modules/crypto/hash';
 import type { Services } from './modules/services';
@@ -9,6 +9,7 @@ import { jwksMaxAgeInSeconds } from './modules/tokens/signingKeys';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
 import { retryAfterOf, wasLogged } from './trpc/errors';
+import { isSignedRequest } from './trpc/hmac';
 
 export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;
@@ -108,6 +109,9 @@ export function createApp(services: Services, options: AppOptions = {}): express
     next();
   });
 
+  // Signed service calls (`bff.*`): the signature covers the raw body bytes.
+  app.use('/trpc', captureSignedBody(services));
+
   app.use(
     '/trpc',
     createExpressMiddleware({
@@ -144,6 +148,53 @@ export function createApp(services: Services, options: AppOptions = {}): express
   });
 
   return app;
+}
+
+/**
+ * tRPC's express adapter reads the body itself, but an HMAC signature covers the exact bytes
+ * sent. For a request that carries a signature, read the raw bytes here (≤ 100 kB, no
+ * decompression), keep them in `res.locals.signedBody` for the verifier, and give tRPC the
+ * same body as a string: @trpc/server 11's node-http adapter (`incomingMessageToRequest`)
+ * uses a string `req.body` as the request body unchanged, and a string decoded strictly from
+ * UTF-8 (fatal, BOM kept) encodes back to exactly the bytes received, so what tRPC parses is
+ * what was signed. A body that is not UTF-8 is refused (RFC 8259 §8.1: JSON is UTF-8).
+ */
+function captureSignedBody(services: Services): RequestHandler {
+  const readRaw = express.raw({ type: () => true, limit: maxRequestBodyInBytes, inflate: false });
+  const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return (req, res, next) => {
+    if (!isSignedRequest(req) || req.method === 'GET' || req.method === 'HEAD') {
+      next();
+      return;
+    }
+    if (req.body !== undefined || req.readableEnded) {
+      // A host app parsed the body before the service saw it: the bytes are gone.
+      services.logger.warn('a signed request reached the service with its body already read; mount the service before body parsers');
+      res.locals.signedBody = null;
+      next();
+      return;
+    }
+    readRaw(req, res, (error?: unknown) => {
+      if (error) {
+        next(error);
+        return;
+      }
+      const raw: unknown = req.body;
+      if (!(raw instanceof Uint8Array)) {
+        res.locals.signedBody = new Uint8Array(0);
+        next();
+        return;
+      }
+      try {
+        req.body = strictUtf8.decode(raw);
+      } catch {
+        next(Object.assign(new Error('the body is not UTF-8'), { status: 400 }));
+        return;
+      }
+      res.locals.signedBody = raw;
+      next();
+    });
+  };
 }
 
 function statusOf(error: unknown): number {

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { AnomalyOverrides } from './modules/anomaly/config';
 import type { Clock } from './modules/clock';
+import type { HmacKeyConfig } from './modules/hmac/keys';
 import type { LimitOverrides } from './modules/rateLimit/limits';
 
 /** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
@@ -21,6 +23,15 @@ export interface IamConfig {
   lifetimes?: Partial<Lifetimes>;
   /** Signing keys rotate this often (default 30 days; 0 turns scheduled rotation off). */
   signingKeyRotationInSeconds?: number;
+  /** Keys services sign `bff.*` requests with (`HMAC_KEYS`), each with an optional procedure allowlist. */
+  hmacKeys?: HmacKeyConfig[];
+  /** Modes and thresholds of the anomaly checks (see `modules/anomaly/config.ts`). */
+  anomaly?: AnomalyOverrides;
+  /**
+   * Your own actions that take a step-up (`mfa.stepUp.begin({ action })`, then
+   * `iam.requireStepUp`), besides the built-in `email_change` and `totp_disable`.
+   */
+  stepUpActions?: string[];
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;

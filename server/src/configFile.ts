@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
+import { isHmacKeyId } from './modules/hmac/keys';
 import { defaultLimits, type LimitName } from './modules/rateLimit/limits';
 
 const limitOverride = z.strictObject({
@@ -35,6 +37,17 @@ const configFileSchema = z.looseObject({
       allowDomains: z.array(z.string().min(1).max(253)).optional(),
       blockDomains: z.array(z.string().min(1).max(253)).optional(),
       dnsTimeoutInMs: z.number().int().positive().max(30_000).optional(),
+    })
+    .optional(),
+  // The host app's own actions that take a step-up (besides email_change and totp_disable).
+  stepUpActions: z.array(stepUpActionSchema).max(100).optional(),
+  // Per-key allowlists of the procedures a key of HMAC_KEYS may call (default: every bff.*).
+  hmac: z
+    .strictObject({
+      keys: z.record(
+        z.string().refine(isHmacKeyId, 'not a key id'),
+        z.strictObject({ procedures: z.array(z.enum([...bffProcedureNames, 'bff.*'])).max(32) }),
+      ),
     })
     .optional(),
 });

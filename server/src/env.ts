@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultLifetimes } from './config';
+import { parseHmacKeys } from './modules/hmac/keys';
 
 /** The only reader of `process.env`: everything the standalone server takes, validated. */
 const optionalString = z
@@ -36,7 +37,15 @@ const envSchema = z.object({
     .nonnegative()
     .default(30 * 24 * 3600),
   DNS_SERVERS: optionalString,
-  HMAC_KEYS: optionalString,
+  // `keyId:secret` pairs, comma-separated; a mistake is reported without the secrets.
+  HMAC_KEYS: optionalString.transform((value, ctx) => {
+    try {
+      return parseHmacKeys(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
   IAM_CONFIG_FILE: optionalString,
   CORS_ORIGINS: optionalString,
   /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */

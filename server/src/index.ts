@@ -7,6 +7,8 @@ export { authenticate, bearerTokenOf, hasRoles, type IamAuth, type RoleRequireme
 export { createLogger } from './logger';
 export type { Clock } from './modules/clock';
 export { IamError, isIamError } from './modules/errors/iamError';
+export { type BuiltInStepUpAction, builtInStepUpActions, requireStepUp, type StepUpChallenge } from './modules/mfa/stepUp';
+export { stepUpTokenTtlInSeconds } from './modules/mfa/stepUpTokens';
 export { changeRole } from './modules/users/roles';
 export type { AppRouter } from './routers/root';
 export { createIamServer, type IamServer } from './server';

@@ -3,14 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigFile } from './configFile';
 import { loadEnv, parseTrustProxy } from './env';
 import { createLogger } from './logger';
+import { type HmacKeyConfig, withProcedureAllowlists } from './modules/hmac/keys';
 import { createIamServer } from './server';
 import { resolveDatabaseUrl, resolveSecret } from './standalone';
 
 let env: ReturnType<typeof loadEnv>;
 let configFile: ReturnType<typeof loadConfigFile>;
+let hmacKeys: HmacKeyConfig[];
 try {
   env = loadEnv(process.env);
   configFile = loadConfigFile(env.IAM_CONFIG_FILE);
+  hmacKeys = withProcedureAllowlists(env.HMAC_KEYS, configFile.hmac?.keys);
 } catch (error) {
   // A configuration mistake: say what is wrong, without a stack trace.
   console.error((error as Error).message);
@@ -45,7 +48,9 @@ try {
       .map((server) => server.trim())
       .filter(Boolean),
     hibpApiUrl: env.HIBP_API_URL === 'off' ? null : env.HIBP_API_URL,
+    hmacKeys,
     rateLimits: configFile.rateLimits,
+    stepUpActions: configFile.stepUpActions,
     passwordPolicy: configFile.passwordPolicy,
     emailPolicy: configFile.emailPolicy,
     metrics: env.METRICS_TOKEN ?? true,

@@ -8,11 +8,17 @@ import { createDatabasePools } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createRequireAuth, createTrpcGuard } from './guards';
 import { createLogger } from './logger';
+import { resolveAnomalyConfig } from './modules/anomaly/config';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
 import { createEmailPolicy } from './modules/email/emailPolicy';
 import { createMailer, type Mailer } from './modules/email/mailer';
+import { assertValidHmacKeys } from './modules/hmac/keys';
+import { createMysqlNonceStore } from './modules/hmac/nonceStore';
+import { createHmacService } from './modules/hmac/verifier';
 import { createMetrics } from './modules/metrics';
+import { createMfaService } from './modules/mfa/mfa';
+import { requireStepUp, resolveStepUpActions } from './modules/mfa/stepUp';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import type { Services } from './modules/services';
 import { createSessionService } from './modules/sessions/sessions';
@@ -32,13 +38,23 @@ export interface IamServer {
   router: typeof appRouter;
   services: Services;
   /** Calls procedures in-process, without HTTP (for a BFF in the same process). */
-  createCaller(context?: { bearerToken?: string | null; client?: Partial<Context['client']> }): ReturnType<typeof callerFactory>;
+  createCaller(context?: {
+    bearerToken?: string | null;
+    client?: Partial<Context['client']>;
+    /** A trusted in-process service (a BFF in this process) may call `bff.*` without signing. */
+    service?: Context['service'];
+  }): ReturnType<typeof callerFactory>;
   /** Verifies an access token as an authenticated procedure would (signature, claims, revocation). */
   verifyAccessToken: Services['accessTokens']['verify'];
   /** Express middleware guarding the host's own routes: `app.get('/admin', iam.requireAuth({ roles: ['admin'] }), …)`. */
   requireAuth: ReturnType<typeof createRequireAuth>;
   /** The same check for the host's own tRPC procedures; throws `TRPCError`. */
   trpcGuard: ReturnType<typeof createTrpcGuard>;
+  /**
+   * Spends a step-up token for one of your own actions (declared in `stepUpActions`), or
+   * throws `STEP_UP_REQUIRED`: `await iam.requireStepUp({ sessionId: claims.sid, action, stepUpToken })`.
+   */
+  requireStepUp(input: { sessionId: string; action: string; stepUpToken: string | null | undefined }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +64,7 @@ export interface IamServer {
  */
 export async function createIamServer(config: IamConfig & AppOptions & { migrate?: boolean }): Promise<IamServer> {
   if (Buffer.byteLength(config.secret, 'utf8') < 32) throw new Error('The secret must be at least 32 bytes.');
+  assertValidHmacKeys(config.hmacKeys ?? []);
   const logger: Logger = config.logger ?? createLogger();
   const clock = config.clock ?? systemClock;
   const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
@@ -57,6 +74,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     productName: config.productName ?? 'IAM',
     lifetimes,
     secureCookies: config.secureCookies ?? publicUrl.startsWith('https://'),
+    stepUpActions: resolveStepUpActions(config.stepUpActions),
   };
 
   if (config.migrate !== false) await applyMigrations(config.databaseUrl);
@@ -84,6 +102,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     audience: config.audience ?? publicUrl,
     ttlInSeconds: lifetimes.accessTokenTtlInSeconds,
   });
+  const anomaly = resolveAnomalyConfig(config.anomaly);
   const metrics = createMetrics();
   const limits = createRateLimits({
     pool: pools.auxPool.pool,
@@ -91,8 +110,10 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     overrides: config.rateLimits,
     logger,
   });
+  const hmac = createHmacService({ keys: config.hmacKeys ?? [], nonces: createMysqlNonceStore({ db: pools.auxDb }), clock, logger });
   const sweeper = setInterval(() => {
     limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
+    hmac.sweepNonces().catch((error: unknown) => logger.warn({ err: error }, 'HMAC nonce sweep failed'));
   }, 5 * 60_000).unref();
   const baseMailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
@@ -108,6 +129,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
         throw error;
       }),
   };
+  const mfa = createMfaService({ db: pools.db, clock, secret: config.secret, issuer: settings.productName });
   const services: Services = {
     db: pools.db,
     pools,
@@ -117,8 +139,9 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     keys,
     accessTokens,
     revocations,
-    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations }),
-    challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes }),
+    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly }),
+    challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
+    mfa,
     limits,
     metrics,
     emailPolicy: createEmailPolicy({
@@ -138,6 +161,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       onBreachCheckUnavailable: () => metrics.breachCheckUnavailable.inc(),
       logger,
     }),
+    hmac,
     settings,
   };
 
@@ -149,6 +173,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     verifyAccessToken: (token) => accessTokens.verify(token),
     requireAuth: createRequireAuth(accessTokens),
     trpcGuard: createTrpcGuard(accessTokens),
+    requireStepUp: (input) => requireStepUp(services, input),
     async close() {
       clearInterval(sweeper);
       keys.stop();

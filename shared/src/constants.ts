@@ -24,3 +24,23 @@ export const idPrefixes = {
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
+
+/** Headers of an HMAC-signed service request (API.md, HMAC request signing). */
+export const hmacHeaderNames = {
+  keyId: 'x-iam-key-id',
+  timestamp: 'x-iam-timestamp',
+  nonce: 'x-iam-nonce',
+  signature: 'x-iam-signature',
+} as const;
+
+/** A signed request is accepted within ± this many seconds of the service's clock (API.md). */
+export const hmacClockWindowInSeconds = 300;
+
+/** Nonce length once base64url-decoded (API.md: at least 16 random bytes, at most 64). */
+export const hmacNonceMinBytes = 16;
+export const hmacNonceMaxBytes = 64;
+
+/** The procedures a signed service request may call; a key may be limited to some of them. */
+export const bffProcedureNames = ['bff.introspect', 'bff.authorize', 'bff.refresh', 'bff.logout'] as const;
+
+export type BffProcedureName = (typeof bffProcedureNames)[number];

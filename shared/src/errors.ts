@@ -17,6 +17,7 @@ export const iamErrors = {
   CHALLENGE_EXHAUSTED: { status: 'BAD_REQUEST', message: 'Too many wrong codes; start again.' },
   LINK_INVALID: { status: 'BAD_REQUEST', message: 'The link is not valid or has expired.' },
   STEP_UP_REQUIRED: { status: 'FORBIDDEN', message: 'Confirm your identity to continue.' },
+  TOTP_ALREADY_ENABLED: { status: 'BAD_REQUEST', message: 'An authenticator app is already set up; turn it off first.' },
   FORBIDDEN: { status: 'FORBIDDEN', message: 'You are not allowed to do this.' },
   NOT_FOUND: { status: 'NOT_FOUND', message: 'Not found.' },
   RATE_LIMITED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },

@@ -40,11 +40,22 @@ export const idSchema = z
   .max(64)
   .regex(/^[a-z]{3}_[a-z0-9]{10,40}$/);
 
-/** Verification and MFA codes: digits only, 6 to 10 of them. */
+/**
+ * Verification and MFA codes: an emailed or TOTP code (6 to 10 digits) or a backup code
+ * (10 characters of the base32 alphabet, any case, with or without the dash: `xxxxx-xxxxx`).
+ */
 export const codeSchema = z
   .string()
   .trim()
-  .regex(/^[0-9]{6,10}$/, { message: 'Enter the code from the email.' });
+  .regex(/^(?:[0-9]{6,10}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$/, {
+    message: 'Enter the code from the email or your authenticator app, or a backup code.',
+  });
+
+/** A code from an authenticator app (RFC 6238: 6 digits). */
+export const totpCodeSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9]{6}$/, { message: 'Enter the 6-digit code from your authenticator app.' });
 
 /** Emailed link secrets: base64url, bounded. */
 export const linkTokenSchema = z
@@ -83,10 +94,86 @@ export const challengeCodeInput = z.strictObject({ challengeId: idSchema, code: 
 export const challengeIdInput = z.strictObject({ challengeId: idSchema });
 export const linkTokenInput = z.strictObject({ token: linkTokenSchema });
 
+export const notMeInput = z.strictObject({ token: linkTokenSchema });
+
 export const sessionIdInput = z.strictObject({ sessionId: idSchema });
+
+/**
+ * A step-up action: the built-in `email_change` and `totp_disable`, or one a host app declares
+ * (`stepUpActions` in the config); the service refuses actions it does not know.
+ */
+export const stepUpActionSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_.:-]*$/, { message: 'Not a step-up action name.' });
+
+/**
+ * A step-up token (mfa.stepUp.verify) as sensitive procedures take it. Optional in their
+ * inputs: a missing token is `STEP_UP_REQUIRED`, not an input error, so clients learn what to do.
+ */
+export const stepUpTokenSchema = z
+  .string()
+  .min(16)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const totpConfirmInput = z.strictObject({ code: totpCodeSchema });
+export const totpDisableInput = z.strictObject({ code: codeSchema, stepUpToken: stepUpTokenSchema.optional() });
+export const stepUpBeginInput = z.strictObject({ action: stepUpActionSchema });
+export const requestEmailChangeInput = z.strictObject({ newEmail: emailSchema, stepUpToken: stepUpTokenSchema.optional() });
 
 export const revokeAllInput = z.strictObject({ includeCurrent: z.boolean().optional() }).optional();
 
 export type SignupInput = z.infer<typeof signupInput>;
 export type VerifyEmailInput = z.infer<typeof verifyEmailInput>;
 export type LoginInput = z.infer<typeof loginInput>;
+
+/**
+ * An access token as a BFF forwards it. Any string up to the bound is accepted: a token that
+ * is malformed, forged or expired is an answer (`active: false`), not an input error.
+ */
+export const forwardedAccessTokenSchema = z.string().max(8192);
+
+/** A refresh token as a BFF forwards it; an unknown one is refused by the refresh itself. */
+export const forwardedRefreshTokenSchema = z.string().max(512);
+
+/** A device canary as the service issues it (`iam_cid`): 256 bits, base64url. */
+export const canaryIdSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'Not a device canary issued by this service.' });
+
+export const roleSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
+
+/** The browser a BFF acts for: its address, user agent and device canary. */
+export const forwardedClientSchema = z.strictObject({
+  ip: z.union([z.ipv4(), z.ipv6()]),
+  userAgent: z.string().max(512),
+  canaryId: canaryIdSchema.optional(),
+});
+
+export const bffIntrospectInput = z.strictObject({ accessToken: forwardedAccessTokenSchema });
+
+export const bffAuthorizeInput = z.strictObject({
+  accessToken: forwardedAccessTokenSchema,
+  roles: z.array(roleSchema).min(1).max(32),
+  mode: z.enum(['all', 'any']).optional(),
+});
+
+export const bffRefreshInput = z.strictObject({ refreshToken: forwardedRefreshTokenSchema, client: forwardedClientSchema });
+
+export const bffLogoutInput = z
+  .strictObject({
+    refreshToken: forwardedRefreshTokenSchema.optional(),
+    accessToken: forwardedAccessTokenSchema.optional(),
+    /** For the audit trail: the browser the BFF signs out. */
+    client: forwardedClientSchema.optional(),
+  })
+  .refine((input) => input.refreshToken !== undefined || input.accessToken !== undefined, {
+    message: 'Pass the refresh token, the access token or both.',
+  });
+
+export type ForwardedClient = z.infer<typeof forwardedClientSchema>;
+export type BffAuthorizeInput = z.infer<typeof bffAuthorizeInput>;

@@ -3,13 +3,16 @@ import { ReasonList, SignInDetails } from '../components/signInDetails';
 
 export interface LoginCodeProps extends BaseEmailProps {
   code: string;
-  link: string;
+  /** The one-click link; absent when the code must be typed where it was asked for (a step-up). */
+  link?: string;
   expiresInMinutes: number;
   time: Date;
   device?: string;
   location?: string;
   /** Why a code was asked for, in words the user understands. */
   reasons?: string[];
+  /** Ends the session the code was asked for, when it is not the user's. */
+  notMeLink?: string;
 }
 
 export function subject({ code, productName = defaultProductName }: LoginCodeProps): string {
@@ -24,15 +27,22 @@ export function LoginCode({
   device,
   location,
   reasons,
+  notMeLink,
   productName = defaultProductName,
 }: LoginCodeProps) {
   return (
     <EmailLayout productName={productName} preview="Your sign-in code" heading="Confirm it is you">
       <Paragraph>Enter this code to sign in to {productName}:</Paragraph>
       <CodeBox code={code} />
-      <Paragraph>Or sign in with one click from the device you are signing in on:</Paragraph>
-      <ActionButton href={link}>Sign in</ActionButton>
-      <Paragraph>The code and the link expire in {expiresIn(expiresInMinutes)}.</Paragraph>
+      {link ? (
+        <>
+          <Paragraph>Or sign in with one click from the device you are signing in on:</Paragraph>
+          <ActionButton href={link}>Sign in</ActionButton>
+          <Paragraph>The code and the link expire in {expiresIn(expiresInMinutes)}.</Paragraph>
+        </>
+      ) : (
+        <Paragraph>The code expires in {expiresIn(expiresInMinutes)}.</Paragraph>
+      )}
       <SignInDetails time={time} device={device} location={location} />
       {reasons && reasons.length > 0 ? (
         <>
@@ -41,6 +51,12 @@ export function LoginCode({
         </>
       ) : null}
       <Paragraph>If you are not signing in, do not share this code with anyone. Someone may know your password: change it.</Paragraph>
+      {notMeLink ? (
+        <>
+          <Paragraph>If this was not you, end that session now:</Paragraph>
+          <ActionButton href={notMeLink}>This was not me</ActionButton>
+        </>
+      ) : null}
     </EmailLayout>
   );
 }
@@ -53,4 +69,5 @@ export const PreviewProps: LoginCodeProps = {
   device: 'Firefox on macOS',
   location: 'Lyon, France',
   reasons: ['Sign-in from a new device', 'Sign-in from a new location'],
+  notMeLink: 'https://iam.example.com/not-me?token=lnk_4e8b1f3a97',
 };

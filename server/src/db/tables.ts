@@ -2,6 +2,7 @@ export * from './schema/auditEvents';
 export * from './schema/challenges';
 export * from './schema/devices';
 export * from './schema/hmacNonces';
+export * from './schema/mfa';
 export * from './schema/rateLimits';
 export * from './schema/sessions';
 export * from './schema/signingKeys';

@@ -5,7 +5,9 @@ import type { ChallengeService } from './challenges/challenges';
 import type { Clock } from './clock';
 import type { EmailPolicy } from './email/emailPolicy';
 import type { Mailer } from './email/mailer';
+import type { HmacService } from './hmac/verifier';
 import type { Metrics } from './metrics';
+import type { MfaService } from './mfa/mfa';
 import type { RateLimits } from './rateLimit/rateLimiter';
 import type { SessionService } from './sessions/sessions';
 import type { AccessTokenService } from './tokens/accessToken';
@@ -25,10 +27,14 @@ export interface Services {
   revocations: RevocationSet;
   sessions: SessionService;
   challenges: ChallengeService;
+  /** TOTP enrolment and second-factor checks (secrets sealed, backup codes keyed-hashed). */
+  mfa: MfaService;
   limits: RateLimits;
   metrics: Metrics;
   emailPolicy: EmailPolicy;
   passwordPolicy: PasswordPolicy;
+  /** Verifies HMAC-signed service requests (`bff.*`). */
+  hmac: HmacService;
   settings: Settings;
 }
 
@@ -37,6 +43,8 @@ export interface Settings {
   productName: string;
   lifetimes: Lifetimes;
   secureCookies: boolean;
+  /** Actions `mfa.stepUp.begin` accepts: the built-in ones and those of `stepUpActions` in the config. */
+  stepUpActions: readonly string[];
 }
 
 /** A page under PUBLIC_URL (never the request's `Host`, which an attacker controls). */

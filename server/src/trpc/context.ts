@@ -6,6 +6,7 @@ import { randomToken } from '../modules/crypto/random';
 import type { ClientInfo } from '../modules/devices/clientInfo';
 import type { Services } from '../modules/services';
 import { type CookieJar, createCookieJar } from './cookies';
+import { createServiceVerifier, isSignedRequest, type ServiceIdentity, signedRequestOf } from './hmac';
 
 export interface Context {
   services: Services;
@@ -15,6 +16,13 @@ export interface Context {
   /** The bearer token of `Authorization`, if any. */
   bearerToken: string | null;
   cookies: CookieJar;
+  /**
+   * The calling service, for `bff.*`. Only a trusted in-process caller passes it in; over HTTP
+   * it is null, and `hmacProcedure` sets it from a verified signature.
+   */
+  service?: ServiceIdentity | null;
+  /** HTTP only: verifies the request's HMAC signature (once per request, shared by a batch). */
+  verifyService?: () => Promise<ServiceIdentity>;
 }
 
 /** Canaries are 256-bit base64url values; anything else is replaced. */
@@ -29,6 +37,8 @@ export function createInnerContext(opts: {
   bearerToken?: string | null;
   cookies?: CookieJar;
   requestId?: string;
+  service?: ServiceIdentity | null;
+  verifyService?: () => Promise<ServiceIdentity>;
 }): Context {
   const requestId = opts.requestId ?? randomUUID();
   return {
@@ -38,25 +48,36 @@ export function createInnerContext(opts: {
     logger: opts.services.logger.child({ requestId }),
     bearerToken: opts.bearerToken ?? null,
     cookies: opts.cookies ?? createCookieJar(undefined, undefined, opts.services.settings.secureCookies),
+    service: opts.service ?? null,
+    ...(opts.verifyService ? { verifyService: opts.verifyService } : {}),
   };
 }
 
 /** The HTTP context: client address, user agent, bearer token, cookies, request id. */
 export function createHttpContextFactory(services: Services) {
-  return ({ req, res }: { req: Request; res: Response }): Context => {
+  return ({ req, res, info }: { req: Request; res: Response; info?: { calls: ReadonlyArray<{ path: string }> } }): Context => {
     const cookies = createCookieJar(req, res, services.settings.secureCookies);
+    const signed = isSignedRequest(req);
     let canary = cookies.get('canary');
     if (!canary || !canaryPattern.test(canary)) {
-      // First contact: name this device (API.md, `iam_cid`).
-      canary = randomToken(32);
-      cookies.setCanary(canary);
+      canary = null;
+      // First contact: name this device (API.md, `iam_cid`). A signed request comes from a
+      // service, not a browser: it gets no canary.
+      if (!signed) {
+        canary = randomToken(32);
+        cookies.setCanary(canary);
+      }
     }
+    const requestId = String(res.locals.requestId ?? randomUUID());
+    const ip = clientIp(req);
+    const procedures = info?.calls.map((call) => call.path) ?? [];
     return createInnerContext({
       services,
-      client: { ip: clientIp(req), userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary },
+      client: { ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary },
       bearerToken: bearerTokenOf(req.headers.authorization),
       cookies,
-      requestId: String(res.locals.requestId ?? randomUUID()),
+      requestId,
+      verifyService: createServiceVerifier(services, signedRequestOf(req, res, procedures), { ip, requestId }),
     });
   };
 }

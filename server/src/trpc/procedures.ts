@@ -5,6 +5,7 @@ import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
 import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
+import { enforceLimits } from './rateLimit';
 import { markupIssue } from './safeText';
 
 /** Maps domain errors to their catalog status, and logs what nobody expected. */
@@ -52,6 +53,20 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.bearerToken) throw new IamError('UNAUTHENTICATED');
   const claims = await ctx.services.accessTokens.verify(ctx.bearerToken);
   return next({ ctx: { auth: { userId: claims.sub, sessionId: claims.sid, roles: claims.roles } } });
+});
+
+/**
+ * Only a service may call: a request signed with one of `HMAC_KEYS` (API.md, HMAC request
+ * signing; verified once per HTTP request, the key's procedure allowlist included), or a
+ * trusted in-process caller. A user's bearer token is not enough. `ctx.service` names the
+ * key; each call counts against `hmacPerKey`.
+ */
+export const hmacProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (ctx.service) return next({ ctx: { service: ctx.service } });
+  if (!ctx.verifyService) throw new IamError('HMAC_INVALID');
+  const service = await ctx.verifyService();
+  await enforceLimits(ctx, [['hmacPerKey', service.keyId]]);
+  return next({ ctx: { service } });
 });
 
 function isMarkupProbe(error: ZodError): boolean {

@@ -14,6 +14,8 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'auth.requestPasswordReset', type: 'mutation', shape: { email: text() } },
   { path: 'auth.resetPassword', type: 'mutation', shape: { token: text(), password: text() } },
   { path: 'auth.changePassword', type: 'mutation', shape: { currentPassword: text(), newPassword: text() } },
+  { path: 'auth.requestEmailChange', type: 'mutation', shape: { newEmail: text(), stepUpToken: text() } },
+  { path: 'auth.confirmEmailChange', type: 'mutation', shape: { token: text() } },
   { path: 'session.refresh', type: 'mutation', shape: {} },
   { path: 'session.list', type: 'query', shape: {} },
   { path: 'session.revoke', type: 'mutation', shape: { sessionId: text() } },
@@ -21,6 +23,11 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'mfa.verify', type: 'mutation', shape: { challengeId: text(), code: text() } },
   { path: 'mfa.resend', type: 'mutation', shape: { challengeId: text() } },
   { path: 'mfa.consumeLink', type: 'mutation', shape: { token: text() } },
+  { path: 'mfa.totp.begin', type: 'mutation', shape: {} },
+  { path: 'mfa.totp.confirm', type: 'mutation', shape: { code: text() } },
+  { path: 'mfa.totp.disable', type: 'mutation', shape: { code: text(), stepUpToken: text() } },
+  { path: 'mfa.stepUp.begin', type: 'mutation', shape: { action: text() } },
+  { path: 'mfa.stepUp.verify', type: 'mutation', shape: { challengeId: text(), code: text() } },
 ];
 
 function text(): fc.Arbitrary<unknown> {

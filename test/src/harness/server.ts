@@ -73,6 +73,10 @@ export async function createTestServer(
     basePath?: string;
     /** Builds the host app around the service (library mode); default: the service alone. */
     host?: (iam: IamServer) => RequestListener;
+    /** The host's own step-up actions (`stepUpActions` in the config file). */
+    stepUpActions?: string[];
+    /** Keys services sign `bff.*` requests with (as `HMAC_KEYS` gives them); default none. */
+    hmacKeys?: IamConfig['hmacKeys'];
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -95,6 +99,8 @@ export async function createTestServer(
     lifetimes: options.lifetimes,
     trustProxy: options.trustProxy,
     rateLimits: options.rateLimits,
+    stepUpActions: options.stepUpActions,
+    hmacKeys: options.hmacKeys,
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,

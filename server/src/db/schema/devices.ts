@@ -1,4 +1,4 @@
-import { index, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { double, index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, hashColumn, idColumn, instantColumn } from './columns';
 
 /** A browser or app install, named by the canary cookie it holds (only its hash is kept). */
@@ -13,6 +13,17 @@ export const devices = mysqlTable(
     os: varchar('os', { length: 64 }),
     deviceType: varchar('device_type', { length: 16 }).notNull(),
     lastIp: varchar('last_ip', { length: 45 }),
+    // The fingerprint last proven (at sign-in or by passing a challenge); anomaly checks
+    // compare each refresh with it.
+    country: varchar('country', { length: 2 }),
+    region: varchar('region', { length: 8 }),
+    city: varchar('city', { length: 100 }),
+    network: varchar('network', { length: 64 }),
+    asn: int('asn'),
+    // Where the device was last seen, for the speed of travel between two refreshes.
+    lastLatitude: double('last_latitude'),
+    lastLongitude: double('last_longitude'),
+    lastLocatedAt: instantColumn('last_located_at'),
     firstSeenAt: createdAt(),
     lastSeenAt: instantColumn('last_seen_at').notNull(),
     trustedAt: instantColumn('trusted_at'),

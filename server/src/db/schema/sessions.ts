@@ -1,5 +1,14 @@
 import { index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
-import { createdAt, hashColumn, idColumn, instantColumn } from './columns';
+import { createdAt, hashColumn, idColumn, instantColumn, jsonColumn } from './columns';
+
+/** What the anomaly checks concluded at a refresh (DESIGN.md: explainable verdicts). */
+export interface SessionVerdict {
+  decision: 'pass' | 'challenge' | 'deny';
+  reasons: string[];
+  /** Findings of checks in `log` mode: recorded, not acted on. */
+  logged: string[];
+  at: string;
+}
 
 /** One sign-in: the refresh-token family, bound to one device. */
 export const sessions = mysqlTable(
@@ -19,6 +28,11 @@ export const sessions = mysqlTable(
     browser: varchar('browser', { length: 64 }),
     os: varchar('os', { length: 64 }),
     deviceType: varchar('device_type', { length: 16 }).notNull(),
+    country: varchar('country', { length: 2 }),
+    region: varchar('region', { length: 8 }),
+    city: varchar('city', { length: 100 }),
+    /** The last anomaly verdict on this session, with its reasons (shown in session.list). */
+    lastVerdict: jsonColumn<SessionVerdict>('last_verdict'),
   },
   (table) => [
     // session.list, session.revokeAll: a user's sessions.

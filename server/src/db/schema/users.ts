@@ -14,6 +14,8 @@ export const users = mysqlTable(
     /** argon2id PHC string; null for accounts that only sign in through a provider. */
     passwordHash: varchar('password_hash', { length: 255 }),
     roles: jsonColumn<string[]>('roles').notNull(),
+    /** When a TOTP authenticator was confirmed (`PublicUser.mfa.totp`); null when none is enrolled. */
+    totpEnabledAt: instantColumn('totp_enabled_at'),
     createdAt: createdAt(),
     updatedAt: instantColumn('updated_at').notNull(),
   },

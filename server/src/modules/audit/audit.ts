@@ -12,9 +12,17 @@ export type AuditEventType =
   | 'session.refreshed'
   | 'session.revoked'
   | 'session.refresh_reused'
+  | 'session.challenged'
+  | 'session.challenge_passed'
   | 'password.reset_requested'
   | 'password.reset'
-  | 'password.changed';
+  | 'password.changed'
+  | 'mfa.totp_enabled'
+  | 'mfa.totp_disabled'
+  | 'mfa.backup_code_used'
+  | 'mfa.step_up_verified'
+  | 'user.email_change_requested'
+  | 'user.email_changed';
 
 /** Records a security event; pass the open transaction so it commits with the change. */
 export async function recordAudit(

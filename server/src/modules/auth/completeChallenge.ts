@@ -11,8 +11,15 @@ import { completeSignIn, openSession, type SignedIn } from './signIn';
 import { sendVerificationEmail } from './verificationEmail';
 
 /**
- * Completes a sign-in challenge by code or by its emailed link. The tokens go to whoever
- * completes it, in this request: the code is the proof (API.md, Challenges).
+ * Completes a sign-in challenge, or a refresh challenge raised by the anomaly checks, by
+ * code or by its emailed link. The tokens go to whoever completes it, in this request: the
+ * code is the proof (API.md, Challenges), and passing it proves the completing device,
+ * which becomes trusted with its current fingerprint.
+ * - sign-in: a new session;
+ * - refresh, completed on the session's own device (it travelled, changed network…): the
+ *   session continues, rotated, with the device's fingerprint updated;
+ * - refresh, completed elsewhere: a new session for the completing device; the doubted
+ *   session is left as it was, still asking for proof.
  */
 export async function completeLoginChallenge(
   services: Services,
@@ -22,21 +29,25 @@ export async function completeLoginChallenge(
   const onSuccess = async (tx: Transaction, challenge: ChallengeRow) => {
     const user = await findUserById(tx, challenge.userId);
     if (!user) throw new IamError('CHALLENGE_INVALID');
-    const session = await openSession(services, tx, user, client);
+    const sessionId = typeof challenge.data?.sessionId === 'string' ? challenge.data.sessionId : null;
+    const continued =
+      challenge.purpose === 'refresh' && sessionId ? await services.sessions.continueOnProvenDevice(tx, sessionId, client) : null;
+    const session = continued ?? (await openSession(services, tx, user, client, { trusted: true }));
     await recordAudit(tx, {
-      type: 'login.succeeded',
+      type: challenge.purpose === 'refresh' ? 'session.challenge_passed' : 'login.succeeded',
       at: services.clock.now(),
       userId: user.id,
       sessionId: session.sessionId,
       client,
-      data: { challenge: challenge.id },
+      data: { challenge: challenge.id, continued: continued !== null },
     });
     return { user, session };
   };
+  const purposes = ['login', 'refresh'] as const;
   const { user, session } =
     'token' in input
-      ? await services.challenges.consumeLink({ token: input.token, purpose: 'login' }, onSuccess)
-      : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: 'login' }, onSuccess);
+      ? await services.challenges.consumeLink({ token: input.token, purpose: purposes }, onSuccess)
+      : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: purposes }, onSuccess);
   // The owner proved control of the mailbox: the account is no longer under suspicion.
   await services.limits.get('loginFailuresPerEmail').reset(normalizeEmail(user.email));
   return completeSignIn(services, user, session);

@@ -10,6 +10,7 @@ import { hashPassword, passwordNeedsRehash, verifyDummyPassword, verifyPassword 
 import { findUserByEmail } from '../users/users';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
+import { startTotpChallenge } from './totpChallenge';
 import { sendVerificationEmail } from './verificationEmail';
 
 export type LoginResult = SignedIn | LoginChallenge | { status: 'verification_required'; challengeId: string };
@@ -20,8 +21,9 @@ export type LoginResult = SignedIn | LoginChallenge | { status: 'verification_re
  * §5.2.2): one account from one IP is refused for a while after 5 consecutive failures,
  * even with the right password; one IP is capped per day across accounts; one account
  * attacked from many IPs is never locked: past the threshold the right password yields an
- * email challenge instead of tokens. An unverified account that knows its password gets a
- * fresh verification code.
+ * email challenge instead of tokens. An account with TOTP enrolled always gets a TOTP
+ * challenge (`totp`, `backup_code`) once the password is right. An unverified account that
+ * knows its password gets a fresh verification code.
  */
 export async function login(services: Services, input: { email: string; password: string }, client: ClientInfo): Promise<LoginResult> {
   const { db, clock, logger, limits } = services;
@@ -70,17 +72,24 @@ export async function login(services: Services, input: { email: string; password
     return { status: 'verification_required', challengeId: challenge.challengeId };
   }
 
-  const attacked = await limits.get('loginFailuresPerEmail').peek(identity);
-  if (attacked.consumed >= limits.get('loginFailuresPerEmail').spec.points) {
-    services.metrics.logins.inc({ outcome: 'challenged' });
-    return startEmailChallenge(services, user, client, ['many_failed_attempts']);
-  }
-
   if (user.passwordHash && passwordNeedsRehash(user.passwordHash)) {
     // Parameters moved on since this hash was made; upgrade it while we hold the password.
     const passwordHash = await hashPassword(input.password);
     await db.update(users).set({ passwordHash }).where(eq(users.id, user.id));
     logger.info({ userId: user.id }, 'password hash upgraded');
+  }
+
+  const attackedState = await limits.get('loginFailuresPerEmail').peek(identity);
+  const attacked = attackedState.consumed >= limits.get('loginFailuresPerEmail').spec.points;
+  if (user.totpEnabledAt !== null) {
+    // An enrolled authenticator is the second factor, also when the account is under attack:
+    // an emailed code must never stand in for it (NIST SP 800-63B §4.2.1, AAL2).
+    services.metrics.logins.inc({ outcome: 'challenged' });
+    return startTotpChallenge(services, user, attacked ? ['totp_enrolled', 'many_failed_attempts'] : ['totp_enrolled']);
+  }
+  if (attacked) {
+    services.metrics.logins.inc({ outcome: 'challenged' });
+    return startEmailChallenge(services, user, client, ['many_failed_attempts']);
   }
 
   const session = await db.transaction(async (tx) => {

@@ -1,7 +1,10 @@
 import type { UserRow } from '../../db/tables';
+import { describeReasons } from '../anomaly/reasons';
 import type { IssuedChallenge } from '../challenges/challenges';
-import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
+import type { ClientInfo } from '../devices/clientInfo';
 import { emailLink, type Services } from '../services';
+import { issueNotMeLink } from './notMe';
+import { describeWhereAndWhat } from './securityAlert';
 
 /** API.md `Challenge`: tokens are withheld until the emailed code (or link) is presented. */
 export interface LoginChallenge {
@@ -11,17 +14,29 @@ export interface LoginChallenge {
   reasons: string[];
 }
 
-/** Starts an email-code challenge for a sign-in and mails the code with what we know of the device. */
+/**
+ * Starts an email-code challenge for a sign-in (purpose `login`) or for a refresh the
+ * anomaly checks doubted (purpose `refresh`, bound to its session), and mails the code and
+ * link with what we know of the device; a doubted session's mail also carries a "this was
+ * not me" link that ends it.
+ */
 export async function startEmailChallenge(
   services: Services,
   user: UserRow,
   client: ClientInfo,
   reasons: string[],
+  target: { purpose: 'login' } | { purpose: 'refresh'; sessionId: string } = { purpose: 'login' },
 ): Promise<LoginChallenge> {
-  const challenge = await services.db.transaction((tx) =>
-    services.challenges.issue(tx, { userId: user.id, purpose: 'login', data: { reasons } }),
-  );
-  await sendLoginCode(services, user.email, challenge, client, reasons);
+  const { challenge, notMeLink } = await services.db.transaction(async (tx) => ({
+    challenge: await services.challenges.issue(tx, {
+      userId: user.id,
+      purpose: target.purpose,
+      data: { reasons, ...(target.purpose === 'refresh' ? { sessionId: target.sessionId } : {}) },
+    }),
+    notMeLink:
+      target.purpose === 'refresh' ? await issueNotMeLink(services, tx, { userId: user.id, sessionId: target.sessionId }) : undefined,
+  }));
+  await sendLoginCode(services, user.email, challenge, client, reasons, notMeLink);
   return { status: 'mfa_required', challengeId: challenge.challengeId, methods: ['email_otp'], reasons };
 }
 
@@ -31,10 +46,9 @@ export async function sendLoginCode(
   challenge: IssuedChallenge,
   client: ClientInfo,
   reasons: string[],
+  notMeLink?: string,
 ): Promise<void> {
   const { settings } = services;
-  const agent = parseUserAgent(client.userAgent);
-  const device = [agent.browser, agent.os].filter(Boolean).join(' on ') || undefined;
   await services.mailer.send({
     to,
     email: {
@@ -42,11 +56,13 @@ export async function sendLoginCode(
       props: {
         productName: settings.productName,
         code: challenge.code,
-        link: emailLink(settings, 'confirm-sign-in', challenge.linkToken),
+        // A challenge issued without a link (a step-up, bound to a session) mails the code alone.
+        ...(challenge.linkToken ? { link: emailLink(settings, 'confirm-sign-in', challenge.linkToken) } : {}),
         expiresInMinutes: Math.round(settings.lifetimes.codeTtlInSeconds / 60),
-        ...(device ? { device } : {}),
+        ...describeWhereAndWhat(client),
         time: services.clock.now(),
-        reasons,
+        reasons: describeReasons(reasons),
+        ...(notMeLink ? { notMeLink } : {}),
       },
     },
   });

@@ -1,24 +1,52 @@
+import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
 import type { Services } from '../services';
 import { findUserById } from '../users/users';
+import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
+import { sendSecurityAlert } from './securityAlert';
 import { completeSignIn, type SignedIn } from './signIn';
 
 /**
  * Renews a session from its refresh token: rotation (with the grace window and reuse
- * detection of `sessions.rotate`) and a fresh access token. Cookie refreshes and BFF
- * refreshes both come through here, so they share every check.
+ * detection of `sessions.rotate`), the anomaly checks, and a fresh access token. Cookie
+ * refreshes and BFF refreshes both come through here, so they share every check.
+ * - pass: new tokens;
+ * - challenge: nothing rotates; the owner is mailed a code and a link, and whoever
+ *   completes `mfa.verify` / `mfa.consumeLink` gets tokens;
+ * - reuse (deny): the session is revoked, the owner alerted, the event audited.
  */
-export async function refreshSession(services: Services, presented: string | null, client: ClientInfo): Promise<SignedIn> {
+export async function refreshSession(services: Services, presented: string | null, client: ClientInfo): Promise<SignedIn | LoginChallenge> {
   try {
     if (!presented || presented.length > 128) throw new IamError('REFRESH_TOKEN_INVALID');
-    const rotated = await services.sessions.rotate(presented, client);
-    const user = await findUserById(services.db, rotated.userId);
+    const outcome = await services.sessions.rotate(presented, client);
+    const user = await findUserById(services.db, outcome.userId);
     if (!user) throw new IamError('REFRESH_TOKEN_INVALID');
+
+    if (outcome.kind === 'reused') {
+      sendSecurityAlert(services, user, { reason: 'token_reuse', client });
+      throw new IamError('REFRESH_TOKEN_REUSED');
+    }
+    if (outcome.kind === 'challenged') {
+      services.metrics.refreshes.inc({ outcome: 'challenged' });
+      await recordAudit(services.db, {
+        type: 'session.challenged',
+        at: services.clock.now(),
+        userId: user.id,
+        sessionId: outcome.sessionId,
+        client,
+        data: { reasons: outcome.verdict.reasons, evidence: outcome.verdict.evidence },
+      });
+      return await startEmailChallenge(services, user, client, outcome.verdict.reasons, {
+        purpose: 'refresh',
+        sessionId: outcome.sessionId,
+      });
+    }
+
     const signedIn = await completeSignIn(services, user, {
-      sessionId: rotated.sessionId,
-      refreshToken: rotated.refreshToken,
-      expiresAt: rotated.expiresAt,
+      sessionId: outcome.sessionId,
+      refreshToken: outcome.refreshToken,
+      expiresAt: outcome.expiresAt,
     });
     services.metrics.refreshes.inc({ outcome: 'rotated' });
     return signedIn;

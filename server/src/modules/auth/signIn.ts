@@ -4,6 +4,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import type { Services } from '../services';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
+import { sendNewSignInAlert } from './securityAlert';
 
 /** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
 export interface SignedIn {
@@ -17,12 +18,19 @@ export interface SignedIn {
 }
 
 /** Opens the session inside the transaction that proved the user's identity. */
-export function openSession(services: Services, tx: Transaction, user: UserRow, client: ClientInfo): Promise<CreatedSession> {
-  return services.sessions.create(tx, { userId: user.id, client });
+export function openSession(
+  services: Services,
+  tx: Transaction,
+  user: UserRow,
+  client: ClientInfo,
+  options: { trusted?: boolean } = {},
+): Promise<CreatedSession> {
+  return services.sessions.create(tx, { userId: user.id, client, trusted: options.trusted ?? false });
 }
 
 /** Signs the access token once the session is committed. */
 export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
+  if (session.newDevice) sendNewSignInAlert(services, user, session.newDevice, session.sessionId);
   const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
   return {
     status: 'authenticated',

@@ -9,7 +9,36 @@ import { randomDigits, randomToken } from '../crypto/random';
 import { deriveKey } from '../crypto/seal';
 import { IamError } from '../errors/iamError';
 
-export type ChallengePurpose = 'verify_email' | 'login';
+export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up';
+
+/** How a challenge may be answered (API.md `Challenge.methods`). */
+export type ChallengeMethod = 'email_otp' | 'totp' | 'backup_code';
+
+/** The outcome of checking a TOTP or backup code against the challenged user's authenticator. */
+export type SecondFactorCheck =
+  | { kind: 'accepted'; method: 'totp' | 'backup_code' }
+  | { kind: 'wrong' }
+  | { kind: 'throttled'; retryAfterSeconds: number };
+
+/** Checks a TOTP or backup code inside the challenge's locked transaction (`modules/mfa`). */
+export type SecondFactorChecker = (
+  tx: Transaction,
+  userId: string,
+  code: string,
+  methods: readonly ChallengeMethod[],
+) => Promise<SecondFactorCheck>;
+
+const challengeMethods: readonly ChallengeMethod[] = ['email_otp', 'totp', 'backup_code'];
+
+/**
+ * The methods a challenge accepts: `data.methods` when it lists them (a TOTP challenge sends
+ * no email, so its unsent code must never open it), else the emailed code alone.
+ */
+export function challengeMethodsOf(challenge: Pick<ChallengeRow, 'data'>): ChallengeMethod[] {
+  const listed = challenge.data?.methods;
+  if (!Array.isArray(listed)) return ['email_otp'];
+  return challengeMethods.filter((method) => listed.includes(method));
+}
 
 /** NIST SP 800-63B §5.1.3.2 / API.md: at least 6 digits, 5 wrong tries end the challenge. */
 export const codeDigits = 6;
@@ -27,6 +56,10 @@ export interface IssuedChallenge {
   expiresAt: Date;
 }
 
+function purposeMatches(actual: string, expected: ChallengePurpose | readonly ChallengePurpose[]): boolean {
+  return typeof expected === 'string' ? actual === expected : (expected as readonly string[]).includes(actual);
+}
+
 export function hashLinkToken(token: string): string {
   return sha256Hex(`link:${token}`);
 }
@@ -35,7 +68,14 @@ export function hashLinkToken(token: string): string {
  * Codes are short, so a plain hash would fall to an offline search of a database copy:
  * they are hashed with a key derived from `IAM_SECRET`, bound to their challenge.
  */
-export function createChallengeService(deps: { db: Database; clock: Clock; secret: string; lifetimes: Lifetimes }) {
+export function createChallengeService(deps: {
+  db: Database;
+  clock: Clock;
+  secret: string;
+  lifetimes: Lifetimes;
+  /** Checks TOTP and backup codes for challenges whose `data.methods` allow them. */
+  secondFactor?: SecondFactorChecker;
+}) {
   const codeKey = deriveKey(deps.secret, 'challenge-code');
   const hashCode = (challengeId: string, code: string) => hmacSha256Hex(codeKey, `${challengeId}:${code}`);
 
@@ -59,7 +99,11 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
   }
 
   return {
-    /** A new code challenge and its emailed link, inside the caller's transaction. */
+    /**
+     * A new code challenge and its emailed link, inside the caller's transaction. Pass
+     * `data.methods` (e.g. `['totp', 'backup_code']`) for a challenge answered otherwise than
+     * by the emailed code; without `email_otp` among them, no code is ever sent or accepted.
+     */
     async issue(
       tx: Transaction,
       input: { userId: string; purpose: ChallengePurpose; data?: Record<string, unknown>; withLink?: boolean },
@@ -78,7 +122,8 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
         createdAt: now,
         expiresAt,
         lastSentAt: now,
-        data: input.data ?? null,
+        // A challenge issued without a link gets none on resend either.
+        data: input.withLink === false ? { ...input.data, withLink: false } : (input.data ?? null),
       });
       const linkToken =
         input.withLink === false ? '' : await insertLink(tx, { userId: input.userId, purpose: input.purpose, challengeId }, now);
@@ -93,7 +138,14 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
       const now = deps.clock.now();
       const outcome = await deps.db.transaction(async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
-        if (!row || row.consumedAt !== null || row.expiresAt <= now || row.data?.decoy === true)
+        // Nothing to resend for a challenge answered by an authenticator app or a backup code.
+        if (
+          !row ||
+          row.consumedAt !== null ||
+          row.expiresAt <= now ||
+          row.data?.decoy === true ||
+          !challengeMethodsOf(row).includes('email_otp')
+        )
           return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
         if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
         const lastSentAt = row.lastSentAt ?? row.createdAt;
@@ -110,7 +162,10 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
           .update(links)
           .set({ usedAt: now })
           .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
-        const linkToken = await insertLink(tx, { userId: row.userId, purpose: row.purpose as ChallengePurpose, challengeId: row.id }, now);
+        const linkToken =
+          row.data?.withLink === false
+            ? ''
+            : await insertLink(tx, { userId: row.userId, purpose: row.purpose as ChallengePurpose, challengeId: row.id }, now);
         return {
           kind: 'ok',
           value: { challengeId: row.id, code, linkToken, expiresAt, userId: row.userId, purpose: row.purpose as ChallengePurpose },
@@ -130,18 +185,40 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
      * transaction. A wrong code is counted (committed) before the error is thrown; the fifth
      * wrong code kills the challenge. The row lock serialises parallel guesses, so the
      * budget holds under any concurrency.
+     *
+     * A challenge whose `data.methods` list `totp` or `backup_code` also takes, in the same
+     * locked transaction, a TOTP code of a step not used before (RFC 6238 §5.2) or an unused
+     * backup code (spent on success); a wrong one counts like a wrong emailed code. While the
+     * account's second factor is throttled the try is refused with `RATE_LIMITED` and not
+     * counted. `accept` lets the caller refuse a challenge bound to something else (a session)
+     * before any code is judged.
      */
     async consumeCode<T>(
-      input: { challengeId: string; code: string; purpose: ChallengePurpose },
-      onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
+      input: {
+        challengeId: string;
+        code: string;
+        purpose: ChallengePurpose | readonly ChallengePurpose[];
+        accept?: (challenge: ChallengeRow) => boolean;
+      },
+      onSuccess: (tx: Transaction, challenge: ChallengeRow, method: ChallengeMethod) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
       const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, input.challengeId)).for('update');
-        if (!row || row.purpose !== input.purpose) return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
+        if (!row || !purposeMatches(row.purpose, input.purpose) || (input.accept && !input.accept(row)))
+          return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
         if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
         if (row.consumedAt !== null || row.expiresAt <= now) return { kind: 'error', code: 'CODE_INVALID' } as const;
-        if (!constantTimeEqual(hashCode(row.id, input.code), row.codeHash)) {
+        const methods = challengeMethodsOf(row);
+        let method: ChallengeMethod | null =
+          methods.includes('email_otp') && constantTimeEqual(hashCode(row.id, input.code), row.codeHash) ? 'email_otp' : null;
+        if (method === null && deps.secondFactor && (methods.includes('totp') || methods.includes('backup_code'))) {
+          const check = await deps.secondFactor(tx, row.userId, input.code, methods);
+          if (check.kind === 'throttled')
+            return { kind: 'error', code: 'RATE_LIMITED', retryAfterSeconds: check.retryAfterSeconds } as const;
+          if (check.kind === 'accepted') method = check.method;
+        }
+        if (method === null) {
           const attempts = row.attempts + 1;
           await tx.update(challenges).set({ attempts }).where(eq(challenges.id, row.id));
           return { kind: 'error', code: attempts >= maxCodeAttempts ? 'CHALLENGE_EXHAUSTED' : 'CODE_INVALID' } as const;
@@ -151,15 +228,20 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
           .update(links)
           .set({ usedAt: now })
           .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
-        return { kind: 'ok', value: await onSuccess(tx, row) } as const;
+        return { kind: 'ok', value: await onSuccess(tx, row, method) } as const;
       });
-      if (outcome.kind === 'error') throw new IamError(outcome.code);
+      if (outcome.kind === 'error') {
+        throw new IamError(
+          outcome.code,
+          outcome.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) },
+        );
+      }
       return outcome.value;
     },
 
     /** Consumes a single-use link of one purpose, and the challenge it belongs to. */
     async consumeLink<T>(
-      input: { token: string; purpose: ChallengePurpose },
+      input: { token: string; purpose: ChallengePurpose | readonly ChallengePurpose[] },
       onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
@@ -174,7 +256,13 @@ export function createChallengeService(deps: { db: Database; clock: Clock; secre
       const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
         const [link] = await tx.select().from(links).where(eq(links.tokenHash, tokenHash)).for('update');
-        if (!link || link.purpose !== input.purpose || link.usedAt !== null || link.expiresAt <= now || link.challengeId !== challengeId) {
+        if (
+          !link ||
+          !purposeMatches(link.purpose, input.purpose) ||
+          link.usedAt !== null ||
+          link.expiresAt <= now ||
+          link.challengeId !== challengeId
+        ) {
           return { kind: 'invalid' } as const;
         }
         if (!row || row.consumedAt !== null || row.attempts >= maxCodeAttempts || row.expiresAt <= now) return { kind: 'invalid' } as const;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { UAParser } from 'ua-parser-js';
 
 /** What the service knows of the client making a request. */
@@ -40,4 +41,20 @@ export function parseUserAgent(userAgent: string | null): ParsedUserAgent {
   else if (result.device.type === 'tablet') type = 'tablet';
   else if (result.device.type === undefined && os !== null && desktopSystems.has(os)) type = 'desktop';
   return { browser: browser?.slice(0, 64) ?? null, os: os?.slice(0, 64) ?? null, type };
+}
+
+/**
+ * The browser a BFF acts for, as the BFF forwards it: an address that must parse as an IP
+ * (node:net isIP; IPv4-mapped IPv6 is written as IPv4, as for direct clients), the user
+ * agent, and the device canary the BFF keeps for that browser. Null when the address is not
+ * an IP.
+ */
+export function forwardedClientInfo(forwarded: { ip: string; userAgent: string; canaryId?: string | undefined }): ClientInfo | null {
+  if (isIP(forwarded.ip) === 0) return null;
+  const ip = forwarded.ip.toLowerCase().startsWith('::ffff:') && forwarded.ip.includes('.') ? forwarded.ip.slice(7) : forwarded.ip;
+  return {
+    ip,
+    userAgent: forwarded.userAgent === '' ? null : forwarded.userAgent.slice(0, 512),
+    canary: forwarded.canaryId ?? null,
+  };
 }

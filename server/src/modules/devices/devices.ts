@@ -5,6 +5,7 @@ import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from './clientInfo';
 import { parseUserAgent } from './clientInfo';
+import type { ClientDescription } from './describe';
 
 export function canaryHash(canary: string): string {
   return sha256Hex(`canary:${canary}`);
@@ -16,11 +17,18 @@ export function canaryHash(canary: string): string {
  */
 export async function upsertDevice(
   tx: Transaction,
-  input: { userId: string; client: ClientInfo; now: Date; fallbackCanary: string },
-): Promise<string> {
+  input: { userId: string; client: ClientInfo; description: ClientDescription; now: Date; fallbackCanary: string; trusted: boolean },
+): Promise<{ deviceId: string; known: boolean; otherDevices: number }> {
   const hash = canaryHash(input.client.canary ?? input.fallbackCanary);
-  const agent = parseUserAgent(input.client.userAgent);
+  const [before] = await tx
+    .select({ id: devices.id })
+    .from(devices)
+    .where(and(eq(devices.userId, input.userId), eq(devices.canaryHash, hash)))
+    .limit(1);
+  const [others] = await tx.select({ n: sql<number>`count(*)` }).from(devices).where(eq(devices.userId, input.userId));
   const id = newId('device');
+  // Signing in proves the device: its fingerprint becomes the one later refreshes are compared with.
+  const fingerprint = provenFingerprint(input.description, input.now);
   await tx
     .insert(devices)
     .values({
@@ -28,34 +36,77 @@ export async function upsertDevice(
       userId: input.userId,
       canaryHash: hash,
       userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-      browser: agent.browser,
-      os: agent.os,
-      deviceType: agent.type,
       lastIp: input.client.ip,
       firstSeenAt: input.now,
       lastSeenAt: input.now,
+      trustedAt: input.trusted ? input.now : null,
+      ...fingerprint,
     })
     .onDuplicateKeyUpdate({
       set: {
         userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-        browser: agent.browser,
-        os: agent.os,
-        deviceType: agent.type,
         lastIp: input.client.ip,
         lastSeenAt: input.now,
+        ...(input.trusted ? { trustedAt: input.now } : {}),
+        ...fingerprint,
       },
     });
-  const [row] = await tx
-    .select({ id: devices.id })
-    .from(devices)
-    .where(and(eq(devices.userId, input.userId), eq(devices.canaryHash, hash)))
-    .limit(1);
-  return row?.id ?? id;
+  if (before) return { deviceId: before.id, known: true, otherDevices: Number(others?.n ?? 1) - 1 };
+  return { deviceId: id, known: false, otherDevices: Number(others?.n ?? 0) };
 }
 
-export async function touchDevice(tx: Transaction, deviceId: string, client: ClientInfo, now: Date): Promise<void> {
+/** A passing refresh: the device was seen here now (its proven fingerprint stays as it was). */
+export async function touchDevice(
+  tx: Transaction,
+  deviceId: string,
+  client: ClientInfo,
+  description: ClientDescription,
+  now: Date,
+): Promise<void> {
+  const located = description.geo?.latitude != null && description.geo.longitude != null;
   await tx
     .update(devices)
-    .set({ lastSeenAt: now, lastIp: client.ip, ...(client.userAgent ? { userAgent: sql`${client.userAgent.slice(0, 512)}` } : {}) })
+    .set({
+      lastSeenAt: now,
+      lastIp: client.ip,
+      ...(located ? { lastLatitude: description.geo?.latitude, lastLongitude: description.geo?.longitude, lastLocatedAt: now } : {}),
+    })
     .where(eq(devices.id, deviceId));
+}
+
+/** Passing a challenge proves the device anew: it becomes trusted and its fingerprint is updated. */
+export async function proveDevice(
+  tx: Transaction,
+  deviceId: string,
+  client: ClientInfo,
+  description: ClientDescription,
+  now: Date,
+): Promise<void> {
+  await tx
+    .update(devices)
+    .set({
+      ...provenFingerprint(description, now),
+      lastIp: client.ip,
+      lastSeenAt: now,
+      trustedAt: now,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+    })
+    .where(eq(devices.id, deviceId));
+}
+
+function provenFingerprint(description: ClientDescription, now: Date) {
+  const located = description.geo?.latitude != null && description.geo.longitude != null;
+  return {
+    browser: description.browser,
+    os: description.os,
+    deviceType: description.deviceType,
+    country: description.geo?.country ?? null,
+    region: description.geo?.region?.slice(0, 8) ?? null,
+    city: description.geo?.city?.slice(0, 100) ?? null,
+    network: description.network,
+    asn: description.owner?.asn ?? null,
+    lastLatitude: located ? (description.geo?.latitude ?? null) : null,
+    lastLongitude: located ? (description.geo?.longitude ?? null) : null,
+    lastLocatedAt: located ? now : null,
+  };
 }

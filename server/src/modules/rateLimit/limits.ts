@@ -34,8 +34,18 @@ export const defaultLimits = {
   passwordResetPerEmail: { points: 3, durationInSeconds: 3600 },
   passwordResetPerIp: { points: 10, durationInSeconds: 3600 },
   passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
+  // MFA: enrolling, confirming and disabling TOTP, per user.
+  mfaChangesPerUser: { points: 10, durationInSeconds: 3600 },
+  // Step-up challenges opened per user (each may mail a code).
+  stepUpPerUser: { points: 10, durationInSeconds: 600 },
+  // Email changes asked per user (each mails the new and the old address).
+  emailChangePerUser: { points: 5, durationInSeconds: 3600 },
   // Markup probes: API.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
   markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
+  // Signed service calls (bff.*), per key: generous, a BFF serves many users.
+  hmacPerKey: { points: 6000, durationInSeconds: 60 },
+  // Refused signatures from one IP (bad, stale, replayed): past this, RATE_LIMITED.
+  hmacFailuresPerIp: { points: 30, durationInSeconds: 60 },
   // Bookkeeping of IP blocks: the block itself, and how many blocks an IP earned in a day.
   ipBlocks: { points: 1, durationInSeconds: 1 },
   ipBlocksPerDay: { points: 1000, durationInSeconds: 24 * 3600 },

@@ -1,7 +1,9 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Lifetimes } from '../../config';
 import type { Database, Transaction } from '../../db/client';
-import { devices, refreshTokens, sessions } from '../../db/tables';
+import { type DeviceRow, devices, refreshTokens, type SessionRow, type SessionVerdict, sessions } from '../../db/tables';
+import type { AnomalyConfig } from '../anomaly/config';
+import { assess, type Verdict } from '../anomaly/pipeline';
 import { recordAudit } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual, sha256Hex } from '../crypto/hash';
@@ -9,7 +11,8 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import { deriveKey, open, seal } from '../crypto/seal';
 import { type ClientInfo, type DeviceType, parseUserAgent } from '../devices/clientInfo';
-import { canaryHash, touchDevice, upsertDevice } from '../devices/devices';
+import { type ClientDescription, describeClient } from '../devices/describe';
+import { canaryHash, proveDevice, touchDevice, upsertDevice } from '../devices/devices';
 import { IamError } from '../errors/iamError';
 import type { RevocationSet } from '../tokens/revocations';
 
@@ -19,12 +22,23 @@ const successorPurpose = 'refresh-successor';
 /** How many rotations a grace retry may walk forward to find the live token. */
 const maxGraceChainLength = 8;
 
-export type RevokeReason = 'logout' | 'user' | 'user_all' | 'refresh_reuse' | 'password_change' | 'password_reset' | 'admin';
+export type RevokeReason =
+  | 'logout'
+  | 'user'
+  | 'user_all'
+  | 'refresh_reuse'
+  | 'password_change'
+  | 'password_reset'
+  | 'email_change'
+  | 'not_me'
+  | 'admin';
 
 export interface CreatedSession {
   sessionId: string;
   refreshToken: string;
   expiresAt: Date;
+  /** Set when the session opened on a device the account had not used, next to others. */
+  newDevice?: ClientInfo;
 }
 
 export interface SessionSummary {
@@ -36,16 +50,36 @@ export interface SessionSummary {
   location: { country: string | null; region: string | null; city: string | null } | null;
   device: { browser: string | null; os: string | null; type: DeviceType };
   trusted: boolean;
+  /** Why the last refresh was let through or asked for proof (null before the first refresh). */
+  verdict: { decision: 'pass' | 'challenge' | 'deny'; reasons: string[]; logged: string[]; at: Date } | null;
 }
 
-export type RotationResult = { userId: string; sessionId: string; refreshToken: string; expiresAt: Date };
+/**
+ * - rotated: the successor token;
+ * - challenged: the anomaly checks asked for proof, nothing was rotated;
+ * - reused: a rotated token came back outside the grace window: the session is revoked.
+ */
+export type RotationOutcome =
+  | { kind: 'rotated'; userId: string; sessionId: string; refreshToken: string; expiresAt: Date }
+  | { kind: 'challenged'; userId: string; sessionId: string; verdict: Verdict }
+  | { kind: 'reused'; userId: string; sessionId: string };
+
+function withoutEvidence(verdict: Verdict): SessionVerdict {
+  return { decision: verdict.decision, reasons: verdict.reasons, logged: verdict.logged, at: verdict.at };
+}
 
 export function hashRefreshToken(token: string): string {
   return sha256Hex(`refresh:${token}`);
 }
 
-export function createSessionService(deps: { db: Database; clock: Clock; lifetimes: Lifetimes; revocations: RevocationSet }) {
-  const { db, clock, lifetimes, revocations } = deps;
+export function createSessionService(deps: {
+  db: Database;
+  clock: Clock;
+  lifetimes: Lifetimes;
+  revocations: RevocationSet;
+  anomaly: AnomalyConfig;
+}) {
+  const { db, clock, lifetimes, revocations, anomaly } = deps;
 
   function sealSuccessor(presented: string, rowId: string, successor: string): string {
     return seal(deriveKey(presented, successorPurpose), successor, `${successorPurpose}:${rowId}`);
@@ -87,10 +121,18 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
 
   return {
     /** Opens a session for a user who just proved who they are; call inside the proving transaction. */
-    async create(tx: Transaction, input: { userId: string; client: ClientInfo }): Promise<CreatedSession> {
+    async create(tx: Transaction, input: { userId: string; client: ClientInfo; trusted?: boolean }): Promise<CreatedSession> {
       const now = clock.now();
       const fallbackCanary = randomToken();
-      const deviceId = await upsertDevice(tx, { userId: input.userId, client: input.client, now, fallbackCanary });
+      const description = describeClient(input.client, anomaly);
+      const { deviceId, known, otherDevices } = await upsertDevice(tx, {
+        userId: input.userId,
+        client: input.client,
+        description,
+        now,
+        fallbackCanary,
+        trusted: input.trusted ?? false,
+      });
       const agent = parseUserAgent(input.client.userAgent);
       const sessionId = newId('session');
       const expiresAt = addSeconds(now, lifetimes.sessionMaxInSeconds);
@@ -106,10 +148,14 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
         browser: agent.browser,
         os: agent.os,
         deviceType: agent.type,
+        country: description.geo?.country ?? null,
+        region: description.geo?.region?.slice(0, 8) ?? null,
+        city: description.geo?.city?.slice(0, 100) ?? null,
       });
       const { token } = await insertRefreshToken(tx, sessionId, 0, null, now);
       await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
-      return { sessionId, refreshToken: token, expiresAt };
+      // A first sign-in from a new device of an account that has others is worth telling the owner.
+      return { sessionId, refreshToken: token, expiresAt, ...(!known && otherDevices > 0 ? { newDevice: input.client } : {}) };
     },
 
     /**
@@ -119,8 +165,9 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
      * from the session's own device (a lost response, two tabs); any other reuse is theft:
      * the whole session is revoked and audited.
      */
-    async rotate(presented: string, client: ClientInfo): Promise<RotationResult> {
+    async rotate(presented: string, client: ClientInfo): Promise<RotationOutcome> {
       const now = clock.now();
+      const description = describeClient(client, anomaly);
       const outcome = await db.transaction(async (tx) => {
         const [row] = await tx
           .select()
@@ -129,7 +176,7 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
           .for('update');
         if (!row) return { kind: 'invalid' } as const;
         const [session] = await tx
-          .select({ session: sessions, canaryHash: devices.canaryHash })
+          .select({ session: sessions, device: devices, canaryHash: devices.canaryHash })
           .from(sessions)
           .innerJoin(devices, eq(devices.id, sessions.deviceId))
           .where(eq(sessions.id, row.sessionId))
@@ -141,6 +188,15 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
         }
 
         if (row.usedAt === null) {
+          const verdict = await assessRefresh(tx, live, session.device, description, now);
+          if (verdict.decision !== 'pass') {
+            // API.md: a challenge rotates nothing and revokes nothing.
+            await tx
+              .update(sessions)
+              .set({ lastVerdict: withoutEvidence(verdict) })
+              .where(eq(sessions.id, live.id));
+            return { kind: 'challenge', userId: live.userId, sessionId: live.id, verdict } as const;
+          }
           const successor = await insertRefreshToken(tx, live.id, row.generation + 1, row.id, now);
           await tx
             .update(refreshTokens)
@@ -148,9 +204,17 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
             .where(eq(refreshTokens.id, row.id));
           await tx
             .update(sessions)
-            .set({ lastUsedAt: now, ip: client.ip, userAgent: client.userAgent?.slice(0, 512) ?? null })
+            .set({
+              lastUsedAt: now,
+              ip: client.ip,
+              userAgent: client.userAgent?.slice(0, 512) ?? null,
+              country: description.geo?.country ?? live.country,
+              region: description.geo ? (description.geo.region?.slice(0, 8) ?? null) : live.region,
+              city: description.geo ? (description.geo.city?.slice(0, 100) ?? null) : live.city,
+              lastVerdict: withoutEvidence(verdict),
+            })
             .where(eq(sessions.id, live.id));
-          await touchDevice(tx, live.deviceId, client, now);
+          await touchDevice(tx, live.deviceId, client, description, now);
           return { kind: 'rotated', userId: live.userId, sessionId: live.id, token: successor.token, expiresAt: live.expiresAt } as const;
         }
 
@@ -171,11 +235,62 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
       });
 
       if (outcome.kind === 'invalid') throw new IamError('REFRESH_TOKEN_INVALID');
+      if (outcome.kind === 'challenge')
+        return { kind: 'challenged', userId: outcome.userId, sessionId: outcome.sessionId, verdict: outcome.verdict };
       if (outcome.kind === 'reused') {
         revocations.add(outcome.sessionId, now);
-        throw new IamError('REFRESH_TOKEN_REUSED');
+        return { kind: 'reused', userId: outcome.userId, sessionId: outcome.sessionId };
       }
-      return { userId: outcome.userId, sessionId: outcome.sessionId, refreshToken: outcome.token, expiresAt: outcome.expiresAt };
+      return {
+        kind: 'rotated',
+        userId: outcome.userId,
+        sessionId: outcome.sessionId,
+        refreshToken: outcome.token,
+        expiresAt: outcome.expiresAt,
+      };
+    },
+
+    /**
+     * After a refresh challenge was passed: when the completing client is the session's own
+     * device, the device is proven anew (trusted, fingerprint updated) and the session
+     * continues with a fresh refresh token (the ones outstanding are spent). Null when the
+     * session is gone or the completer is another device.
+     */
+    async continueOnProvenDevice(tx: Transaction, sessionId: string, client: ClientInfo): Promise<CreatedSession | null> {
+      const now = clock.now();
+      const [row] = await tx
+        .select({ session: sessions, device: devices })
+        .from(sessions)
+        .innerJoin(devices, eq(devices.id, sessions.deviceId))
+        .where(eq(sessions.id, sessionId))
+        .for('update');
+      if (!row || row.session.revokedAt || row.session.expiresAt <= now) return null;
+      if (!client.canary || !constantTimeEqual(canaryHash(client.canary), row.device.canaryHash)) return null;
+      const description = describeClient(client, anomaly);
+      await proveDevice(tx, row.device.id, client, description, now);
+      const [latest] = await tx
+        .select({ generation: refreshTokens.generation })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.sessionId, sessionId))
+        .orderBy(desc(refreshTokens.generation))
+        .limit(1);
+      await tx
+        .update(refreshTokens)
+        .set({ usedAt: now })
+        .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.usedAt)));
+      const { token } = await insertRefreshToken(tx, sessionId, (latest?.generation ?? 0) + 1, null, now);
+      await tx
+        .update(sessions)
+        .set({
+          lastUsedAt: now,
+          ip: client.ip,
+          country: description.geo?.country ?? null,
+          region: description.geo?.region?.slice(0, 8) ?? null,
+          city: description.geo?.city?.slice(0, 100) ?? null,
+          lastVerdict: { decision: 'pass', reasons: ['challenge_passed'], logged: [], at: now.toISOString() },
+        })
+        .where(eq(sessions.id, sessionId));
+      return { sessionId, refreshToken: token, expiresAt: row.session.expiresAt };
     },
 
     /** Revokes sessions; every instance rejects their access tokens within a second. */
@@ -231,12 +346,58 @@ export function createSessionService(deps: { db: Database; clock: Clock; lifetim
         createdAt: session.createdAt,
         lastUsedAt: session.lastUsedAt,
         ip: session.ip,
-        location: null,
+        location: session.country ? { country: session.country, region: session.region, city: session.city } : null,
         device: { browser: session.browser, os: session.os, type: session.deviceType as DeviceType },
         trusted: trustedAt !== null,
+        verdict: session.lastVerdict ? { ...session.lastVerdict, at: new Date(session.lastVerdict.at) } : null,
       }));
     },
   };
+
+  /** Gathers what the checks need about this session and runs them (DESIGN.md, Anomaly detection). */
+  async function assessRefresh(
+    tx: Transaction,
+    session: SessionRow,
+    device: DeviceRow,
+    request: ClientDescription,
+    now: Date,
+  ): Promise<Verdict> {
+    const [[counts], [recent]] = await Promise.all([
+      tx
+        .select({ n: sql<number>`count(*)` })
+        .from(sessions)
+        .where(and(eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now))),
+      tx
+        .select({ n: sql<number>`count(*)` })
+        .from(refreshTokens)
+        .where(and(eq(refreshTokens.sessionId, session.id), gt(refreshTokens.createdAt, addSeconds(now, -anomaly.refreshWindowInSeconds)))),
+    ]);
+    return assess(
+      {
+        now,
+        session: { createdAt: session.createdAt, lastUsedAt: session.lastUsedAt },
+        device: {
+          canaryHash: device.canaryHash,
+          trusted: device.trustedAt !== null,
+          country: device.country,
+          city: device.city,
+          browser: device.browser,
+          os: device.os,
+          deviceType: device.deviceType,
+          network: device.network,
+          asn: device.asn,
+          userAgent: device.userAgent,
+          lastLatitude: device.lastLatitude,
+          lastLongitude: device.lastLongitude,
+          lastLocatedAt: device.lastLocatedAt,
+        },
+        request,
+        activeSessions: Number(counts?.n ?? 0),
+        refreshesInWindow: Number(recent?.n ?? 0),
+      },
+      anomaly,
+    );
+  }
 
   async function followGraceChain(
     tx: Transaction,

@@ -18,7 +18,7 @@ export function toPublicUser(user: UserRow): PublicUser {
     name: user.name,
     emailVerified: user.emailVerifiedAt !== null,
     roles: user.roles,
-    mfa: { totp: false },
+    mfa: { totp: user.totpEnabledAt !== null },
     createdAt: user.createdAt,
   };
 }

@@ -1,8 +1,10 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { changePassword } from './changePassword';
+import { confirmEmailChange } from './confirmEmailChange';
 import { login } from './login';
 import { logout } from './logout';
 import { me } from './me';
+import { requestEmailChange } from './requestEmailChange';
 import { requestPasswordReset } from './requestPasswordReset';
 import { resetPassword } from './resetPassword';
 import { signup } from './signup';
@@ -17,4 +19,6 @@ export const authRouter = {
   requestPasswordReset,
   resetPassword,
   changePassword,
+  requestEmailChange,
+  confirmEmailChange,
 } satisfies TRPCRouterRecord;

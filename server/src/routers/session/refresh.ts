@@ -12,7 +12,9 @@ export const refresh = publicProcedure
   })
   .mutation(async ({ ctx }) => {
     try {
-      return respondSignedIn(ctx, await refreshSession(ctx.services, ctx.cookies.get('refreshToken'), ctx.client));
+      const result = await refreshSession(ctx.services, ctx.cookies.get('refreshToken'), ctx.client);
+      // A challenge rotates nothing: the cookies stay as they are.
+      return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
     } catch (error) {
       if (isIamError(error)) ctx.cookies.clearSession();
       throw error;

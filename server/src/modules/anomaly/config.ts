@@ -1,0 +1,70 @@
+/** The nine checks, in the order they run (DESIGN.md, Anomaly detection). */
+export const checkNames = [
+  'token',
+  'canary',
+  'idle',
+  'sessionCount',
+  'velocity',
+  'network',
+  'bot',
+  'hostingNetwork',
+  'fingerprint',
+] as const;
+export type CheckName = (typeof checkNames)[number];
+
+/** `enforce` acts on a finding, `log` records it only, `off` skips the check. */
+export type CheckMode = 'enforce' | 'log' | 'off';
+
+export type FingerprintAttribute = 'country' | 'city' | 'browser' | 'os' | 'deviceType';
+
+export interface AnomalyConfig {
+  modes: Record<CheckName, CheckMode>;
+  /** A session unused this long must prove itself again (below the hard idle limit). */
+  idleChallengeInSeconds: number;
+  /** Live sessions one user may hold before a refresh asks for proof. */
+  maxActiveSessionsPerUser: number;
+  /** Refreshes of one session allowed within the window. */
+  maxRefreshesPerSession: number;
+  refreshWindowInSeconds: number;
+  /** What counts as "the same network" (IPv4 /24, IPv6 /48). */
+  networkPrefixes: { ipv4: number; ipv6: number };
+  /** Faster than an airliner between two refreshes is impossible travel. */
+  maxTravelSpeedInKmPerHour: number;
+  /** Distances below this are geolocation noise, never travel. */
+  minTravelDistanceInKm: number;
+  /** Which parts of the fingerprint may not change without proof. */
+  fingerprintAttributes: FingerprintAttribute[];
+  /** More autonomous systems to treat as hosting/VPN/proxy networks. */
+  hostingAsns: number[];
+}
+
+export const defaultAnomalyConfig: AnomalyConfig = {
+  modes: {
+    token: 'enforce',
+    canary: 'enforce',
+    idle: 'enforce',
+    sessionCount: 'enforce',
+    velocity: 'enforce',
+    // Mobile networks move users between address blocks all day: recorded, not acted on,
+    // unless an operator opts in. Country, city and travel are covered by `fingerprint`.
+    network: 'log',
+    bot: 'enforce',
+    hostingNetwork: 'enforce',
+    fingerprint: 'enforce',
+  },
+  idleChallengeInSeconds: 3 * 24 * 3600,
+  maxActiveSessionsPerUser: 20,
+  maxRefreshesPerSession: 30,
+  refreshWindowInSeconds: 600,
+  networkPrefixes: { ipv4: 24, ipv6: 48 },
+  maxTravelSpeedInKmPerHour: 1000,
+  minTravelDistanceInKm: 100,
+  fingerprintAttributes: ['country', 'browser', 'os', 'deviceType'],
+  hostingAsns: [],
+};
+
+export type AnomalyOverrides = Partial<Omit<AnomalyConfig, 'modes'>> & { modes?: Partial<Record<CheckName, CheckMode>> };
+
+export function resolveAnomalyConfig(overrides: AnomalyOverrides | undefined): AnomalyConfig {
+  return { ...defaultAnomalyConfig, ...overrides, modes: { ...defaultAnomalyConfig.modes, ...overrides?.modes } };
+}

@@ -1,0 +1,17 @@
+import type { UserRow } from '../../db/tables';
+import { secondFactorMethods } from '../mfa/mfa';
+import type { Services } from '../services';
+import type { LoginChallenge } from './loginChallenge';
+
+/**
+ * The sign-in challenge of an account with TOTP enrolled (API.md `Challenge`, methods
+ * `totp` and `backup_code`): nothing is mailed, there is no link, and the emailed-code path
+ * of `mfa.verify` stays closed for it (its `data.methods` leave out `email_otp`).
+ */
+export async function startTotpChallenge(services: Services, user: UserRow, reasons: string[]): Promise<LoginChallenge> {
+  const methods = [...secondFactorMethods];
+  const challenge = await services.db.transaction((tx) =>
+    services.challenges.issue(tx, { userId: user.id, purpose: 'login', data: { methods, reasons }, withLink: false }),
+  );
+  return { status: 'mfa_required', challengeId: challenge.challengeId, methods, reasons };
+}

@@ -1,0 +1,37 @@
+import type { AnomalyConfig } from '../anomaly/config';
+import { lookupNetworkOwner, type NetworkOwner } from './asn';
+import { isBotUserAgent } from './bot';
+import { type ClientInfo, type DeviceType, parseUserAgent } from './clientInfo';
+import { canaryHash } from './devices';
+import { type GeoLocation, lookupGeo } from './geo';
+import { networkOf } from './network';
+
+/** What the service can tell about a request's client: the raw material of the fingerprint. */
+export interface ClientDescription {
+  canaryHash: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: DeviceType;
+  network: string | null;
+  geo: GeoLocation | null;
+  owner: NetworkOwner | null;
+  bot: boolean;
+}
+
+export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, 'networkPrefixes' | 'hostingAsns'>): ClientDescription {
+  const agent = parseUserAgent(client.userAgent);
+  return {
+    canaryHash: client.canary ? canaryHash(client.canary) : null,
+    ip: client.ip,
+    userAgent: client.userAgent,
+    browser: agent.browser,
+    os: agent.os,
+    deviceType: agent.type,
+    network: networkOf(client.ip, config.networkPrefixes),
+    geo: lookupGeo(client.ip),
+    owner: lookupNetworkOwner(client.ip, new Set(config.hostingAsns)),
+    bot: isBotUserAgent(client.userAgent),
+  };
+}

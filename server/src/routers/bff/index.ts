@@ -1,0 +1,8 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { authorize } from './authorize';
+import { introspect } from './introspect';
+import { logout } from './logout';
+import { refresh } from './refresh';
+
+/** Service-to-service procedures: HMAC-signed requests (or a trusted in-process caller) only. */
+export const bffRouter = { introspect, authorize, refresh, logout } satisfies TRPCRouterRecord;
