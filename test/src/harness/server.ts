@@ -163,3 +163,9 @@ export async function createTestServer(
     [Symbol.asyncDispose]: close,
   };
 }
+
+/** Narrows a sign-in or refresh result to tokens; anything else (a challenge) fails the test. */
+export function authenticated<T extends { status: string }>(result: T): Extract<T, { status: 'authenticated' }> {
+  if (result.status !== 'authenticated') throw new Error(`expected tokens, got ${result.status}: ${JSON.stringify(result)}`);
+  return result as Extract<T, { status: 'authenticated' }>;
+}

@@ -5,7 +5,7 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { get } from '../harness/http';
-import { createTestServer } from '../harness/server';
+import { authenticated, createTestServer } from '../harness/server';
 
 /** The host's own tRPC router, with one procedure guarded by the service. */
 function createHostRouter(iam: IamServer) {
@@ -64,7 +64,7 @@ describe('library mode: the service inside a host express app', () => {
 
     // Bootstrap an admin the way the `pnpm iam grant-role` command does; it reaches the token at the next refresh.
     await changeRole({ db: t.iam.services.db, clock: t.clock }, { email: user.email, role: 'admin', grant: true });
-    const refreshed = await user.api.session.refresh.mutate();
+    const refreshed = authenticated(await user.api.session.refresh.mutate());
     const adminAuth = { authorization: `Bearer ${refreshed.accessToken}` };
     expect((await get(t.url, 'api/admin', undefined, adminAuth)).status).toBe(200);
     const adminHost = createTRPCClient<HostRouter>({ links: [httpLink({ url: `${t.url}/host-trpc`, headers: adminAuth })] });

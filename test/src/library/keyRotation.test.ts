@@ -2,7 +2,7 @@ import { createIamServer, createLogger } from '@iam/server';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { send } from '../harness/http';
-import { createTestServer } from '../harness/server';
+import { authenticated, createTestServer } from '../harness/server';
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid;
 
@@ -17,10 +17,10 @@ describe('signing-key rotation', () => {
     const rotation = await t.iam.services.keys.rotate({ accessTokenTtlInSeconds: 900 });
     expect(await jwks()).toEqual(expect.arrayContaining([oldKid, rotation.kid]));
     // Until verifiers can have fetched the new key, tokens are still signed with the old one.
-    expect(kidOf((await user.api.session.refresh.mutate()).accessToken)).toBe(oldKid);
+    expect(kidOf(authenticated(await user.api.session.refresh.mutate()).accessToken)).toBe(oldKid);
 
     t.clock.advance(301);
-    const fresh = await user.api.session.refresh.mutate();
+    const fresh = authenticated(await user.api.session.refresh.mutate());
     expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
     const keySet = createLocalJWKSet((await send(`${t.url}/.well-known/jwks.json`)).body as { keys: [] });
     await expect(jwtVerify(fresh.accessToken, keySet, { currentDate: t.clock.now() })).resolves.toBeTruthy();
@@ -40,7 +40,7 @@ describe('signing-key rotation', () => {
     await expect(t.iam.verifyAccessToken(user.accessToken)).resolves.toBeTruthy();
     const rotation = await t.iam.services.keys.rotate({ immediately: true, accessTokenTtlInSeconds: 900 });
     await expect(t.iam.verifyAccessToken(user.accessToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    const fresh = await user.api.session.refresh.mutate();
+    const fresh = authenticated(await user.api.session.refresh.mutate());
     expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
   });
 
@@ -52,7 +52,7 @@ describe('signing-key rotation', () => {
       await expect(second.verifyAccessToken(user.accessToken)).resolves.toMatchObject({ sub: user.userId });
       const rotation = await t.iam.services.keys.rotate({ accessTokenTtlInSeconds: 900 });
       t.clock.advance(301);
-      const fresh = await user.api.session.refresh.mutate();
+      const fresh = authenticated(await user.api.session.refresh.mutate());
       expect(kidOf(fresh.accessToken)).toBe(rotation.kid);
       // The second instance has never seen this kid: it reloads the keys and verifies.
       await expect(second.verifyAccessToken(fresh.accessToken)).resolves.toMatchObject({ sub: user.userId });

@@ -4,7 +4,6 @@ import { devices } from '../../db/tables';
 import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from './clientInfo';
-import { parseUserAgent } from './clientInfo';
 import type { ClientDescription } from './describe';
 
 export function canaryHash(canary: string): string {

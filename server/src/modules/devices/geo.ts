@@ -24,7 +24,7 @@ export function lookupGeo(ip: string | null): GeoLocation | null {
   if (!ip) return null;
   geoip ??= createRequire(import.meta.url)('geoip-lite') as GeoipLite;
   const hit = geoip.lookup(ip);
-  if (!hit || !hit.country) return null;
+  if (!hit?.country) return null;
   const [latitude, longitude] = hit.ll;
   return {
     country: hit.country || null,
