@@ -43,7 +43,12 @@ export function createInnerContext(opts: {
   const requestId = opts.requestId ?? randomUUID();
   return {
     services: opts.services,
-    client: { ip: opts.client?.ip ?? null, userAgent: opts.client?.userAgent ?? null, canary: opts.client?.canary ?? null },
+    client: {
+      ip: opts.client?.ip ?? null,
+      userAgent: opts.client?.userAgent ?? null,
+      canary: opts.client?.canary ?? null,
+      canaryIsNew: opts.client?.canaryIsNew ?? false,
+    },
     requestId,
     logger: opts.services.logger.child({ requestId }),
     bearerToken: opts.bearerToken ?? null,
@@ -59,7 +64,8 @@ export function createHttpContextFactory(services: Services) {
     const cookies = createCookieJar(req, res, services.settings.secureCookies);
     const signed = isSignedRequest(req);
     let canary = cookies.get('canary');
-    if (!canary || !canaryPattern.test(canary)) {
+    const canaryIsNew = !canary || !canaryPattern.test(canary);
+    if (canaryIsNew) {
       canary = null;
       // First contact: name this device (API.md, `iam_cid`). A signed request comes from a
       // service, not a browser: it gets no canary.
@@ -73,7 +79,7 @@ export function createHttpContextFactory(services: Services) {
     const procedures = info?.calls.map((call) => call.path) ?? [];
     return createInnerContext({
       services,
-      client: { ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary },
+      client: { ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary, canaryIsNew },
       bearerToken: bearerTokenOf(req.headers.authorization),
       cookies,
       requestId,

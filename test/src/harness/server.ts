@@ -69,6 +69,7 @@ export async function createTestServer(
     lifetimes?: Partial<Lifetimes>;
     trustProxy?: string | boolean;
     rateLimits?: IamConfig['rateLimits'];
+    anomaly?: IamConfig['anomaly'];
     /** Mount the service under this path of a host app (library mode), e.g. `/auth`. */
     basePath?: string;
     /** Builds the host app around the service (library mode); default: the service alone. */
@@ -99,6 +100,7 @@ export async function createTestServer(
     lifetimes: options.lifetimes,
     trustProxy: options.trustProxy,
     rateLimits: options.rateLimits,
+    anomaly: options.anomaly,
     stepUpActions: options.stepUpActions,
     hmacKeys: options.hmacKeys,
     dnsServers: [dns.server],

@@ -8,6 +8,8 @@ export interface SessionVerdict {
   /** Findings of checks in `log` mode: recorded, not acted on. */
   logged: string[];
   at: string;
+  /** The latest challenge, kept when later refreshes pass, so users can see why they were asked. */
+  lastChallenge?: { reasons: string[]; at: string };
 }
 
 /** One sign-in: the refresh-token family, bound to one device. */

@@ -7,6 +7,8 @@ export interface ClientInfo {
   userAgent: string | null;
   /** The device canary (`iam_cid`) the client presented, if any. */
   canary: string | null;
+  /** The client presented no canary; `canary` is the one just issued to it. */
+  canaryIsNew?: boolean;
 }
 
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'unknown';

@@ -23,7 +23,8 @@ export interface ClientDescription {
 export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, 'networkPrefixes' | 'hostingAsns'>): ClientDescription {
   const agent = parseUserAgent(client.userAgent);
   return {
-    canaryHash: client.canary ? canaryHash(client.canary) : null,
+    // A canary issued in this very response proves nothing about the device.
+    canaryHash: client.canary && !client.canaryIsNew ? canaryHash(client.canary) : null,
     ip: client.ip,
     userAgent: client.userAgent,
     browser: agent.browser,

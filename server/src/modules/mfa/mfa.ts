@@ -19,12 +19,13 @@ import { decodeBase32, encodeBase32, matchTotpStep, otpauthUri, totpSecretBytes 
  * 100 failed attempts, with delays between them): each challenge allows 5 wrong codes, but
  * whoever knows the password can open challenge after challenge, so the account itself
  * counts. After 10 consecutive wrong TOTP or backup codes, each further try must wait
- * 30 s, doubling with every failure up to 15 min. That caps guessing at a few tries an hour,
- * and never locks the owner out for longer than 15 minutes.
+ * 30 s, doubling with every failure up to 1 h: about 24 guesses a day at most (each a
+ * ~3 in 10^6 chance against TOTP's three accepted codes), and never a lock for the owner
+ * longer than an hour.
  */
 export const throttleAfterFailures = 10;
 const throttleBaseDelayInSeconds = 30;
-const throttleMaxDelayInSeconds = 15 * 60;
+const throttleMaxDelayInSeconds = 3600;
 
 export function throttleDelayInSeconds(failedAttempts: number): number {
   if (failedAttempts < throttleAfterFailures) return 0;
@@ -33,7 +34,7 @@ export function throttleDelayInSeconds(failedAttempts: number): number {
 }
 
 export type SecondFactorMethod = 'totp' | 'backup_code';
-export const secondFactorMethods: SecondFactorMethod[] = ['totp', 'backup_code'];
+export const secondFactorMethods: readonly SecondFactorMethod[] = ['totp', 'backup_code'];
 
 /**
  * TOTP enrolment and second-factor checks. The authenticator secret is sealed under a key

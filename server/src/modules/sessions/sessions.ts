@@ -51,7 +51,13 @@ export interface SessionSummary {
   device: { browser: string | null; os: string | null; type: DeviceType };
   trusted: boolean;
   /** Why the last refresh was let through or asked for proof (null before the first refresh). */
-  verdict: { decision: 'pass' | 'challenge' | 'deny'; reasons: string[]; logged: string[]; at: Date } | null;
+  verdict: {
+    decision: 'pass' | 'challenge' | 'deny';
+    reasons: string[];
+    logged: string[];
+    at: Date;
+    lastChallenge: { reasons: string[]; at: Date } | null;
+  } | null;
 }
 
 /**
@@ -64,8 +70,21 @@ export type RotationOutcome =
   | { kind: 'challenged'; userId: string; sessionId: string; verdict: Verdict }
   | { kind: 'reused'; userId: string; sessionId: string };
 
-function withoutEvidence(verdict: Verdict): SessionVerdict {
-  return { decision: verdict.decision, reasons: verdict.reasons, logged: verdict.logged, at: verdict.at };
+/** The verdict as stored on the session, carrying the latest challenge forward. */
+function withoutEvidence(verdict: Verdict, previous?: SessionVerdict | null): SessionVerdict {
+  const lastChallenge =
+    verdict.decision === 'challenge'
+      ? { reasons: verdict.reasons, at: verdict.at }
+      : previous?.decision === 'challenge'
+        ? { reasons: previous.reasons, at: previous.at }
+        : previous?.lastChallenge;
+  return {
+    decision: verdict.decision,
+    reasons: verdict.reasons,
+    logged: verdict.logged,
+    at: verdict.at,
+    ...(lastChallenge ? { lastChallenge } : {}),
+  };
 }
 
 export function hashRefreshToken(token: string): string {
@@ -211,7 +230,7 @@ export function createSessionService(deps: {
               country: description.geo?.country ?? live.country,
               region: description.geo ? (description.geo.region?.slice(0, 8) ?? null) : live.region,
               city: description.geo ? (description.geo.city?.slice(0, 100) ?? null) : live.city,
-              lastVerdict: withoutEvidence(verdict),
+              lastVerdict: withoutEvidence(verdict, live.lastVerdict),
             })
             .where(eq(sessions.id, live.id));
           await touchDevice(tx, live.deviceId, client, description, now);
@@ -349,7 +368,17 @@ export function createSessionService(deps: {
         location: session.country ? { country: session.country, region: session.region, city: session.city } : null,
         device: { browser: session.browser, os: session.os, type: session.deviceType as DeviceType },
         trusted: trustedAt !== null,
-        verdict: session.lastVerdict ? { ...session.lastVerdict, at: new Date(session.lastVerdict.at) } : null,
+        verdict: session.lastVerdict
+          ? {
+              decision: session.lastVerdict.decision,
+              reasons: session.lastVerdict.reasons,
+              logged: session.lastVerdict.logged,
+              at: new Date(session.lastVerdict.at),
+              lastChallenge: session.lastVerdict.lastChallenge
+                ? { reasons: session.lastVerdict.lastChallenge.reasons, at: new Date(session.lastVerdict.lastChallenge.at) }
+                : null,
+            }
+          : null,
       }));
     },
   };
