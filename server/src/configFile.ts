@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
+import { checkNames } from './modules/anomaly/config';
 import { isHmacKeyId } from './modules/hmac/keys';
 import { defaultLimits, type LimitName } from './modules/rateLimit/limits';
 
@@ -41,6 +42,20 @@ const configFileSchema = z.looseObject({
     .optional(),
   // The host app's own actions that take a step-up (besides email_change and totp_disable).
   stepUpActions: z.array(stepUpActionSchema).max(100).optional(),
+  anomaly: z
+    .strictObject({
+      modes: z.strictObject(Object.fromEntries(checkNames.map((name) => [name, z.enum(['enforce', 'log', 'off']).optional()]))).optional(),
+      idleChallengeInSeconds: z.number().int().positive().optional(),
+      maxActiveSessionsPerUser: z.number().int().positive().optional(),
+      maxRefreshesPerSession: z.number().int().positive().optional(),
+      refreshWindowInSeconds: z.number().int().positive().optional(),
+      networkPrefixes: z.strictObject({ ipv4: z.number().int().min(0).max(32), ipv6: z.number().int().min(0).max(128) }).optional(),
+      maxTravelSpeedInKmPerHour: z.number().positive().optional(),
+      minTravelDistanceInKm: z.number().nonnegative().optional(),
+      fingerprintAttributes: z.array(z.enum(['country', 'city', 'browser', 'os', 'deviceType'])).optional(),
+      hostingAsns: z.array(z.number().int().positive()).max(100_000).optional(),
+    })
+    .optional(),
   // Per-key allowlists of the procedures a key of HMAC_KEYS may call (default: every bff.*).
   hmac: z
     .strictObject({

@@ -1,5 +1,6 @@
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
+import type { IamConfig } from './config';
 import { loadConfigFile } from './configFile';
 import { loadEnv, parseTrustProxy } from './env';
 import { createLogger } from './logger';
@@ -50,6 +51,7 @@ try {
     hibpApiUrl: env.HIBP_API_URL === 'off' ? null : env.HIBP_API_URL,
     hmacKeys,
     rateLimits: configFile.rateLimits,
+    anomaly: configFile.anomaly as IamConfig['anomaly'],
     stepUpActions: configFile.stepUpActions,
     passwordPolicy: configFile.passwordPolicy,
     emailPolicy: configFile.emailPolicy,

@@ -1,0 +1,36 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from './configFile';
+
+function file(content: unknown): string {
+  const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'iam-config-')), 'iam.json');
+  writeFileSync(target, typeof content === 'string' ? content : JSON.stringify(content));
+  return target;
+}
+
+describe('IAM_CONFIG_FILE', () => {
+  it('reads the sections it knows', () => {
+    const config = loadConfigFile(
+      file({
+        rateLimits: { signupPerIp: { points: 20 }, ipBlockLadderInSeconds: [60, 600] },
+        anomaly: { modes: { network: 'enforce', fingerprint: 'log' }, fingerprintAttributes: ['country', 'city'] },
+        passwordPolicy: { minLength: 12 },
+      }),
+    );
+    expect(config.rateLimits?.signupPerIp).toEqual({ points: 20 });
+    expect(config.anomaly?.modes).toEqual({ network: 'enforce', fingerprint: 'log' });
+    expect(config.passwordPolicy?.minLength).toBe(12);
+  });
+
+  it('refuses a typo instead of silently keeping a default', () => {
+    expect(() => loadConfigFile(file({ rateLimits: { signupPerIP: { points: 20 } } }))).toThrow(/rateLimits/);
+    expect(() => loadConfigFile(file({ anomaly: { modes: { network: 'block' } } }))).toThrow(/anomaly\.modes\.network/);
+    expect(() => loadConfigFile(file('{ not json'))).toThrow(/cannot be read as JSON/);
+  });
+
+  it('no file, no settings', () => {
+    expect(loadConfigFile(undefined)).toEqual({});
+  });
+});
