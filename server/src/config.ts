@@ -13,6 +13,10 @@ export interface IamConfig {
   /** Master secret (≥ 32 bytes) that encrypts signing keys and keys code hashes. */
   secret: string;
   databaseUrl: string;
+  /** Optional Redis/Valkey (`redis://…`): rate limits, HMAC nonces and revocation fan-out move there. */
+  redisUrl?: string;
+  /** How often each instance reads revocations from the database (default 1 s). */
+  revocationPollIntervalInMs?: number;
   /** Where the dev outbox lives. */
   dataDir: string;
   /** Express `trust proxy`; without it `X-Forwarded-For` is ignored. */

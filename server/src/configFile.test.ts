@@ -19,7 +19,7 @@ describe('IAM_CONFIG_FILE', () => {
         passwordPolicy: { minLength: 12 },
       }),
     );
-    expect(config.rateLimits?.signupPerIp).toEqual({ points: 20 });
+    expect((config.rateLimits as Record<string, unknown> | undefined)?.signupPerIp).toEqual({ points: 20 });
     expect(config.anomaly?.modes).toEqual({ network: 'enforce', fingerprint: 'log' });
     expect(config.passwordPolicy?.minLength).toBe(12);
   });

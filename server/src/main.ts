@@ -32,6 +32,7 @@ try {
     audience: env.IAM_AUDIENCE,
     secret: await resolveSecret(env),
     databaseUrl: database.url,
+    redisUrl: env.REDIS_URL,
     dataDir: env.IAM_DATA_DIR,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     corsOrigins: env.CORS_ORIGINS?.split(',')

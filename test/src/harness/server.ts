@@ -70,6 +70,8 @@ export async function createTestServer(
     trustProxy?: string | boolean;
     rateLimits?: IamConfig['rateLimits'];
     anomaly?: IamConfig['anomaly'];
+    redisUrl?: string;
+    revocationPollIntervalInMs?: number;
     /** Mount the service under this path of a host app (library mode), e.g. `/auth`. */
     basePath?: string;
     /** Builds the host app around the service (library mode); default: the service alone. */
@@ -101,6 +103,8 @@ export async function createTestServer(
     trustProxy: options.trustProxy,
     rateLimits: options.rateLimits,
     anomaly: options.anomaly,
+    redisUrl: options.redisUrl,
+    revocationPollIntervalInMs: options.revocationPollIntervalInMs,
     stepUpActions: options.stepUpActions,
     hmacKeys: options.hmacKeys,
     dnsServers: [dns.server],

@@ -1,7 +1,8 @@
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterMySQL, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterMySQL, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { sha256Hex } from '../crypto/hash';
 import { defaultBlockLadderInSeconds, defaultLimits, type LimitName, type LimitOverrides, type LimitSpec } from './limits';
 
@@ -44,6 +45,8 @@ export interface RateLimits {
 export function createRateLimits(deps: {
   pool: CallbackPool;
   databaseName: string;
+  /** When set, counters live in Redis instead of MySQL (`REDIS_URL`). */
+  redis?: Redis;
   overrides?: LimitOverrides;
   logger: Logger;
 }): RateLimits {
@@ -79,24 +82,33 @@ export function createRateLimits(deps: {
     },
     blockLadderInSeconds: deps.overrides?.ipBlockLadderInSeconds ?? defaultBlockLadderInSeconds,
     async sweep() {
+      // Redis expires its keys by itself.
+      if (deps.redis) return;
       await deps.pool.promise().query('DELETE FROM rate_limits WHERE expire < ?', [Date.now() - 3_600_000]);
     },
   };
 }
 
-function createLimiter(name: string, spec: LimitSpec, deps: { pool: CallbackPool; databaseName: string; logger: Logger }): Limiter {
+function createLimiter(
+  name: string,
+  spec: LimitSpec,
+  deps: { pool: CallbackPool; databaseName: string; redis?: Redis; logger: Logger },
+): Limiter {
   const options = { points: spec.points, duration: spec.durationInSeconds, blockDuration: spec.blockInSeconds ?? 0 };
-  const limiter = new RateLimiterMySQL({
-    ...options,
-    storeClient: deps.pool,
-    storeType: 'pool',
-    dbName: deps.databaseName,
-    tableName: 'rate_limits',
-    tableCreated: true,
-    clearExpiredByTimeout: false,
-    keyPrefix: name,
-    insuranceLimiter: new RateLimiterMemory({ ...options, keyPrefix: name }),
-  });
+  const insuranceLimiter = new RateLimiterMemory({ ...options, keyPrefix: name });
+  const limiter = deps.redis
+    ? new RateLimiterRedis({ ...options, storeClient: deps.redis, keyPrefix: `iam:rl:${name}`, insuranceLimiter })
+    : new RateLimiterMySQL({
+        ...options,
+        storeClient: deps.pool,
+        storeType: 'pool',
+        dbName: deps.databaseName,
+        tableName: 'rate_limits',
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+        keyPrefix: name,
+        insuranceLimiter,
+      });
   // Keys are hashed: the store never holds addresses or emails in clear.
   const keyOf = (key: string) => sha256Hex(`${name}:${key}`).slice(0, 40);
   const toState = (res: RateLimiterRes | null): LimitState => {

@@ -1,4 +1,5 @@
 import { gte } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client';
 import { sessions } from '../../db/tables';
@@ -25,6 +26,8 @@ export function createRevocationSet(deps: {
   logger: Logger;
   windowInSeconds: number;
   pollIntervalInMs?: number;
+  /** With Redis, revocations also fan out over pub/sub: every instance hears of them at once. */
+  redis?: Redis;
 }): RevocationSet {
   const revoked = new Map<string, number>();
   const windowInMs = (deps.windowInSeconds + 60) * 1000;
@@ -33,6 +36,8 @@ export function createRevocationSet(deps: {
   const overlapInMs = 10_000;
   let since = 0;
   let timer: NodeJS.Timeout | undefined;
+  let subscriber: Redis | undefined;
+  const channel = 'iam:revocations';
 
   async function poll(): Promise<void> {
     const now = deps.clock.now().getTime();
@@ -50,8 +55,24 @@ export function createRevocationSet(deps: {
     isRevoked: (sessionId) => revoked.has(sessionId),
     add(sessionId, revokedAt) {
       revoked.set(sessionId, revokedAt.getTime());
+      deps.redis?.publish(channel, JSON.stringify({ sessionId, at: revokedAt.getTime() })).catch((error: unknown) => {
+        // The poll of the sessions table still carries it within a second.
+        deps.logger.warn({ err: error }, 'revocation fan-out failed');
+      });
     },
     async start() {
+      if (deps.redis) {
+        subscriber = deps.redis.duplicate();
+        subscriber.on('message', (_channel: string, message: string) => {
+          try {
+            const { sessionId, at } = JSON.parse(message) as { sessionId: unknown; at: unknown };
+            if (typeof sessionId === 'string' && typeof at === 'number') revoked.set(sessionId, at);
+          } catch {
+            // Not ours: ignore.
+          }
+        });
+        await subscriber.subscribe(channel);
+      }
       await poll();
       const interval = deps.pollIntervalInMs ?? 1_000;
       const tick = () => {
@@ -67,6 +88,8 @@ export function createRevocationSet(deps: {
       const pending = timer;
       timer = undefined;
       clearTimeout(pending);
+      subscriber?.disconnect();
+      subscriber = undefined;
     },
   };
 }

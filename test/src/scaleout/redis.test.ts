@@ -1,0 +1,71 @@
+import { createIamServer, createLogger } from '@iam/server';
+import type { RowDataPacket } from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { createTestServer } from '../harness/server';
+import { startRedisPeer } from '../peers/redis';
+
+/** The catalog code of an in-process call's refusal. */
+const codeOf = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code;
+
+describe('two instances sharing Redis (REDIS_URL)', () => {
+  it('count login failures together in Redis, not in MySQL', async () => {
+    await using redis = await startRedisPeer();
+    await using t = await createTestServer({ redisUrl: redis.url });
+    const second = await createIamServer({
+      ...t.config,
+      redisUrl: redis.url,
+      clock: t.clock,
+      logger: createLogger({ level: 'silent' }),
+      hibpApiUrl: null,
+    });
+    try {
+      const user = await t.signUp();
+      const client = { ip: '198.51.100.20', userAgent: 'node', canary: null };
+      const viaFirst = t.iam.createCaller({ client });
+      const viaSecond = second.createCaller({ client });
+      for (let i = 0; i < 3; i++)
+        expect(await viaFirst.auth.login({ email: user.email, password: `wrong ${i}` }).catch(codeOf)).toBe('INVALID_CREDENTIALS');
+      for (let i = 0; i < 2; i++)
+        expect(await viaSecond.auth.login({ email: user.email, password: `wrong ${i}` }).catch(codeOf)).toBe('INVALID_CREDENTIALS');
+      // The sixth attempt, on either instance, is refused even with the right password.
+      expect(await viaFirst.auth.login({ email: user.email, password: user.password }).catch(codeOf)).toBe('RATE_LIMITED');
+      expect(await viaSecond.auth.login({ email: user.email, password: user.password }).catch(codeOf)).toBe('RATE_LIMITED');
+
+      expect((await redis.client.keys('iam:rl:loginFailuresPerIpEmail*')).length).toBeGreaterThan(0);
+      const [rows] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM rate_limits');
+      expect(Number(rows[0]?.n)).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('fan out revocations at once: a logout on one instance is honoured by the other before any poll', async () => {
+    await using redis = await startRedisPeer();
+    const slowPoll = 60 * 60_000;
+    await using t = await createTestServer({ redisUrl: redis.url, revocationPollIntervalInMs: slowPoll });
+    const second = await createIamServer({
+      ...t.config,
+      redisUrl: redis.url,
+      revocationPollIntervalInMs: slowPoll,
+      clock: t.clock,
+      logger: createLogger({ level: 'silent' }),
+      hibpApiUrl: null,
+    });
+    try {
+      const user = await t.signUp();
+      await expect(second.verifyAccessToken(user.accessToken)).resolves.toMatchObject({ sub: user.userId });
+      await user.api.auth.logout.mutate();
+      let code: string | undefined;
+      for (let i = 0; i < 50 && code !== 'SESSION_REVOKED'; i++) {
+        code = await second.verifyAccessToken(user.accessToken).then(
+          () => 'accepted',
+          (error: { code?: string }) => error.code,
+        );
+        if (code !== 'SESSION_REVOKED') await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(code).toBe('SESSION_REVOKED');
+    } finally {
+      await second.close();
+    }
+  });
+});
