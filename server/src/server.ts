@@ -6,6 +6,7 @@ import { type AppOptions, createApp } from './app';
 import { defaultLifetimes, type IamConfig } from './config';
 import { createDatabasePools } from './db/client';
 import { applyMigrations } from './db/migrate';
+import { createRedisClient } from './db/redis';
 import { createRequireAuth, createTrpcGuard } from './guards';
 import { createLogger } from './logger';
 import { resolveAnomalyConfig } from './modules/anomaly/config';
@@ -15,6 +16,7 @@ import { createEmailPolicy } from './modules/email/emailPolicy';
 import { createMailer, type Mailer } from './modules/email/mailer';
 import { assertValidHmacKeys } from './modules/hmac/keys';
 import { createMysqlNonceStore } from './modules/hmac/nonceStore';
+import { createRedisNonceStore } from './modules/hmac/redisNonceStore';
 import { createHmacService } from './modules/hmac/verifier';
 import { createMetrics } from './modules/metrics';
 import { createMfaService } from './modules/mfa/mfa';
@@ -80,7 +82,15 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   if (config.migrate !== false) await applyMigrations(config.databaseUrl);
   const pools = createDatabasePools({ url: config.databaseUrl });
   const keys = createSigningKeyStore({ db: pools.db, secret: config.secret, clock, logger });
-  const revocations = createRevocationSet({ db: pools.auxDb, clock, logger, windowInSeconds: lifetimes.accessTokenTtlInSeconds });
+  const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
+  const revocations = createRevocationSet({
+    db: pools.auxDb,
+    clock,
+    logger,
+    windowInSeconds: lifetimes.accessTokenTtlInSeconds,
+    redis,
+    pollIntervalInMs: config.revocationPollIntervalInMs,
+  });
   try {
     await keys.init();
     keys.start({
@@ -92,6 +102,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     keys.stop();
     revocations.stop();
     await pools.close();
+    redis?.disconnect();
     throw error;
   }
   const accessTokens = createAccessTokenService({
@@ -105,12 +116,18 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   const anomaly = resolveAnomalyConfig(config.anomaly);
   const metrics = createMetrics();
   const limits = createRateLimits({
+    redis,
     pool: pools.auxPool.pool,
     databaseName: databaseNameOf(config.databaseUrl),
     overrides: config.rateLimits,
     logger,
   });
-  const hmac = createHmacService({ keys: config.hmacKeys ?? [], nonces: createMysqlNonceStore({ db: pools.auxDb }), clock, logger });
+  const hmac = createHmacService({
+    keys: config.hmacKeys ?? [],
+    nonces: redis ? createRedisNonceStore({ redis, now: () => clock.now() }) : createMysqlNonceStore({ db: pools.auxDb }),
+    clock,
+    logger,
+  });
   const sweeper = setInterval(() => {
     limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
     hmac.sweepNonces().catch((error: unknown) => logger.warn({ err: error }, 'HMAC nonce sweep failed'));
@@ -179,6 +196,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       keys.stop();
       revocations.stop();
       await pools.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }
