@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { constantTimeEqual } from './modules/crypto/hash';
 import type { Services } from './modules/services';
 import { jwksMaxAgeInSeconds } from './modules/tokens/signingKeys';
+import { createLinkPages } from './pages';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
 import { retryAfterOf, wasLogged } from './trpc/errors';
@@ -20,6 +21,8 @@ export interface AppOptions {
    * bearer token, `false` turns it off. Default: on.
    */
   metrics?: boolean | string;
+  /** Serve the pages emailed links open (`/verify-email`, `/confirm-sign-in`, …). Default: on. */
+  linkPages?: boolean;
   /** Log every HTTP request (standalone mode); health probes are never logged. */
   httpLogging?: boolean;
 }
@@ -129,6 +132,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
       },
     }),
   );
+
+  if (options.linkPages !== false) app.use(createLinkPages(services));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { message: 'Not found.', data: { iamCode: 'NOT_FOUND' } } });

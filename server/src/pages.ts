@@ -1,0 +1,137 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { isIamError } from './modules/errors/iamError';
+import type { Services } from './modules/services';
+import { appRouter } from './routers/root';
+import { createHttpContextFactory } from './trpc/context';
+import { createCallerFactory } from './trpc/init';
+
+/**
+ * The pages the emailed links open when PUBLIC_URL is the service itself (standalone, no
+ * frontend of its own). Each shows one button: the action happens only on a deliberate
+ * POST, so mail scanners that prefetch links consume nothing (API.md). Plain HTML forms,
+ * no script; a frontend that serves these paths itself simply never reaches them.
+ */
+const tokenPattern = /^[A-Za-z0-9_-]{16,128}$/;
+const callerFactory = createCallerFactory(appRouter);
+
+interface LinkPage {
+  path: string;
+  title: string;
+  intro: string;
+  button: string;
+  /** A form field besides the token, e.g. the new password. */
+  field?: { name: string; label: string; type: 'password' };
+  run(caller: ReturnType<typeof callerFactory>, token: string, field: string | undefined): Promise<string>;
+}
+
+const pages: LinkPage[] = [
+  {
+    path: '/verify-email',
+    title: 'Confirm your email address',
+    intro: 'Confirm that this address is yours to finish creating your account.',
+    button: 'Confirm my address',
+    run: async (caller, token) => {
+      await caller.auth.verifyEmail({ token });
+      return 'Your address is confirmed and you are signed in. You can close this page.';
+    },
+  },
+  {
+    path: '/confirm-sign-in',
+    title: 'Confirm the sign-in',
+    intro: 'Confirm that you are the one signing in.',
+    button: 'Yes, it is me',
+    run: async (caller, token) => {
+      await caller.mfa.consumeLink({ token });
+      return 'You are signed in. You can close this page.';
+    },
+  },
+  {
+    path: '/not-me',
+    title: 'This was not me',
+    intro: 'End the session we told you about. Change your password afterwards if someone may know it.',
+    button: 'End that session',
+    run: async (caller, token) => {
+      await caller.session.notMe({ token });
+      return 'That session has ended.';
+    },
+  },
+  {
+    path: '/confirm-email-change',
+    title: 'Confirm your new address',
+    intro: 'Confirm that this is your new address. Every session of your account will be signed out.',
+    button: 'Confirm my new address',
+    run: async (caller, token) => {
+      await caller.auth.confirmEmailChange({ token });
+      return 'Your address has changed. Sign in again with the new one.';
+    },
+  },
+  {
+    path: '/reset-password',
+    title: 'Choose a new password',
+    intro: 'Choose a new password. Every session of your account will be signed out.',
+    button: 'Set the new password',
+    field: { name: 'password', label: 'New password', type: 'password' },
+    run: async (caller, token, password) => {
+      await caller.auth.resetPassword({ token, password: password ?? '' });
+      return 'Your password has been changed. Sign in with the new one.';
+    },
+  },
+];
+
+export function createLinkPages(services: Services, extra: LinkPage[] = []): Router {
+  const router = express.Router();
+  const createContext = createHttpContextFactory(services);
+  for (const page of [...pages, ...extra]) {
+    router.get(page.path, (req, res) => {
+      const token = typeof req.query.token === 'string' && tokenPattern.test(req.query.token) ? req.query.token : null;
+      if (!token) return send(res, 400, page.title, '<p>This link is not valid. Ask for a new one.</p>');
+      const field = page.field
+        ? `<label>${page.field.label}<br><input name="${page.field.name}" type="${page.field.type}" required minlength="8" maxlength="256" autocomplete="new-password"></label>`
+        : '';
+      return send(
+        res,
+        200,
+        page.title,
+        `<p>${page.intro}</p><form method="post">${field}<input type="hidden" name="token" value="${token}"><button type="submit">${page.button}</button></form>`,
+      );
+    });
+    router.post(page.path, express.urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
+      const body = req.body as Record<string, unknown>;
+      const token = typeof body.token === 'string' && tokenPattern.test(body.token) ? body.token : null;
+      if (!token) return send(res, 400, page.title, '<p>This link is not valid. Ask for a new one.</p>');
+      const field = page.field && typeof body[page.field.name] === 'string' ? (body[page.field.name] as string) : undefined;
+      try {
+        const caller = callerFactory(createContext({ req, res }));
+        return send(res, 200, page.title, `<p>${await page.run(caller, token, field)}</p>`);
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        if (isIamError(cause)) return send(res, 400, page.title, `<p>${escapeHtml(cause.message)}</p>`);
+        if ((error as { code?: string }).code === 'BAD_REQUEST')
+          return send(res, 400, page.title, '<p>That did not work: check what you entered.</p>');
+        services.logger.error({ err: error, page: page.path }, 'link page failed');
+        return send(res, 500, page.title, '<p>Something went wrong. Try again shortly.</p>');
+      }
+    });
+  }
+  return router;
+}
+
+function send(res: Response, status: number, title: string, body: string): void {
+  res
+    .status(status)
+    .setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    .setHeader('Cache-Control', 'no-store')
+    .type('html')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title>` +
+        '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1.2rem;margin-top:1rem}input{font-size:1rem;padding:.4rem;width:100%}</style>' +
+        `</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
+    );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
