@@ -81,7 +81,7 @@ async function stateOf(t: TestServer): Promise<string> {
 }
 
 describe('every procedure under generated input', () => {
-  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (1,200 inputs)', async () => {
+  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 22 procedures: 1,320)', async () => {
     await using t = await createTestServer({
       // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.
       rateLimits: Object.fromEntries(
@@ -121,9 +121,9 @@ describe('every procedure under generated input', () => {
             }
           },
         ),
-        { numRuns: 80, seed: 20261122 + procedure.path.length },
+        { numRuns: 60, seed: 20261122 + procedure.path.length },
       );
     }
-    expect(calls).toBeGreaterThanOrEqual(1_200);
+    expect(calls).toBeGreaterThanOrEqual(1_300);
   }, 300_000);
 });
