@@ -3,6 +3,7 @@ import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { post, resultOf, send } from '../harness/http';
 import { authenticated, codeFrom, createTestServer, linkTokenFrom, type TestServer } from '../harness/server';
+import { enrolTotp, totpCode } from '../harness/totp';
 
 const chromeOnLinux = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const safariOnIphone =
@@ -156,5 +157,20 @@ describe('anomaly checks on refresh', () => {
     for (let i = 0; i < 5; i++) outcomes.push(await t.client().api.mfa.verify.mutate({ challengeId, code: wrong }).catch(iamCodeOf));
     expect(outcomes).toEqual(['CODE_INVALID', 'CODE_INVALID', 'CODE_INVALID', 'CODE_INVALID', 'CHALLENGE_EXHAUSTED']);
     expect(await t.client().api.mfa.verify.mutate({ challengeId, code }).catch(iamCodeOf)).toBe('CHALLENGE_EXHAUSTED');
+  });
+
+  it('an account with an authenticator can answer a refresh challenge with a TOTP code', async () => {
+    await using t = await createTestServer({ trustProxy: true });
+    const owner = await signedInFrom(t, london);
+    const { secret } = await enrolTotp(owner.api, t.clock.now());
+    const travelling = t.client({ cookieJar: owner.jar, headers: { 'x-forwarded-for': portoAlegre, 'user-agent': chromeOnLinux } });
+    const result = await travelling.api.session.refresh.mutate();
+    expect(result).toMatchObject({ status: 'mfa_required', methods: ['email_otp', 'totp', 'backup_code'] });
+    if (result.status !== 'mfa_required') return;
+    t.clock.advance(30);
+    const passed = authenticated(
+      await travelling.api.mfa.verify.mutate({ challengeId: result.challengeId, code: totpCode(secret, t.clock.now()) }),
+    );
+    expect(passed.user.mfa.totp).toBe(true);
   });
 });

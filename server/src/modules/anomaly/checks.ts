@@ -1,6 +1,5 @@
-import type { NetworkOwner } from '../devices/asn';
-import type { DeviceType } from '../devices/clientInfo';
-import { distanceInKm, type GeoLocation } from '../devices/geo';
+import type { ClientDescription } from '../devices/describe';
+import { distanceInKm } from '../devices/geo';
 import type { AnomalyConfig, CheckName, FingerprintAttribute } from './config';
 
 /** Everything a check may look at; gathered once per refresh. */
@@ -23,18 +22,7 @@ export interface CheckInput {
     lastLongitude: number | null;
     lastLocatedAt: Date | null;
   };
-  request: {
-    canaryHash: string | null;
-    ip: string | null;
-    userAgent: string | null;
-    browser: string | null;
-    os: string | null;
-    deviceType: DeviceType;
-    network: string | null;
-    geo: GeoLocation | null;
-    owner: NetworkOwner | null;
-    bot: boolean;
-  };
+  request: ClientDescription;
   activeSessions: number;
   refreshesInWindow: number;
 }

@@ -12,6 +12,7 @@ const reasonTexts: Record<string, string> = {
   impossible_travel: 'The request came from a place too far away to have travelled to since the last one.',
   many_failed_attempts: 'There were many failed attempts to sign in to your account.',
   totp_enrolled: 'Your account uses an authenticator app.',
+  step_up: 'You asked to do something that needs a fresh proof that it is you.',
 };
 
 export function describeReasons(reasons: readonly string[]): string[] {

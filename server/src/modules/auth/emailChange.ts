@@ -158,8 +158,7 @@ export async function confirmEmailChange(
   }
   if (outcome.kind === 'invalid') throw new IamError('LINK_INVALID');
   if (outcome.kind === 'taken') throw new IamError('LINK_INVALID', { message: 'This address is now used by another account.' });
-  // TODO(lead): a dedicated RevokeReason 'email_change' (modules/sessions/sessions.ts).
-  await services.sessions.revokeAllOfUser(outcome.userId, 'user_all', client);
+  await services.sessions.revokeAllOfUser(outcome.userId, 'email_change', client);
   return { status: 'email_changed' };
 }
 

@@ -27,17 +27,19 @@ export async function startEmailChallenge(
   reasons: string[],
   target: { purpose: 'login' } | { purpose: 'refresh'; sessionId: string } = { purpose: 'login' },
 ): Promise<LoginChallenge> {
+  // The emailed code always works; an enrolled authenticator (or a backup code) does too.
+  const methods: LoginChallenge['methods'] = user.totpEnabledAt ? ['email_otp', 'totp', 'backup_code'] : ['email_otp'];
   const { challenge, notMeLink } = await services.db.transaction(async (tx) => ({
     challenge: await services.challenges.issue(tx, {
       userId: user.id,
       purpose: target.purpose,
-      data: { reasons, ...(target.purpose === 'refresh' ? { sessionId: target.sessionId } : {}) },
+      data: { reasons, methods, ...(target.purpose === 'refresh' ? { sessionId: target.sessionId } : {}) },
     }),
     notMeLink:
       target.purpose === 'refresh' ? await issueNotMeLink(services, tx, { userId: user.id, sessionId: target.sessionId }) : undefined,
   }));
   await sendLoginCode(services, user.email, challenge, client, reasons, notMeLink);
-  return { status: 'mfa_required', challengeId: challenge.challengeId, methods: ['email_otp'], reasons };
+  return { status: 'mfa_required', challengeId: challenge.challengeId, methods, reasons };
 }
 
 export async function sendLoginCode(

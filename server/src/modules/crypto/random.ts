@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { encodeBase32 } from './base32';
 
 /** An opaque secret of `bytes` CSPRNG bytes, base64url (RFC 4648 §5), for cookies and links. */
 export function randomToken(bytes = 32): string {
@@ -12,21 +13,7 @@ export function randomDigits(digits: number): string {
   return code;
 }
 
-const base32Alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-
 /** Lowercase RFC 4648 base32 without padding; used for ids so they read well in logs. */
 export function base32(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += base32Alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += base32Alphabet[(value << (5 - bits)) & 31];
-  return out;
+  return encodeBase32(bytes).toLowerCase();
 }

@@ -36,3 +36,22 @@ export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, '
     bot: isBotUserAgent(client.userAgent),
   };
 }
+
+/** The place columns of a session or device, cut to their sizes; nulls when unknown. */
+export function placeOf(description: ClientDescription): { country: string | null; region: string | null; city: string | null } {
+  return {
+    country: description.geo?.country ?? null,
+    region: description.geo?.region?.slice(0, 8) ?? null,
+    city: description.geo?.city?.slice(0, 100) ?? null,
+  };
+}
+
+/** Where the device is now, for the speed-of-travel check; empty when the address has no coordinates. */
+export function locationOf(
+  description: ClientDescription,
+  now: Date,
+): { lastLatitude: number; lastLongitude: number; lastLocatedAt: Date } | Record<string, never> {
+  const latitude = description.geo?.latitude;
+  const longitude = description.geo?.longitude;
+  return latitude != null && longitude != null ? { lastLatitude: latitude, lastLongitude: longitude, lastLocatedAt: now } : {};
+}

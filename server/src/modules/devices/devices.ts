@@ -4,7 +4,7 @@ import { devices } from '../../db/tables';
 import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from './clientInfo';
-import type { ClientDescription } from './describe';
+import { type ClientDescription, locationOf, placeOf } from './describe';
 
 export function canaryHash(canary: string): string {
   return sha256Hex(`canary:${canary}`);
@@ -62,14 +62,9 @@ export async function touchDevice(
   description: ClientDescription,
   now: Date,
 ): Promise<void> {
-  const located = description.geo?.latitude != null && description.geo.longitude != null;
   await tx
     .update(devices)
-    .set({
-      lastSeenAt: now,
-      lastIp: client.ip,
-      ...(located ? { lastLatitude: description.geo?.latitude, lastLongitude: description.geo?.longitude, lastLocatedAt: now } : {}),
-    })
+    .set({ lastSeenAt: now, lastIp: client.ip, ...locationOf(description, now) })
     .where(eq(devices.id, deviceId));
 }
 
@@ -94,18 +89,16 @@ export async function proveDevice(
 }
 
 function provenFingerprint(description: ClientDescription, now: Date) {
-  const located = description.geo?.latitude != null && description.geo.longitude != null;
   return {
     browser: description.browser,
     os: description.os,
     deviceType: description.deviceType,
-    country: description.geo?.country ?? null,
-    region: description.geo?.region?.slice(0, 8) ?? null,
-    city: description.geo?.city?.slice(0, 100) ?? null,
+    ...placeOf(description),
     network: description.network,
     asn: description.owner?.asn ?? null,
-    lastLatitude: located ? (description.geo?.latitude ?? null) : null,
-    lastLongitude: located ? (description.geo?.longitude ?? null) : null,
-    lastLocatedAt: located ? now : null,
+    lastLatitude: null,
+    lastLongitude: null,
+    lastLocatedAt: null,
+    ...locationOf(description, now),
   };
 }

@@ -5,6 +5,7 @@ import { backupCodes, type TotpCredentialRow, totpCredentials, users } from '../
 import { recordAudit } from '../audit/audit';
 import type { ChallengeMethod, SecondFactorCheck } from '../challenges/challenges';
 import { addSeconds, type Clock } from '../clock';
+import { decodeBase32, encodeBase32 } from '../crypto/base32';
 import { hmacSha256Hex } from '../crypto/hash';
 import { deriveKey, open, seal } from '../crypto/seal';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -12,7 +13,7 @@ import { IamError } from '../errors/iamError';
 import { findUserById } from '../users/users';
 import { generateBackupCodes, normalizeBackupCode } from './backupCodes';
 import { isStepUpTokenLive, type StepUpBinding, spendStepUpToken } from './stepUpTokens';
-import { decodeBase32, encodeBase32, matchTotpStep, otpauthUri, totpSecretBytes } from './totp';
+import { matchTotpStep, otpauthUri, totpSecretBytes } from './totp';
 
 /**
  * Throttling of second factors per account (RFC 4226 §7.3; NIST SP 800-63B §5.2.2: at most

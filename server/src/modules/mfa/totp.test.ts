@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { decodeBase32, encodeBase32 } from '../crypto/base32';
 import { generateBackupCode, generateBackupCodes, normalizeBackupCode } from './backupCodes';
-import { decodeBase32, encodeBase32, hotp, matchTotpStep, type OtpAlgorithm, otpauthUri, totp, totpTimeStep } from './totp';
+import { hotp, matchTotpStep, type OtpAlgorithm, otpauthUri, totp, totpTimeStep } from './totp';
 
 const ascii = (text: string) => Buffer.from(text, 'ascii');
 

@@ -11,7 +11,7 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import { deriveKey, open, seal } from '../crypto/seal';
 import { type ClientInfo, type DeviceType, parseUserAgent } from '../devices/clientInfo';
-import { type ClientDescription, describeClient } from '../devices/describe';
+import { type ClientDescription, describeClient, placeOf } from '../devices/describe';
 import { canaryHash, proveDevice, touchDevice, upsertDevice } from '../devices/devices';
 import { IamError } from '../errors/iamError';
 import type { RevocationSet } from '../tokens/revocations';
@@ -167,9 +167,7 @@ export function createSessionService(deps: {
         browser: agent.browser,
         os: agent.os,
         deviceType: agent.type,
-        country: description.geo?.country ?? null,
-        region: description.geo?.region?.slice(0, 8) ?? null,
-        city: description.geo?.city?.slice(0, 100) ?? null,
+        ...placeOf(description),
       });
       const { token } = await insertRefreshToken(tx, sessionId, 0, null, now);
       await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
@@ -227,9 +225,8 @@ export function createSessionService(deps: {
               lastUsedAt: now,
               ip: client.ip,
               userAgent: client.userAgent?.slice(0, 512) ?? null,
-              country: description.geo?.country ?? live.country,
-              region: description.geo ? (description.geo.region?.slice(0, 8) ?? null) : live.region,
-              city: description.geo ? (description.geo.city?.slice(0, 100) ?? null) : live.city,
+              // Where it is now, or where it was last known to be.
+              ...(description.geo ? placeOf(description) : {}),
               lastVerdict: withoutEvidence(verdict, live.lastVerdict),
             })
             .where(eq(sessions.id, live.id));
@@ -303,9 +300,7 @@ export function createSessionService(deps: {
         .set({
           lastUsedAt: now,
           ip: client.ip,
-          country: description.geo?.country ?? null,
-          region: description.geo?.region?.slice(0, 8) ?? null,
-          city: description.geo?.city?.slice(0, 100) ?? null,
+          ...placeOf(description),
           lastVerdict: { decision: 'pass', reasons: ['challenge_passed'], logged: [], at: now.toISOString() },
         })
         .where(eq(sessions.id, sessionId));
