@@ -1,7 +1,7 @@
 import { ActionButton, type BaseEmailProps, defaultProductName, EmailLayout, Paragraph } from '../components/layout';
 import { ReasonList, SignInDetails } from '../components/signInDetails';
 
-export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'anomaly';
+export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'anomaly' | 'mfa_changed';
 
 export interface SecurityAlertProps extends BaseEmailProps {
   reason: SecurityAlertReason;
@@ -24,6 +24,11 @@ const copy = {
     subject: (productName: string) => `A ${productName} session was signed out`,
     heading: 'A session was signed out',
     body: 'One of the sessions on your account was signed out.',
+  },
+  mfa_changed: {
+    subject: (productName: string) => `Two-step sign-in changed on your ${productName} account`,
+    heading: 'Your two-step sign-in changed',
+    body: 'An authenticator app was turned on or off for your account. If you did not do this, end that session and change your password.',
   },
   anomaly: {
     subject: (productName: string) => `Unusual activity on your ${productName} account`,

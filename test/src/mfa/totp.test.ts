@@ -75,6 +75,10 @@ describe('sign-in with TOTP enrolled', () => {
     const user = await t.signUp();
     const { secret } = await enrolTotp(user.api, t.clock.now());
     const confirmedWith = totpCode(secret, t.clock.now());
+    // Turning the authenticator on is announced to the owner, with a link to end the session that did it.
+    const notice = await t.mail.waitFor((message) => message.to.includes(user.email) && message.tags.template === 'security_alert');
+    expect(notice.subject).toMatch(/two-step sign-in changed/i);
+    expect(notice.text).toContain('/not-me?token=');
     const mailsBefore = t.mail.messages.length;
 
     const device = t.client();

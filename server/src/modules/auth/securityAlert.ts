@@ -21,7 +21,12 @@ export function describeWhereAndWhat(client: ClientInfo): { device?: string; loc
 export function sendSecurityAlert(
   services: Services,
   user: UserRow,
-  event: { reason: 'token_reuse' | 'session_revoked' | 'anomaly'; client: ClientInfo; reasons?: string[]; sessionId?: string },
+  event: {
+    reason: 'token_reuse' | 'session_revoked' | 'anomaly' | 'mfa_changed';
+    client: ClientInfo;
+    reasons?: string[];
+    sessionId?: string;
+  },
 ): void {
   void (async () => {
     const notMeLink = event.sessionId

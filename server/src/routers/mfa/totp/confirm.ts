@@ -1,4 +1,5 @@
 import { totpConfirmInput } from '@iam/shared';
+import { confirmTotp } from '../../../modules/auth/totpChanges';
 import { authedProcedure } from '../../../trpc/procedures';
 import { enforceLimits } from '../../../trpc/rateLimit';
 
@@ -13,5 +14,5 @@ export const confirm = authedProcedure
     return next();
   })
   .mutation(({ ctx, input }) =>
-    ctx.services.mfa.confirmTotp({ userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, code: input.code }, ctx.client),
+    confirmTotp(ctx.services, { userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, code: input.code }, ctx.client),
   );

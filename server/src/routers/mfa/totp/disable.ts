@@ -1,4 +1,5 @@
 import { totpDisableInput } from '@iam/shared';
+import { disableTotp } from '../../../modules/auth/totpChanges';
 import { authedProcedure } from '../../../trpc/procedures';
 import { enforceLimits } from '../../../trpc/rateLimit';
 
@@ -13,7 +14,8 @@ export const disable = authedProcedure
     return next();
   })
   .mutation(({ ctx, input }) =>
-    ctx.services.mfa.disableTotp(
+    disableTotp(
+      ctx.services,
       { userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, code: input.code, stepUpToken: input.stepUpToken },
       ctx.client,
     ),
