@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
 
 /** What the service knows of the client making a request. */
@@ -33,16 +34,28 @@ const desktopSystems = new Set([
   'OpenBSD',
 ]);
 
+/**
+ * Parsed user agents by their string. Parsing one costs ~0.1–0.2 ms (`pnpm bench --profile`:
+ * ~4 % of a refresh) and clients send the same few strings all day; the parse is a pure
+ * function of the string, so a small bounded cache changes nothing but the cost.
+ */
+const parsedUserAgents = new LRUCache<string, Readonly<ParsedUserAgent>>({ max: 2_000 });
+
 export function parseUserAgent(userAgent: string | null): ParsedUserAgent {
   if (!userAgent) return { browser: null, os: null, type: 'unknown' };
-  const result = new UAParser(userAgent.slice(0, 512)).getResult();
+  const key = userAgent.slice(0, 512);
+  const cached = parsedUserAgents.get(key);
+  if (cached) return { ...cached };
+  const result = new UAParser(key).getResult();
   const browser = result.browser.name ?? null;
   const os = result.os.name ?? null;
   let type: DeviceType = 'unknown';
   if (result.device.type === 'mobile' || result.device.type === 'wearable') type = 'mobile';
   else if (result.device.type === 'tablet') type = 'tablet';
   else if (result.device.type === undefined && os !== null && desktopSystems.has(os)) type = 'desktop';
-  return { browser: browser?.slice(0, 64) ?? null, os: os?.slice(0, 64) ?? null, type };
+  const parsed = { browser: browser?.slice(0, 64) ?? null, os: os?.slice(0, 64) ?? null, type };
+  parsedUserAgents.set(key, parsed);
+  return { ...parsed };
 }
 
 /**

@@ -1,0 +1,434 @@
+// `pnpm bench`: measures the service's hot paths against the limits of this machine and
+// against better-auth, every figure a ratio to a baseline measured in the same run, the two
+// interleaved round by round (machines here are shared and noisy). See README, Benchmarks.
+//
+//   pnpm bench                 full run (3 rounds of 5 s per target), writes results/latest.json
+//   pnpm bench --profile       one profiled run of the refresh and authenticated paths instead
+//   BENCH_ROUNDS=5 BENCH_SECONDS=8 pnpm bench
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createIamServer, createLogger, type IamServer } from '@iam/server';
+import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
+import mysql from 'mysql2/promise';
+import { passwordHashOptions } from '../../server/src/modules/users/password';
+import { type Child, startChild } from './lib/child';
+import { browserUserAgent, trpc } from './lib/http';
+import { httpLoad, refreshLoad } from './lib/load';
+import { type LoopResult, timedLoop } from './lib/loop';
+import { profileService } from './lib/profile';
+import { primaryRatios, secondaryRatios } from './lib/ratios';
+import { buildReport, machineInfo, printReport, type TargetSpec, writeReport } from './lib/report';
+import { type BenchUser, benchPassword, logIn, mapLimited, signUp, signUpBetterAuth } from './lib/seed';
+import { childrenOf, memoryOf, type RunningService, sampleMemory, startService } from './lib/service';
+
+const benchDir = import.meta.dirname;
+const repoRoot = path.resolve(benchDir, '../..');
+const resultsDir = path.join(benchDir, 'results');
+
+const settings = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  secondsPerTarget: Number(process.env.BENCH_SECONDS ?? 5),
+  warmupSeconds: 1,
+  verifySeconds: 2,
+  concurrency: {
+    /** Password sign-ins and raw hash verifications in flight. */
+    password: 4,
+    /** Sessions refreshing at once, and raw rotation transactions at once. */
+    refresh: 8,
+    /** Keep-alive connections for the cheap calls (me, ping, get-session, bare servers). */
+    calls: 10,
+  },
+};
+
+/**
+ * The service's settings for the run: every rate limit the benchmark's single IP would hit is
+ * raised (the limiters still run and still write to the database); the anomaly checks stay on
+ * in their default modes, with a refresh-velocity limit the benchmark cannot reach.
+ */
+const serviceConfig = {
+  rateLimits: Object.fromEntries(
+    [
+      'signupPerIp',
+      'signupPerEmail',
+      'loginPerIp',
+      'loginPerIpEmail',
+      'loginFailuresPerIpEmail',
+      'loginFailuresPerIp',
+      'loginFailuresPerEmail',
+      'refreshPerIp',
+      'codesPerIp',
+      'linksPerIp',
+    ].map((name) => [name, { points: 1_000_000_000 }]),
+  ),
+  anomaly: { maxRefreshesPerSession: 1_000_000_000 },
+  emailPolicy: { allowDomains: ['bench.test'] },
+};
+
+const profile = process.argv.includes('--profile');
+const startedAt = performance.now();
+const work = await mkdtemp(path.join(tmpdir(), 'iam-bench-'));
+const cleanups: Array<() => Promise<unknown>> = [];
+let exitCode = 0;
+try {
+  if (profile) await profileRun();
+  else await fullRun();
+} catch (error) {
+  exitCode = 1;
+  console.error(error);
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup:', error));
+  await rm(work, { recursive: true, force: true });
+}
+console.log(`\nbench finished in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+process.exit(exitCode);
+
+async function fullRun(): Promise<void> {
+  const c = settings.concurrency;
+  const seconds = settings.secondsPerTarget;
+  log(`starting the service (embedded MariaDB under ${work})`);
+  const service = await startService({ repoRoot, dataDir: path.join(work, 'data'), config: serviceConfig });
+  cleanups.push(() => service.stop());
+  log(`service ${service.url} (pid ${service.pid}) ready after ${elapsed()}`);
+
+  // Helpers, each in its own process: baselines and the peer.
+  const baSecret = randomBytes(32).toString('base64url');
+  const baDatabases = await createDatabases(service.adminUrl, ['ba_argon2id', 'ba_scrypt']);
+  const [hashWorker, rotationWorker, bareExpress, bareNode, baArgon2, baScrypt] = await Promise.all([
+    startChild<Record<string, never>>(path.join(benchDir, 'workers/hash.ts')),
+    startChild<Record<string, never>>(path.join(benchDir, 'workers/rotation.ts'), { BENCH_DATABASE_URL: service.databaseUrl }),
+    startChild<{ port: number }>(path.join(benchDir, 'servers/bare.ts'), { BENCH_BARE_KIND: 'express' }),
+    startChild<{ port: number }>(path.join(benchDir, 'servers/bare.ts'), { BENCH_BARE_KIND: 'node' }),
+    startChild<{ baseURL: string }>(path.join(benchDir, 'servers/betterAuth.ts'), {
+      BENCH_BA_DATABASE_URL: baDatabases[0] ?? '',
+      BENCH_BA_SECRET: baSecret,
+      BENCH_BA_HASH: 'argon2id',
+    }),
+    startChild<{ baseURL: string }>(path.join(benchDir, 'servers/betterAuth.ts'), {
+      BENCH_BA_DATABASE_URL: baDatabases[1] ?? '',
+      BENCH_BA_SECRET: baSecret,
+      BENCH_BA_HASH: 'scrypt',
+    }),
+  ]);
+  for (const child of [hashWorker, rotationWorker, bareExpress, bareNode, baArgon2, baScrypt]) cleanups.push(() => child.stop());
+  log(`helpers ready after ${elapsed()}`);
+
+  // Accounts, signed up through each API.
+  const emails = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}@bench.test`);
+  const loginUsers = await mapLimited(emails('login', c.password), 4, (email) => signUp(service, email));
+  const refreshUsers = await mapLimited(emails('refresh', c.refresh), 4, (email) => signUp(service, email));
+  const [meUser] = await mapLimited(emails('me', 1), 1, (email) => signUp(service, email));
+  if (!meUser) throw new Error('no user for auth.me');
+  const baArgon2Users = await mapLimited(emails('ba', c.password), 4, (email) => signUpBetterAuth(baArgon2.ready.baseURL, email));
+  const baScryptUsers = await mapLimited(emails('ba', c.password), 4, (email) => signUpBetterAuth(baScrypt.ready.baseURL, email));
+  const baSession = baScryptUsers[0]?.sessionCookie ?? '';
+  log(`accounts signed up after ${elapsed()}`);
+
+  // Library mode in this process, on the same database: verifyAccessToken against raw jose.
+  const library = await createIamServer({
+    publicUrl: service.url,
+    secret: service.secret,
+    databaseUrl: service.databaseUrl,
+    dataDir: path.join(work, 'library'),
+    migrate: false,
+    hibpApiUrl: null,
+    logger: createLogger({ level: 'silent' }),
+  });
+  cleanups.push(() => library.close());
+  const token = meUser.accessToken;
+  const joseKey = await importedKeyFor(service, token);
+
+  await sanityChecks({ service, meUser, bareExpress, bareNode, library, token, baSession, baScrypt: baScrypt.ready.baseURL });
+
+  const jsonHeaders = { 'content-type': 'application/json', 'user-agent': browserUserAgent };
+  const loginBody = (user: BenchUser) => JSON.stringify({ json: { email: user.email, password: user.password } });
+  const signInBody = (email: string) => JSON.stringify({ email, password: benchPassword });
+  let refreshCookies: string[] = [];
+
+  const targets: TargetSpec[] = [
+    // Group 1: password sign-in and the cost of the hash itself.
+    {
+      name: 'login',
+      group: 'password',
+      what: 'auth.login over HTTP (argon2id verify, limits, session, audit, token)',
+      concurrency: c.password,
+      run: (s) =>
+        httpLoad({
+          url: `${service.trpcUrl}/auth.login`,
+          method: 'POST',
+          headers: jsonHeaders,
+          connections: c.password,
+          durationInSeconds: s,
+          perConnection: (i) => {
+            const user = loginUsers[i % loginUsers.length] as BenchUser;
+            return { body: loginBody(user), headers: { cookie: `iam_cid=${user.canary}` } };
+          },
+        }),
+    },
+    {
+      name: 'argon2id_verify',
+      group: 'password',
+      what: 'raw argon2.verify at the service parameters, separate node process',
+      concurrency: c.password,
+      run: (s) => hashWorker.call<LoopResult>('run', { algorithm: 'argon2id', concurrency: c.password, durationInMs: s * 1000 }),
+    },
+    {
+      name: 'better_auth_signin_argon2id',
+      group: 'password',
+      what: 'better-auth POST /sign-in/email, hash matched (our argon2id parameters)',
+      concurrency: c.password,
+      run: (s) =>
+        httpLoad({
+          url: `${baArgon2.ready.baseURL}/api/auth/sign-in/email`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: baArgon2.ready.baseURL },
+          connections: c.password,
+          durationInSeconds: s,
+          perConnection: (i) => ({ body: signInBody(baArgon2Users[i % baArgon2Users.length]?.email ?? '') }),
+        }),
+    },
+    {
+      name: 'better_auth_signin_scrypt',
+      group: 'password',
+      what: 'better-auth POST /sign-in/email, its default scrypt',
+      concurrency: c.password,
+      run: (s) =>
+        httpLoad({
+          url: `${baScrypt.ready.baseURL}/api/auth/sign-in/email`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: baScrypt.ready.baseURL },
+          connections: c.password,
+          durationInSeconds: s,
+          perConnection: (i) => ({ body: signInBody(baScryptUsers[i % baScryptUsers.length]?.email ?? '') }),
+        }),
+    },
+    {
+      name: 'scrypt_verify',
+      group: 'password',
+      what: 'raw better-auth scrypt verify (its default), separate node process',
+      concurrency: c.password,
+      run: (s) => hashWorker.call<LoopResult>('run', { algorithm: 'scrypt', concurrency: c.password, durationInMs: s * 1000 }),
+    },
+    // Group 2: refresh against the raw rotation transaction.
+    {
+      name: 'refresh',
+      group: 'refresh',
+      what: 'session.refresh over HTTP (anomaly checks, rotation, signing), one session per client',
+      concurrency: c.refresh,
+      prepare: async () => {
+        // Fresh sessions every round, so rounds do not inherit longer token chains.
+        refreshCookies = (await mapLimited(refreshUsers, 4, (user) => logIn(service, user))).map((session) => session.refreshCookie);
+      },
+      run: (s) => refreshLoad(service.trpcUrl, refreshCookies, s * 1000),
+    },
+    {
+      name: 'rotation_txn',
+      group: 'refresh',
+      what: 'raw SELECT … FOR UPDATE, UPDATE, INSERT on refresh_tokens via mysql2, separate node process',
+      concurrency: c.refresh,
+      run: (s) => rotationWorker.call<LoopResult>('run', { concurrency: c.refresh, durationInMs: s * 1000 }),
+    },
+    // Group 3: cheap calls and the transports under them.
+    {
+      name: 'auth_me',
+      group: 'calls',
+      what: 'auth.me over HTTP with a cached access token (LRU hit, revocation check, user read)',
+      concurrency: c.calls,
+      run: (s) =>
+        httpLoad({
+          url: `${service.trpcUrl}/auth.me`,
+          headers: { authorization: `Bearer ${token}`, 'user-agent': browserUserAgent, cookie: `iam_cid=${meUser.canary}` },
+          connections: c.calls,
+          durationInSeconds: s,
+        }),
+    },
+    {
+      name: 'noop',
+      group: 'calls',
+      what: 'system.ping over HTTP: the public procedure ladder, no work',
+      concurrency: c.calls,
+      run: (s) =>
+        httpLoad({
+          url: `${service.trpcUrl}/system.ping`,
+          headers: { 'user-agent': browserUserAgent, cookie: `iam_cid=${meUser.canary}` },
+          connections: c.calls,
+          durationInSeconds: s,
+        }),
+    },
+    {
+      name: 'better_auth_get_session',
+      group: 'calls',
+      what: 'better-auth GET /get-session with its session cookie (defaults: no cookie cache)',
+      concurrency: c.calls,
+      run: (s) =>
+        httpLoad({
+          url: `${baScrypt.ready.baseURL}/api/auth/get-session`,
+          headers: { cookie: baSession },
+          connections: c.calls,
+          durationInSeconds: s,
+        }),
+    },
+    {
+      name: 'bare_express',
+      group: 'calls',
+      what: 'bare express route answering the same JSON, separate node process',
+      concurrency: c.calls,
+      run: (s) =>
+        httpLoad({
+          url: `http://127.0.0.1:${bareExpress.ready.port}/trpc/system.ping`,
+          connections: c.calls,
+          durationInSeconds: s,
+        }),
+    },
+    {
+      name: 'bare_node_http',
+      group: 'calls',
+      what: 'bare node:http handler answering the same JSON, separate node process',
+      concurrency: c.calls,
+      run: (s) => httpLoad({ url: `http://127.0.0.1:${bareNode.ready.port}/trpc/system.ping`, connections: c.calls, durationInSeconds: s }),
+    },
+    // Group 4: in-process token verification.
+    {
+      name: 'verify_access_token',
+      group: 'verify',
+      what: 'library mode iam.verifyAccessToken(token) in this process, one caller',
+      concurrency: 1,
+      seconds: settings.verifySeconds,
+      run: (s) => timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () => library.verifyAccessToken(token)),
+    },
+    {
+      name: 'jose_verify',
+      group: 'verify',
+      what: 'raw jose jwtVerify of the same token with an imported key, one caller',
+      concurrency: 1,
+      seconds: settings.verifySeconds,
+      run: (s) =>
+        timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () =>
+          jwtVerify(token, joseKey, { algorithms: ['EdDSA'] }),
+        ),
+    },
+  ];
+
+  // Warm-up: every target once, briefly, unrecorded (JIT, pools, caches).
+  log('warming up');
+  for (const target of targets) {
+    await target.prepare?.();
+    await target.run(settings.warmupSeconds);
+  }
+
+  const results = new Map<string, LoopResult[]>(targets.map((target) => [target.name, []]));
+  const memory = sampleMemory(service.pid);
+  const groups = [...new Set(targets.map((target) => target.group))];
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const group of groups) {
+      // A B C … then … C B A: each target follows each neighbour in turn.
+      const members = targets.filter((target) => target.group === group);
+      if (round % 2 === 1) members.reverse();
+      for (const target of members) {
+        await target.prepare?.();
+        const result = await target.run(target.seconds ?? seconds);
+        results.get(target.name)?.push(result);
+        log(
+          `round ${round + 1}/${settings.rounds} ${target.name.padEnd(28)} ${result.perSecond.toFixed(1).padStart(10)}/s` +
+            (result.failed ? `  (${result.failed} failed: ${result.firstError})` : ''),
+        );
+      }
+    }
+  }
+  const sampledPeakRssMb = memory.stop();
+  const serviceMemory = memoryOf(service.pid);
+  const databaseMemory = childrenOf(service.pid)
+    .map((pid) => memoryOf(pid))
+    .find((value) => value !== null);
+
+  const report = buildReport({
+    settings: { ...settings, passwordHash: { argon2id: passwordHashOptions, scrypt: { N: 16_384, r: 16, p: 1, keyLength: 64 } } },
+    machine: machineInfo(),
+    targets,
+    results,
+    ratios: primaryRatios,
+    secondaryRatios,
+    memory: {
+      peakRssMb: serviceMemory?.peakRssMb ?? sampledPeakRssMb,
+      sampledPeakRssMb,
+      databasePeakRssMb: databaseMemory?.peakRssMb ?? null,
+    },
+    durationInSeconds: (performance.now() - startedAt) / 1000,
+  });
+  await mkdir(resultsDir, { recursive: true });
+  await writeReport(report, resultsDir);
+  printReport(report);
+}
+
+async function profileRun(): Promise<void> {
+  await mkdir(resultsDir, { recursive: true });
+  await profileService({
+    repoRoot,
+    work,
+    resultsDir,
+    config: serviceConfig,
+    concurrency: settings.concurrency,
+    seconds: Number(process.env.BENCH_PROFILE_SECONDS ?? 8),
+    cleanups,
+  });
+}
+
+async function createDatabases(adminUrl: string, names: string[]): Promise<string[]> {
+  const connection = await mysql.createConnection({ uri: adminUrl });
+  try {
+    for (const name of names) {
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    }
+  } finally {
+    await connection.end();
+  }
+  return names.map((name) => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return url.href;
+  });
+}
+
+/** The public key of the token's `kid`, from the service's JWKS, imported once. */
+async function importedKeyFor(service: RunningService, token: string) {
+  const { kid } = decodeProtectedHeader(token);
+  const { keys } = (await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+  const jwk = keys.find((key) => key.kid === kid);
+  if (!jwk) throw new Error(`kid ${kid} is not in the JWKS`);
+  return importJWK(jwk, 'EdDSA');
+}
+
+/** Every target answers what it should before anything is timed. */
+async function sanityChecks(opts: {
+  service: RunningService;
+  meUser: BenchUser;
+  bareExpress: Child<{ port: number }>;
+  bareNode: Child<{ port: number }>;
+  library: IamServer;
+  token: string;
+  baSession: string;
+  baScrypt: string;
+}): Promise<void> {
+  const me = await trpc(opts.service.trpcUrl, 'auth.me', { query: true, bearer: opts.token });
+  if (me.status !== 200) throw new Error(`auth.me answered ${me.status}`);
+  const ping = await (await fetch(`${opts.service.trpcUrl}/system.ping`)).text();
+  for (const port of [opts.bareExpress.ready.port, opts.bareNode.ready.port]) {
+    const bare = await (await fetch(`http://127.0.0.1:${port}/trpc/system.ping`)).text();
+    if (bare !== ping) throw new Error(`the bare server answers ${bare}, the service ${ping}`);
+  }
+  const claims = await opts.library.verifyAccessToken(opts.token);
+  if (!claims.sid) throw new Error('library verification returned no sid');
+  const session = await fetch(`${opts.baScrypt}/api/auth/get-session`, { headers: { cookie: opts.baSession } });
+  const sessionBody = (await session.json()) as { session?: { id?: string } } | null;
+  if (!session.ok || !sessionBody?.session?.id) throw new Error(`better-auth get-session answered ${session.status}`);
+}
+
+function elapsed(): string {
+  return `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+}
+
+function log(message: string): void {
+  console.log(`[bench ${elapsed().padStart(7)}] ${message}`);
+}
