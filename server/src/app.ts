@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { constantTimeEqual } from './modules/crypto/hash';
 import type { Services } from './modules/services';
 import { jwksMaxAgeInSeconds } from './modules/tokens/signingKeys';
+import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 import { createLinkPages } from './pages';
 import { appRouter } from './routers/root';
 import { createHttpContextFactory } from './trpc/context';
@@ -133,6 +134,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
     }),
   );
 
+  // The default OAuth redirect URI (`/oauth/callback/<id>`), for apps that let the service finish the flow.
+  app.use(createOAuthCallbackRoute(services));
   if (options.linkPages !== false) app.use(createLinkPages(services));
 
   app.use((_req, res) => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AnomalyOverrides } from './modules/anomaly/config';
 import type { Clock } from './modules/clock';
 import type { HmacKeyConfig } from './modules/hmac/keys';
+import type { OAuthConfig } from './modules/oauth/config';
 import type { LimitOverrides } from './modules/rateLimit/limits';
 
 /** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
@@ -36,6 +37,12 @@ export interface IamConfig {
    * `iam.requireStepUp`), besides the built-in `email_change` and `totp_disable`.
    */
   stepUpActions?: string[];
+  /**
+   * Social sign-in (API.md, `oauth` of IAM_CONFIG_FILE): providers (presets `google`, `github`,
+   * `microsoft`, `apple`, `discord`; any `oidc` issuer; any `oauth2` endpoints with a profile
+   * map or, here, a zod schema), the `returnTo` allowlist and the default return address.
+   */
+  oauth?: OAuthConfig;
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;

@@ -3,6 +3,7 @@ import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
 import { checkNames } from './modules/anomaly/config';
 import { isHmacKeyId } from './modules/hmac/keys';
+import { oauthConfigSchema } from './modules/oauth/config';
 import { defaultLimits, type LimitName } from './modules/rateLimit/limits';
 
 const limitOverride = z.strictObject({
@@ -40,6 +41,8 @@ const configFileSchema = z.looseObject({
       dnsTimeoutInMs: z.number().int().positive().max(30_000).optional(),
     })
     .optional(),
+  // Social sign-in: providers, the returnTo allowlist (API.md; see modules/oauth/config.ts).
+  oauth: oauthConfigSchema.optional(),
   // The host app's own actions that take a step-up (besides email_change and totp_disable).
   stepUpActions: z.array(stepUpActionSchema).max(100).optional(),
   anomaly: z

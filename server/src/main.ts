@@ -54,6 +54,7 @@ try {
     rateLimits: configFile.rateLimits,
     anomaly: configFile.anomaly as IamConfig['anomaly'],
     stepUpActions: configFile.stepUpActions,
+    oauth: configFile.oauth,
     passwordPolicy: configFile.passwordPolicy,
     emailPolicy: configFile.emailPolicy,
     metrics: env.METRICS_TOKEN ?? true,

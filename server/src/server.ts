@@ -21,6 +21,8 @@ import { createHmacService } from './modules/hmac/verifier';
 import { createMetrics } from './modules/metrics';
 import { createMfaService } from './modules/mfa/mfa';
 import { requireStepUp, resolveStepUpActions } from './modules/mfa/stepUp';
+import { parseOAuthConfig } from './modules/oauth/config';
+import { createOAuthService } from './modules/oauth/service';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import type { Services } from './modules/services';
 import { createSessionService } from './modules/sessions/sessions';
@@ -67,6 +69,7 @@ export interface IamServer {
 export async function createIamServer(config: IamConfig & AppOptions & { migrate?: boolean }): Promise<IamServer> {
   if (Buffer.byteLength(config.secret, 'utf8') < 32) throw new Error('The secret must be at least 32 bytes.');
   assertValidHmacKeys(config.hmacKeys ?? []);
+  const oauthConfig = parseOAuthConfig(config.oauth ?? { providers: [] });
   const logger: Logger = config.logger ?? createLogger();
   const clock = config.clock ?? systemClock;
   const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
@@ -128,9 +131,11 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     clock,
     logger,
   });
+  const oauth = createOAuthService({ db: pools.db, clock, logger, publicUrl, config: oauthConfig });
   const sweeper = setInterval(() => {
     limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
     hmac.sweepNonces().catch((error: unknown) => logger.warn({ err: error }, 'HMAC nonce sweep failed'));
+    oauth.sweep().catch((error: unknown) => logger.warn({ err: error }, 'OAuth flow sweep failed'));
   }, 5 * 60_000).unref();
   const baseMailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
@@ -179,6 +184,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       logger,
     }),
     hmac,
+    oauth,
     settings,
   };
 

@@ -33,6 +33,14 @@ export const iamErrors = {
   OAUTH_STATE_INVALID: { status: 'BAD_REQUEST', message: 'The sign-in attempt is not valid; start again.' },
   OAUTH_PROVIDER_ERROR: { status: 'BAD_GATEWAY', message: 'The sign-in provider did not answer as expected.' },
   OAUTH_RETURN_TO_INVALID: { status: 'BAD_REQUEST', message: 'The return address is not allowed.' },
+  OAUTH_ACCOUNT_LINKED: {
+    status: 'BAD_REQUEST',
+    message: 'Another account of this sign-in provider is already linked; unlink it first.',
+  },
+  OAUTH_LAST_SIGN_IN_METHOD: {
+    status: 'BAD_REQUEST',
+    message: 'This is the last way to sign in; set a password or link another provider first.',
+  },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },

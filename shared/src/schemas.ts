@@ -177,3 +177,36 @@ export const bffLogoutInput = z
 
 export type ForwardedClient = z.infer<typeof forwardedClientSchema>;
 export type BffAuthorizeInput = z.infer<typeof bffAuthorizeInput>;
+
+/** A configured sign-in provider's id (`oauth.providers`), e.g. `google` or `corp-sso`. */
+export const oauthProviderIdSchema = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z][a-z0-9_-]*$/, { message: 'Not a sign-in provider id.' });
+
+/** Where the browser goes back to after a provider sign-in: an absolute URL on the allowlist. */
+export const oauthReturnToSchema = z.string().min(1).max(2048);
+
+/** OAuth parameters as providers send them back: printable ASCII, bounded (RFC 6749 §A). */
+const oauthParameterSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[\x20-\x7e]+$/);
+
+export const oauthAuthorizeInput = z.strictObject({ provider: oauthProviderIdSchema, returnTo: oauthReturnToSchema.optional() });
+export const oauthCallbackInput = z.strictObject({
+  provider: oauthProviderIdSchema,
+  code: oauthParameterSchema,
+  /** Required by the flow; a missing or empty one is refused as `OAUTH_STATE_INVALID`, not as bad input. */
+  state: z
+    .string()
+    .max(2048)
+    .regex(/^[\x20-\x7e]*$/)
+    .optional(),
+  /** RFC 9207: the `iss` the provider returned with the code, when it did. */
+  iss: oauthParameterSchema.optional(),
+});
+export const oauthLinkInput = z.strictObject({ linkToken: linkTokenSchema });
+export const oauthUnlinkInput = z.strictObject({ provider: oauthProviderIdSchema });

@@ -3,6 +3,7 @@ export * from './schema/challenges';
 export * from './schema/devices';
 export * from './schema/hmacNonces';
 export * from './schema/mfa';
+export * from './schema/oauth';
 export * from './schema/rateLimits';
 export * from './schema/sessions';
 export * from './schema/signingKeys';

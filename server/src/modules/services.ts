@@ -8,6 +8,7 @@ import type { Mailer } from './email/mailer';
 import type { HmacService } from './hmac/verifier';
 import type { Metrics } from './metrics';
 import type { MfaService } from './mfa/mfa';
+import type { OAuthService } from './oauth/service';
 import type { RateLimits } from './rateLimit/rateLimiter';
 import type { SessionService } from './sessions/sessions';
 import type { AccessTokenService } from './tokens/accessToken';
@@ -35,6 +36,8 @@ export interface Services {
   passwordPolicy: PasswordPolicy;
   /** Verifies HMAC-signed service requests (`bff.*`). */
   hmac: HmacService;
+  /** Social sign-in: the configured providers and the `returnTo` allowlist. */
+  oauth: OAuthService;
   settings: Settings;
 }
 

@@ -2,13 +2,17 @@ import { router } from '../trpc/init';
 import { authRouter } from './auth';
 import { bffRouter } from './bff';
 import { mfaRouter } from './mfa';
+import { oauthRouter } from './oauth';
 import { sessionRouter } from './session';
+import { systemRouter } from './system';
 
 export const appRouter = router({
   auth: authRouter,
   session: sessionRouter,
   mfa: mfaRouter,
+  oauth: oauthRouter,
   bff: bffRouter,
+  system: systemRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -412,6 +412,23 @@ describe('HMAC-signed service requests', () => {
     expect(introspection(await postSigned(t, introspectPath, { accessToken: 'x' }, { key: introspectOnlyKey })).active).toBe(false);
   });
 
+  it('the sweep forgets a nonce only once its request can no longer be accepted', async () => {
+    await using t = await createTestServer({ hmacKeys });
+    const body = bodyOf({ accessToken: 'x' });
+    const headers = sign({ method: 'POST', path: introspectPath, body, key: mainKey, timestamp: t.clock.now().getTime() });
+    expect((await postRaw(t.url, introspectPath, body, headers)).status).toBe(200);
+
+    t.clock.advance(299);
+    expect(await t.iam.services.hmac.sweepNonces()).toBe(0);
+    expectRefused(await postRaw(t.url, introspectPath, body, headers), 'HMAC_REPLAY');
+
+    t.clock.advance(301 + 60); // past the window and its retention margin
+    expect(await t.iam.services.hmac.sweepNonces()).toBe(1);
+    expect(await storedNonces(t)).toHaveLength(0);
+    // The window now refuses the old request on its own.
+    expectRefused(await postRaw(t.url, introspectPath, body, headers), 'HMAC_CLOCK_SKEW');
+  });
+
   it('signed responses set no device canary cookie', async () => {
     await using t = await createTestServer({ hmacKeys });
     const response = await postSigned(t, introspectPath, { accessToken: 'x' });

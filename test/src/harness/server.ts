@@ -80,6 +80,8 @@ export async function createTestServer(
     stepUpActions?: string[];
     /** Keys services sign `bff.*` requests with (as `HMAC_KEYS` gives them); default none. */
     hmacKeys?: IamConfig['hmacKeys'];
+    /** Social sign-in: providers and the `returnTo` allowlist (`oauth` of the config file). */
+    oauth?: IamConfig['oauth'];
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -107,6 +109,7 @@ export async function createTestServer(
     revocationPollIntervalInMs: options.revocationPollIntervalInMs,
     stepUpActions: options.stepUpActions,
     hmacKeys: options.hmacKeys,
+    oauth: options.oauth,
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,

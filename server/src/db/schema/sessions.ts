@@ -65,8 +65,8 @@ export const refreshTokens = mysqlTable(
   (table) => [
     // session.refresh: the presented token, by hash.
     uniqueIndex('refresh_tokens_hash_uq').on(table.tokenHash),
-    // Revocation and the live-token count of a session.
-    index('refresh_tokens_session_idx').on(table.sessionId),
+    // A session's tokens: revocation, and the refresh-velocity count over a recent window.
+    index('refresh_tokens_session_created_idx').on(table.sessionId, table.createdAt),
   ],
 );
 

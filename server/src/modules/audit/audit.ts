@@ -22,7 +22,9 @@ export type AuditEventType =
   | 'mfa.backup_code_used'
   | 'mfa.step_up_verified'
   | 'user.email_change_requested'
-  | 'user.email_changed';
+  | 'user.email_changed'
+  | 'oauth.linked'
+  | 'oauth.unlinked';
 
 /** Records a security event; pass the open transaction so it commits with the change. */
 export async function recordAudit(

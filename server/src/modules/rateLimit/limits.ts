@@ -40,6 +40,8 @@ export const defaultLimits = {
   stepUpPerUser: { points: 10, durationInSeconds: 600 },
   // Email changes asked per user (each mails the new and the old address).
   emailChangePerUser: { points: 5, durationInSeconds: 3600 },
+  // Social sign-in (oauth.authorize, oauth.callback and its GET route, oauth.link, oauth.unlink), per IP.
+  oauthPerIp: { points: 30, durationInSeconds: 60 },
   // Markup probes: API.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
   markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
   // Signed service calls (bff.*), per key: generous, a BFF serves many users.

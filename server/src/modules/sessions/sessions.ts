@@ -386,16 +386,19 @@ export function createSessionService(deps: {
     request: ClientDescription,
     now: Date,
   ): Promise<Verdict> {
-    const [[counts], [recent]] = await Promise.all([
-      tx
-        .select({ n: sql<number>`count(*)` })
-        .from(sessions)
-        .where(and(eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now))),
-      tx
-        .select({ n: sql<number>`count(*)` })
-        .from(refreshTokens)
-        .where(and(eq(refreshTokens.sessionId, session.id), gt(refreshTokens.createdAt, addSeconds(now, -anomaly.refreshWindowInSeconds)))),
-    ]);
+    // One round trip, and each count stops one past its limit: the checks only ask "over?",
+    // so a busy session never costs a long scan.
+    const since = addSeconds(now, -anomaly.refreshWindowInSeconds);
+    const [rows] = (await tx.execute(sql`
+      SELECT
+        (SELECT COUNT(*) FROM (SELECT 1 FROM ${sessions}
+           WHERE ${sessions.userId} = ${session.userId} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now}
+           LIMIT ${anomaly.maxActiveSessionsPerUser + 1}) AS live) AS activeSessions,
+        (SELECT COUNT(*) FROM (SELECT 1 FROM ${refreshTokens}
+           WHERE ${refreshTokens.sessionId} = ${session.id} AND ${refreshTokens.createdAt} > ${since}
+           LIMIT ${anomaly.maxRefreshesPerSession + 1}) AS recent) AS refreshesInWindow
+    `)) as unknown as [Array<{ activeSessions: number | string; refreshesInWindow: number | string }>];
+    const counts = rows[0];
     return assess(
       {
         now,
@@ -416,8 +419,8 @@ export function createSessionService(deps: {
           lastLocatedAt: device.lastLocatedAt,
         },
         request,
-        activeSessions: Number(counts?.n ?? 0),
-        refreshesInWindow: Number(recent?.n ?? 0),
+        activeSessions: Number(counts?.activeSessions ?? 0),
+        refreshesInWindow: Number(counts?.refreshesInWindow ?? 0),
       },
       anomaly,
     );

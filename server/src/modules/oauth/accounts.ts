@@ -1,0 +1,315 @@
+import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { isDuplicateKeyError, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { oauthAccounts, oauthLinkTokens, type UserRow, users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import type { LoginChallenge } from '../auth/loginChallenge';
+import { completeSignIn, openSession, type SignedIn } from '../auth/signIn';
+import { startTotpChallenge } from '../auth/totpChallenge';
+import { addSeconds } from '../clock';
+import { sha256Hex } from '../crypto/hash';
+import { newId } from '../crypto/ids';
+import { randomToken } from '../crypto/random';
+import type { ClientInfo } from '../devices/clientInfo';
+import { canaryHash } from '../devices/devices';
+import { IamError } from '../errors/iamError';
+import type { Services } from '../services';
+import type { CreatedSession } from '../sessions/sessions';
+import { normalizeEmail } from '../users/email';
+import { defaultRoles, findUserByEmail, findUserById } from '../users/users';
+import type { OAuthProfile } from './profile';
+import type { ProviderDefinition } from './providers';
+
+/** API.md: the provider identity waits for the owner of the account to sign in and attach it. */
+export interface LinkRequired {
+  status: 'link_required';
+  provider: string;
+  /** The address the provider gave, or null when it gave none. */
+  email: string | null;
+  linkToken: string;
+}
+
+export type OAuthSignInResult = SignedIn | LoginChallenge | LinkRequired;
+
+/** API.md: magic links live at most 30 minutes; a link token is one. 256 bits, only the hash kept. */
+const maxLinkTokenTtlInSeconds = 30 * 60;
+const linkTokenBytes = 32;
+
+export function hashOAuthLinkToken(token: string): string {
+  return sha256Hex(`oauth-link:${token}`);
+}
+
+type Resolution = { kind: 'user'; user: UserRow; session: CreatedSession | null } | { kind: 'link'; userId: string | null };
+
+/**
+ * Who a provider identity is, and the sign-in that follows. Accounts are found by (provider,
+ * subject) only, never by address alone (OpenID Connect Core §5.7: `email` is not a stable
+ * identifier). For an identity seen for the first time:
+ * - the address belongs to an account: the identity joins it only when the provider asserts
+ *   the address verified AND the account's own address is verified; otherwise the answer is
+ *   `link_required`, and the owner proves control by signing in first (no takeover through a
+ *   provider that hands out unverified addresses, no pre-hijacking through an unverified
+ *   local account);
+ * - the address is new and verified: a verified account without a password is created;
+ * - no verified address: `link_required` too — an account is never created for an address
+ *   nobody proved, and the answer does not reveal whether the address is registered.
+ * A sign-in then goes through the password path's pipeline: a device and its canary, a
+ * new-device alert, the session, and the TOTP challenge when an authenticator is enrolled.
+ */
+export async function signInWithProvider(
+  services: Services,
+  provider: ProviderDefinition,
+  profile: OAuthProfile,
+  client: ClientInfo,
+): Promise<OAuthSignInResult> {
+  const resolution = await resolveWithRetry(services, provider, profile, client);
+  if (resolution.kind === 'link') {
+    return issueLinkToken(services, provider, profile, resolution.userId, client);
+  }
+  const { user, session } = resolution;
+  if (!session) {
+    // NIST SP 800-63B §4.2.1 (AAL2): a provider sign-in is one factor; the enrolled authenticator is the second.
+    return startTotpChallenge(services, user, ['totp_enrolled']);
+  }
+  return completeSignIn(services, user, session);
+}
+
+async function resolveWithRetry(
+  services: Services,
+  provider: ProviderDefinition,
+  profile: OAuthProfile,
+  client: ClientInfo,
+): Promise<Resolution> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transactionWithDeadlockRetry(services.db, (tx) => resolve(services, tx, provider, profile, client));
+    } catch (error) {
+      // A parallel callback created the same user or link first: the next attempt finds it.
+      if (attempt >= 3 || !isDuplicateKeyError(error)) throw error;
+    }
+  }
+}
+
+async function resolve(
+  services: Services,
+  tx: Transaction,
+  provider: ProviderDefinition,
+  profile: OAuthProfile,
+  client: ClientInfo,
+): Promise<Resolution> {
+  const now = services.clock.now();
+  const identity = and(eq(oauthAccounts.provider, provider.id), eq(oauthAccounts.subject, profile.subject));
+  const [account] = await tx.select().from(oauthAccounts).where(identity).limit(1);
+  if (account) {
+    const user = await findUserById(tx, account.userId);
+    if (user) {
+      await tx.update(oauthAccounts).set({ lastUsedAt: now, email: profile.email }).where(identity);
+      return signIn(services, tx, user, provider, client, { linked: false });
+    }
+    // The account is gone: the identity is free again.
+    await tx.delete(oauthAccounts).where(identity);
+  }
+
+  const owner = profile.email ? await findUserByEmail(tx, profile.email) : null;
+  if (owner) {
+    if (!profile.emailVerified || owner.emailVerifiedAt === null) return { kind: 'link', userId: owner.id };
+    await assertNoOtherIdentity(tx, owner.id, provider.id);
+    await insertAccount(services, tx, owner.id, provider, profile, client, 'verified_email');
+    return signIn(services, tx, owner, provider, client, { linked: true });
+  }
+
+  if (!profile.email || !profile.emailVerified) return { kind: 'link', userId: null };
+  const user: UserRow = {
+    id: newId('user'),
+    email: profile.email,
+    emailNormalized: normalizeEmail(profile.email),
+    emailVerifiedAt: now,
+    name: profile.name,
+    passwordHash: null,
+    roles: defaultRoles,
+    totpEnabledAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await tx.insert(users).values(user);
+  await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client, data: { provider: provider.id } });
+  await insertAccount(services, tx, user.id, provider, profile, client, 'new_user');
+  return signIn(services, tx, user, provider, client, { linked: true });
+}
+
+async function signIn(
+  services: Services,
+  tx: Transaction,
+  user: UserRow,
+  provider: ProviderDefinition,
+  client: ClientInfo,
+  detail: { linked: boolean },
+): Promise<Resolution> {
+  if (user.totpEnabledAt !== null) return { kind: 'user', user, session: null };
+  const session = await openSession(services, tx, user, client);
+  await recordAudit(tx, {
+    type: 'login.succeeded',
+    at: services.clock.now(),
+    userId: user.id,
+    sessionId: session.sessionId,
+    client,
+    data: { method: 'oauth', provider: provider.id, linked: detail.linked },
+  });
+  return { kind: 'user', user, session };
+}
+
+async function assertNoOtherIdentity(tx: Transaction, userId: string, providerId: string): Promise<void> {
+  const [existing] = await tx
+    .select({ subject: oauthAccounts.subject })
+    .from(oauthAccounts)
+    .where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, providerId)))
+    .limit(1);
+  if (existing) throw new IamError('OAUTH_ACCOUNT_LINKED');
+}
+
+async function insertAccount(
+  services: Services,
+  tx: Transaction,
+  userId: string,
+  provider: ProviderDefinition,
+  profile: { subject: string; email: string | null },
+  client: ClientInfo | undefined,
+  how: 'verified_email' | 'new_user' | 'link_token',
+): Promise<void> {
+  const now = services.clock.now();
+  await tx.insert(oauthAccounts).values({
+    provider: provider.id,
+    subject: profile.subject,
+    userId,
+    email: profile.email,
+    createdAt: now,
+    lastUsedAt: how === 'link_token' ? null : now,
+  });
+  await recordAudit(tx, { type: 'oauth.linked', at: now, userId, client, data: { provider: provider.id, how } });
+}
+
+async function issueLinkToken(
+  services: Services,
+  provider: ProviderDefinition,
+  profile: OAuthProfile,
+  userId: string | null,
+  client: ClientInfo,
+): Promise<LinkRequired> {
+  const token = randomToken(linkTokenBytes);
+  const now = services.clock.now();
+  await services.db.insert(oauthLinkTokens).values({
+    tokenHash: hashOAuthLinkToken(token),
+    provider: provider.id,
+    subject: profile.subject,
+    email: profile.email,
+    userId,
+    canaryHash: client.canary ? canaryHash(client.canary) : null,
+    createdAt: now,
+    expiresAt: addSeconds(now, Math.min(services.settings.lifetimes.linkTtlInSeconds, maxLinkTokenTtlInSeconds)),
+  });
+  return { status: 'link_required', provider: provider.id, email: profile.email, linkToken: token };
+}
+
+/**
+ * `oauth.link`: attaches the identity of a `link_required` answer to the signed-in user. The
+ * token works once, within 30 minutes, from the browser that met the provider, and only for
+ * the account that owns the address (when one did): a token lured into another browser or
+ * another account links nothing.
+ */
+export async function linkWithToken(
+  services: Services,
+  input: { linkToken: string; userId: string },
+  client: ClientInfo,
+): Promise<{ status: 'linked'; provider: string; email: string | null }> {
+  const tokenHash = hashOAuthLinkToken(input.linkToken);
+  const browser = client.canary ? canaryHash(client.canary) : null;
+  return transactionWithDeadlockRetry(services.db, async (tx) => {
+    const now = services.clock.now();
+    const [spent] = await tx
+      .update(oauthLinkTokens)
+      .set({ usedAt: now })
+      .where(
+        and(
+          eq(oauthLinkTokens.tokenHash, tokenHash),
+          isNull(oauthLinkTokens.usedAt),
+          gt(oauthLinkTokens.expiresAt, now),
+          or(isNull(oauthLinkTokens.userId), eq(oauthLinkTokens.userId, input.userId)),
+          browser ? eq(oauthLinkTokens.canaryHash, browser) : isNull(oauthLinkTokens.canaryHash),
+        ),
+      );
+    if (spent.affectedRows !== 1) throw new IamError('LINK_INVALID');
+    const [row] = await tx.select().from(oauthLinkTokens).where(eq(oauthLinkTokens.tokenHash, tokenHash)).limit(1);
+    const provider = row ? services.oauth.registry.get(row.provider) : null;
+    if (!row || !provider) throw new IamError('LINK_INVALID');
+    // Serialises links and unlinks of one user.
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update');
+    const [existing] = await tx
+      .select()
+      .from(oauthAccounts)
+      .where(and(eq(oauthAccounts.provider, row.provider), eq(oauthAccounts.subject, row.subject)))
+      .limit(1);
+    if (existing) {
+      if (existing.userId !== input.userId) throw new IamError('OAUTH_ACCOUNT_LINKED');
+      return { status: 'linked', provider: row.provider, email: row.email };
+    }
+    await assertNoOtherIdentity(tx, input.userId, row.provider);
+    await insertAccount(services, tx, input.userId, provider, row, client, 'link_token');
+    return { status: 'linked', provider: row.provider, email: row.email };
+  });
+}
+
+export interface LinkedAccount {
+  provider: string;
+  /** The provider's display name (the id when it is no longer configured). */
+  name: string;
+  email: string | null;
+  linkedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** `oauth.accounts`: the signed-in user's provider identities. */
+export async function listLinkedAccounts(services: Services, userId: string): Promise<LinkedAccount[]> {
+  const rows = await services.db.select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId));
+  return rows
+    .map((row) => ({
+      provider: row.provider,
+      name: services.oauth.registry.get(row.provider)?.name ?? row.provider,
+      email: row.email,
+      linkedAt: row.createdAt,
+      lastUsedAt: row.lastUsedAt,
+    }))
+    .sort((a, b) => a.linkedAt.getTime() - b.linkedAt.getTime());
+}
+
+/**
+ * `oauth.unlink`: detaches a provider identity, unless it is the last way to sign in: the
+ * account keeps a password or another configured provider (a provider no longer configured
+ * signs nobody in). The user's row is locked so two parallel unlinks cannot both pass.
+ */
+export async function unlinkProvider(
+  services: Services,
+  input: { userId: string; provider: string },
+  client: ClientInfo,
+): Promise<{ status: 'unlinked' }> {
+  return transactionWithDeadlockRetry(services.db, async (tx) => {
+    const [user] = await tx
+      .select({ id: users.id, passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, input.userId))
+      .for('update');
+    if (!user) throw new IamError('UNAUTHENTICATED');
+    const linked = await tx.select().from(oauthAccounts).where(eq(oauthAccounts.userId, input.userId));
+    const target = linked.find((row) => row.provider === input.provider);
+    if (!target) throw new IamError('NOT_FOUND', { message: 'This sign-in provider is not linked.' });
+    const others = linked.filter((row) => row.provider !== input.provider && services.oauth.registry.get(row.provider));
+    if (!user.passwordHash && others.length === 0) throw new IamError('OAUTH_LAST_SIGN_IN_METHOD');
+    await tx.delete(oauthAccounts).where(and(eq(oauthAccounts.provider, target.provider), eq(oauthAccounts.subject, target.subject)));
+    await recordAudit(tx, {
+      type: 'oauth.unlinked',
+      at: services.clock.now(),
+      userId: input.userId,
+      client,
+      data: { provider: target.provider },
+    });
+    return { status: 'unlinked' };
+  });
+}

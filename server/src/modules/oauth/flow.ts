@@ -1,0 +1,139 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { randomNonce, randomPKCECodeVerifier } from 'openid-client';
+import { oauthStates } from '../../db/tables';
+import { addSeconds } from '../clock';
+import { sha256Hex } from '../crypto/hash';
+import { randomToken } from '../crypto/random';
+import { deriveKey, open, seal } from '../crypto/seal';
+import type { ClientInfo } from '../devices/clientInfo';
+import { canaryHash } from '../devices/devices';
+import { IamError } from '../errors/iamError';
+import type { Services } from '../services';
+import { type OAuthSignInResult, signInWithProvider } from './accounts';
+import { matchesReturnToAllowlist } from './config';
+import type { ProviderDefinition } from './providers';
+
+/** RFC 9700 §4.7.1 / §2.1: a short-lived, single-use state; 10 minutes is ample for a person at the provider. */
+export const oauthStateTtlInSeconds = 10 * 60;
+/** 256 bits from a CSPRNG: unguessable, so it binds the response to the request (RFC 6749 §10.12). */
+const stateBytes = 32;
+const verifierPurpose = 'oauth-code-verifier';
+
+/** A started flow, as the callback finds it again. */
+export interface OAuthFlow {
+  provider: ProviderDefinition;
+  codeVerifier: string;
+  nonce: string | null;
+  returnTo: string | null;
+}
+
+export function hashOAuthState(state: string): string {
+  return sha256Hex(`oauth-state:${state}`);
+}
+
+function browserOf(client: ClientInfo): string | null {
+  return client.canary ? canaryHash(client.canary) : null;
+}
+
+export function requireProvider(services: Services, id: string): ProviderDefinition {
+  const provider = services.oauth.registry.get(id);
+  if (!provider) throw new IamError('INVALID_INPUT', { message: 'This sign-in provider is not configured.' });
+  return provider;
+}
+
+/**
+ * Starts a sign-in at a provider: a fresh `state`, a PKCE S256 verifier (RFC 7636) and, for
+ * OpenID Connect, a `nonce`, all kept server-side and bound to the browser's device canary, so
+ * the response is accepted once, only by the browser that asked for it, within 10 minutes
+ * (RFC 9700 §2.1 and §4.7, CSRF and code injection). A `returnTo` must be on the allowlist
+ * (RFC 9700 §4.11): anything else is refused, never replaced by a default.
+ */
+export async function beginOAuth(
+  services: Services,
+  input: { provider: string; returnTo?: string | undefined },
+  client: ClientInfo,
+): Promise<{ url: string }> {
+  const provider = requireProvider(services, input.provider);
+  if (input.returnTo !== undefined && !matchesReturnToAllowlist(services.oauth.returnToAllowlist, input.returnTo)) {
+    throw new IamError('OAUTH_RETURN_TO_INVALID');
+  }
+  const state = randomToken(stateBytes);
+  const codeVerifier = randomPKCECodeVerifier();
+  const nonce = provider.protocol === 'oidc' ? randomNonce() : null;
+  const url = await services.oauth.registry.authorizationUrl(provider, { state, codeVerifier, nonce });
+
+  const now = services.clock.now();
+  await services.db.insert(oauthStates).values({
+    stateHash: hashOAuthState(state),
+    provider: provider.id,
+    // Sealed under a key only the state itself gives: the table alone never redeems a code.
+    codeVerifierSealed: seal(deriveKey(state, verifierPurpose), codeVerifier, `${verifierPurpose}:${provider.id}`),
+    nonce,
+    returnTo: input.returnTo === undefined ? null : new URL(input.returnTo).href,
+    canaryHash: browserOf(client),
+    createdAt: now,
+    expiresAt: addSeconds(now, oauthStateTtlInSeconds),
+  });
+  return { url };
+}
+
+/**
+ * Spends the state of a callback: exactly one live flow for this provider, started by this
+ * browser. Missing, unknown, replayed, expired, for another provider or from another browser
+ * are all `OAUTH_STATE_INVALID`, and a state is spent before the code is redeemed, so it never
+ * works twice (RFC 9700 §4.7.1).
+ */
+export async function consumeOAuthState(
+  services: Services,
+  input: { provider: string; state?: string | undefined },
+  client: ClientInfo,
+): Promise<OAuthFlow> {
+  const provider = requireProvider(services, input.provider);
+  const state = input.state;
+  if (!state) throw new IamError('OAUTH_STATE_INVALID');
+  const stateHash = hashOAuthState(state);
+  const browser = browserOf(client);
+  const now = services.clock.now();
+  const [spent] = await services.db
+    .update(oauthStates)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(oauthStates.stateHash, stateHash),
+        eq(oauthStates.provider, provider.id),
+        isNull(oauthStates.usedAt),
+        gt(oauthStates.expiresAt, now),
+        browser ? eq(oauthStates.canaryHash, browser) : isNull(oauthStates.canaryHash),
+      ),
+    );
+  if (spent.affectedRows !== 1) throw new IamError('OAUTH_STATE_INVALID');
+  const [row] = await services.db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).limit(1);
+  const codeVerifier = row ? open(deriveKey(state, verifierPurpose), row.codeVerifierSealed, `${verifierPurpose}:${provider.id}`) : null;
+  if (!row || !codeVerifier) throw new IamError('OAUTH_STATE_INVALID');
+  return { provider, codeVerifier, nonce: row.nonce, returnTo: row.returnTo };
+}
+
+/** Redeems the code of a spent flow and signs the person in, or asks for a link. */
+export async function completeOAuth(
+  services: Services,
+  flow: OAuthFlow,
+  response: { code: string; state: string; iss?: string | undefined },
+  client: ClientInfo,
+): Promise<OAuthSignInResult> {
+  const profile = await services.oauth.registry.exchange(
+    flow.provider,
+    { code: response.code, state: response.state, iss: response.iss },
+    { codeVerifier: flow.codeVerifier, nonce: flow.nonce },
+  );
+  return signInWithProvider(services, flow.provider, profile, client);
+}
+
+/** `oauth.callback`: the state, then the code. */
+export async function oauthCallback(
+  services: Services,
+  input: { provider: string; code: string; state?: string | undefined; iss?: string | undefined },
+  client: ClientInfo,
+): Promise<OAuthSignInResult> {
+  const flow = await consumeOAuthState(services, input, client);
+  return completeOAuth(services, flow, { code: input.code, state: input.state ?? '', iss: input.iss }, client);
+}

@@ -1,0 +1,183 @@
+import { type IamErrorCode, iamErrors } from '@iam/shared';
+import express, { type Request, type Response, type Router } from 'express';
+import { isDatabaseUnavailableError } from './db/client';
+import { isIamError } from './modules/errors/iamError';
+import type { OAuthSignInResult } from './modules/oauth/accounts';
+import { matchesReturnToAllowlist, providerIdPattern } from './modules/oauth/config';
+import { completeOAuth, consumeOAuthState, type OAuthFlow } from './modules/oauth/flow';
+import { assertIpNotBlocked, consumeLimits } from './modules/rateLimit/guards';
+import { pageUrl, type Services } from './modules/services';
+import { respondSignedIn } from './trpc/authResult';
+import { createHttpContextFactory } from './trpc/context';
+
+/**
+ * The default redirect URI, `${PUBLIC_URL}/oauth/callback/<id>`, for apps that let the
+ * service finish the flow itself: it spends the state, redeems the code, sets the session
+ * cookies and sends the browser to the flow's `returnTo` (or `defaultReturnTo`), both on the
+ * allowlist, so it is never an open redirect (RFC 9700 §4.11). The outcome travels in the
+ * query (`status`, `challengeId`, or `error` with a catalog code); a link token travels in
+ * the fragment, which never reaches a server or a `Referer`. With no address to return to, a
+ * small page says what happened. Tokens never travel in the URL: the app calls
+ * `session.refresh` (the refresh cookie is set) to get its access token.
+ */
+const statusByCode: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
+  BAD_GATEWAY: 502,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+const providerErrorPattern = /^[a-z_]{1,64}$/;
+
+export function createOAuthCallbackRoute(services: Services): Router {
+  const router = express.Router();
+  const createContext = createHttpContextFactory(services);
+  const path = '/oauth/callback/:provider';
+
+  // response_mode=form_post (Apple): the provider's cross-site POST carries no SameSite=Lax
+  // canary, so it is answered with a 303 to the same address as a GET, a top-level navigation
+  // that does; the GET below does the work. Nothing is read or written here.
+  router.post(path, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), (req: Request, res: Response) => {
+    const provider = knownProvider(services, req.params.provider);
+    if (!provider) return page(res, 404, 'Sign-in', 'This sign-in provider is not configured.');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const target = pageUrl(services.settings, `oauth/callback/${provider}`);
+    for (const name of ['code', 'state', 'iss', 'error']) {
+      const value = body[name];
+      if (typeof value === 'string' && value.length <= 2048) target.searchParams.set(name, value);
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    return res.redirect(303, target.href);
+  });
+
+  router.get(path, async (req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const provider = knownProvider(services, req.params.provider);
+    if (!provider) return page(res, 404, 'Sign-in', 'This sign-in provider is not configured.');
+    const ctx = createContext({ req, res });
+    const param = (name: string): string | undefined => {
+      const value = req.query[name];
+      return typeof value === 'string' && value.length > 0 && value.length <= 2048 && /^[\x20-\x7e]+$/.test(value) ? value : undefined;
+    };
+
+    let flow: OAuthFlow | null = null;
+    try {
+      await assertIpNotBlocked(services.limits, ctx.client.ip);
+      await consumeLimits(services.limits, [['oauthPerIp', ctx.client.ip]]);
+      flow = await consumeOAuthState(services, { provider, state: param('state') }, ctx.client);
+      const providerError = param('error');
+      const code = param('code');
+      if (providerError || !code) {
+        // RFC 6749 §4.1.2.1: the provider refused (e.g. the person cancelled); the state is spent.
+        const reason = providerError && providerErrorPattern.test(providerError) ? providerError : undefined;
+        return finish(res, ctx, flow, null, { code: 'OAUTH_PROVIDER_ERROR', reason });
+      }
+      const result = await completeOAuth(services, flow, { code, state: param('state') ?? '', iss: param('iss') }, ctx.client);
+      return finish(res, ctx, flow, result, null);
+    } catch (error) {
+      if (isIamError(error) && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return finish(res, ctx, flow, null, { code: codeOf(services, error) });
+    }
+  });
+
+  function finish(
+    res: Response,
+    ctx: ReturnType<typeof createContext>,
+    flow: OAuthFlow | null,
+    result: OAuthSignInResult | null,
+    failure: { code: IamErrorCode; reason?: string | undefined } | null,
+  ): void {
+    const returnTo = [flow?.returnTo, services.oauth.defaultReturnTo].find(
+      (candidate): candidate is string =>
+        typeof candidate === 'string' && matchesReturnToAllowlist(services.oauth.returnToAllowlist, candidate),
+    );
+    if (result?.status === 'authenticated') respondSignedIn(ctx, result);
+    const answer = answerFor(returnTo ? new URL(returnTo) : null, result, failure);
+    if (answer.kind === 'redirect') res.redirect(303, answer.url.href);
+    else page(res, answer.status, answer.title, answer.message);
+  }
+
+  return router;
+}
+
+type Answer = { kind: 'redirect'; url: URL } | { kind: 'page'; status: number; title: string; message: string };
+
+/** Where the browser goes after the callback: the allowlisted return address with the outcome, or a page. */
+function answerFor(
+  target: URL | null,
+  result: OAuthSignInResult | null,
+  failure: { code: IamErrorCode; reason?: string | undefined } | null,
+): Answer {
+  if (failure || !result) {
+    const code = failure?.code ?? 'INTERNAL';
+    if (!target)
+      return {
+        kind: 'page',
+        status: statusByCode[iamErrors[code].status] ?? 500,
+        title: 'Sign-in failed',
+        message: iamErrors[code].message,
+      };
+    target.searchParams.set('error', code);
+    if (failure?.reason) target.searchParams.set('reason', failure.reason);
+    return { kind: 'redirect', url: target };
+  }
+  switch (result.status) {
+    case 'authenticated':
+      if (!target) return { kind: 'page', status: 200, title: 'Signed in', message: 'You are signed in. You can close this page.' };
+      target.searchParams.set('status', 'authenticated');
+      return { kind: 'redirect', url: target };
+    case 'mfa_required':
+      if (!target) {
+        const message = 'Enter the code from your authenticator app in the app you were signing in to.';
+        return { kind: 'page', status: 200, title: 'One more step', message };
+      }
+      target.searchParams.set('status', 'mfa_required');
+      target.searchParams.set('challengeId', result.challengeId);
+      target.searchParams.set('methods', result.methods.join(','));
+      return { kind: 'redirect', url: target };
+    case 'link_required':
+      if (!target) {
+        const message = 'Sign in to your account first, then link this sign-in provider from your account settings.';
+        return { kind: 'page', status: 200, title: 'Sign in to link this account', message };
+      }
+      target.searchParams.set('status', 'link_required');
+      target.searchParams.set('provider', result.provider);
+      if (result.email) target.searchParams.set('email', result.email);
+      target.hash = new URLSearchParams({ linkToken: result.linkToken }).toString();
+      return { kind: 'redirect', url: target };
+  }
+}
+
+function knownProvider(services: Services, value: unknown): string | null {
+  return typeof value === 'string' && providerIdPattern.test(value) && services.oauth.registry.get(value) ? value : null;
+}
+
+function codeOf(services: Services, error: unknown): IamErrorCode {
+  if (isIamError(error)) return error.code;
+  if (isDatabaseUnavailableError(error)) {
+    services.logger.error({ err: error }, 'database unavailable');
+    return 'SERVICE_UNAVAILABLE';
+  }
+  services.logger.error({ err: error }, 'OAuth callback failed');
+  return 'INTERNAL';
+}
+
+function page(res: Response, status: number, title: string, message: string): void {
+  res
+    .status(status)
+    .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+    .setHeader('Cache-Control', 'no-store')
+    .type('html')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title>` +
+        '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>' +
+        `</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`,
+    );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
