@@ -51,7 +51,8 @@ export interface IamConfig {
   /** Base of the Pwned Passwords range API; null turns the online breach check off. */
   hibpApiUrl?: string | null;
   passwordPolicy?: { minLength?: number; maxLength?: number; extraBlockedWords?: string[]; breachCheckTimeoutInMs?: number };
-  emailPolicy?: { allowDomains?: string[]; blockDomains?: string[]; dnsTimeoutInMs?: number };
+  /** `mxCheck`: ask DNS whether an address's domain accepts mail (default true). */
+  emailPolicy?: { allowDomains?: string[]; blockDomains?: string[]; dnsTimeoutInMs?: number; mxCheck?: boolean };
   logger?: Logger;
   clock?: Clock;
 }

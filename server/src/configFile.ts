@@ -39,6 +39,7 @@ const configFileSchema = z.looseObject({
       allowDomains: z.array(z.string().min(1).max(253)).optional(),
       blockDomains: z.array(z.string().min(1).max(253)).optional(),
       dnsTimeoutInMs: z.number().int().positive().max(30_000).optional(),
+      mxCheck: z.boolean().optional(),
     })
     .optional(),
   // Social sign-in: providers, the returnTo allowlist (API.md; see modules/oauth/config.ts).

@@ -171,6 +171,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       timeoutInMs: config.emailPolicy?.dnsTimeoutInMs,
       allowDomains: config.emailPolicy?.allowDomains,
       blockDomains: config.emailPolicy?.blockDomains,
+      mxCheck: config.emailPolicy?.mxCheck,
       logger,
     }),
     passwordPolicy: createPasswordPolicy({

@@ -76,6 +76,12 @@ describe('disposable domains', () => {
     await expect(emailPolicy.check('a@team.rival.example')).rejects.toMatchObject(disposable);
   });
 
+  it('with the MX check off, asks no DNS but still refuses disposable domains', async () => {
+    const { policy: emailPolicy } = policy({ mxCheck: false });
+    await expect(emailPolicy.check('someone@no-such-domain.invalid')).resolves.toEqual({ mx: 'skipped' });
+    await expect(emailPolicy.check('someone@mailinator.com')).rejects.toMatchObject({ code: 'EMAIL_DISPOSABLE' });
+  });
+
   it('lets allow-listed domains skip the list and DNS', async () => {
     const { policy: emailPolicy } = policy({ allowDomains: ['mailinator.com', 'corp.internal'] });
     await expect(emailPolicy.check('qa@mailinator.com')).resolves.toEqual({ mx: 'skipped' });

@@ -35,6 +35,8 @@ export interface EmailPolicyDeps {
   allowDomains?: string[];
   /** Domains (and their subdomains) refused as disposable on top of the maintained list; they win over `allowDomains`. */
   blockDomains?: string[];
+  /** Ask DNS whether the domain accepts mail (default true); the disposable list applies either way. */
+  mxCheck?: boolean;
 }
 
 const defaultTimeoutInMs = 2_000;
@@ -105,7 +107,7 @@ export function createEmailPolicy(deps: EmailPolicyDeps): EmailPolicy {
         deps.logger.info({ domain, reason: 'disposable' }, 'email domain refused');
         throw new IamError('EMAIL_DISPOSABLE');
       }
-      if (allowedDomain) return { mx: 'skipped' };
+      if (allowedDomain || deps.mxCheck === false) return { mx: 'skipped' };
 
       const lookup = await lookUp(domain);
       switch (lookup.outcome) {
