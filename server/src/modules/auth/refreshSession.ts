@@ -2,7 +2,6 @@ import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
 import type { Services } from '../services';
-import { findUserById } from '../users/users';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { sendSecurityAlert } from './securityAlert';
 import { completeSignIn, type SignedIn } from './signIn';
@@ -20,8 +19,8 @@ export async function refreshSession(services: Services, presented: string | nul
   try {
     if (!presented || presented.length > 128) throw new IamError('REFRESH_TOKEN_INVALID');
     const outcome = await services.sessions.rotate(presented, client);
-    const user = await findUserById(services.db, outcome.userId);
-    if (!user) throw new IamError('REFRESH_TOKEN_INVALID');
+    // The user row comes with the rotation's own reads: one round trip fewer.
+    const { user } = outcome;
 
     if (outcome.kind === 'reused') {
       sendSecurityAlert(services, user, { reason: 'token_reuse', client });

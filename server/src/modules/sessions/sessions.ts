@@ -1,7 +1,16 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Lifetimes } from '../../config';
 import type { Database, Transaction } from '../../db/client';
-import { type DeviceRow, devices, refreshTokens, type SessionRow, type SessionVerdict, sessions } from '../../db/tables';
+import {
+  type DeviceRow,
+  devices,
+  refreshTokens,
+  type SessionRow,
+  type SessionVerdict,
+  sessions,
+  type UserRow,
+  users,
+} from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
 import { assess, type Verdict } from '../anomaly/pipeline';
 import { recordAudit } from '../audit/audit';
@@ -66,9 +75,9 @@ export interface SessionSummary {
  * - reused: a rotated token came back outside the grace window: the session is revoked.
  */
 export type RotationOutcome =
-  | { kind: 'rotated'; userId: string; sessionId: string; refreshToken: string; expiresAt: Date }
-  | { kind: 'challenged'; userId: string; sessionId: string; verdict: Verdict }
-  | { kind: 'reused'; userId: string; sessionId: string };
+  | { kind: 'rotated'; user: UserRow; sessionId: string; refreshToken: string; expiresAt: Date }
+  | { kind: 'challenged'; user: UserRow; sessionId: string; verdict: Verdict }
+  | { kind: 'reused'; user: UserRow; sessionId: string };
 
 /** The verdict as stored on the session, carrying the latest challenge forward. */
 function withoutEvidence(verdict: Verdict, previous?: SessionVerdict | null): SessionVerdict {
@@ -193,13 +202,14 @@ export function createSessionService(deps: {
           .for('update');
         if (!row) return { kind: 'invalid' } as const;
         const [session] = await tx
-          .select({ session: sessions, device: devices, canaryHash: devices.canaryHash })
+          .select({ session: sessions, device: devices, canaryHash: devices.canaryHash, user: users })
           .from(sessions)
           .innerJoin(devices, eq(devices.id, sessions.deviceId))
+          .innerJoin(users, eq(users.id, sessions.userId))
           .where(eq(sessions.id, row.sessionId))
           .limit(1);
         if (!session || session.session.revokedAt) return { kind: 'invalid' } as const;
-        const { session: live } = session;
+        const { session: live, user } = session;
         if (live.expiresAt <= now || addSeconds(live.lastUsedAt, lifetimes.sessionIdleInSeconds) <= now) {
           return { kind: 'invalid' } as const;
         }
@@ -212,7 +222,7 @@ export function createSessionService(deps: {
               .update(sessions)
               .set({ lastVerdict: withoutEvidence(verdict) })
               .where(eq(sessions.id, live.id));
-            return { kind: 'challenge', userId: live.userId, sessionId: live.id, verdict } as const;
+            return { kind: 'challenge', user, sessionId: live.id, verdict } as const;
           }
           const successor = await insertRefreshToken(tx, live.id, row.generation + 1, row.id, now);
           await tx
@@ -231,12 +241,12 @@ export function createSessionService(deps: {
             })
             .where(eq(sessions.id, live.id));
           await touchDevice(tx, live.deviceId, client, description, now);
-          return { kind: 'rotated', userId: live.userId, sessionId: live.id, token: successor.token, expiresAt: live.expiresAt } as const;
+          return { kind: 'rotated', user, sessionId: live.id, token: successor.token, expiresAt: live.expiresAt } as const;
         }
 
         const sameDevice = client.canary !== null && constantTimeEqual(canaryHash(client.canary), session.canaryHash);
         const live_ = sameDevice ? await followGraceChain(tx, presented, row, now) : null;
-        if (live_) return { kind: 'rotated', userId: live.userId, sessionId: live.id, token: live_, expiresAt: live.expiresAt } as const;
+        if (live_) return { kind: 'rotated', user, sessionId: live.id, token: live_, expiresAt: live.expiresAt } as const;
 
         await revokeInTransaction(tx, [live.id], 'refresh_reuse', now, client);
         await recordAudit(tx, {
@@ -247,19 +257,19 @@ export function createSessionService(deps: {
           client,
           data: { generation: row.generation, usedAt: row.usedAt.toISOString(), sameDevice },
         });
-        return { kind: 'reused', sessionId: live.id, userId: live.userId } as const;
+        return { kind: 'reused', sessionId: live.id, user } as const;
       });
 
       if (outcome.kind === 'invalid') throw new IamError('REFRESH_TOKEN_INVALID');
       if (outcome.kind === 'challenge')
-        return { kind: 'challenged', userId: outcome.userId, sessionId: outcome.sessionId, verdict: outcome.verdict };
+        return { kind: 'challenged', user: outcome.user, sessionId: outcome.sessionId, verdict: outcome.verdict };
       if (outcome.kind === 'reused') {
         revocations.add(outcome.sessionId, now);
-        return { kind: 'reused', userId: outcome.userId, sessionId: outcome.sessionId };
+        return { kind: 'reused', user: outcome.user, sessionId: outcome.sessionId };
       }
       return {
         kind: 'rotated',
-        userId: outcome.userId,
+        user: outcome.user,
         sessionId: outcome.sessionId,
         refreshToken: outcome.token,
         expiresAt: outcome.expiresAt,
