@@ -82,9 +82,11 @@ export function postSigned(
 export async function startInstance(
   t: TestServer,
   keys: TestKey[] = hmacKeys,
+  extra: { redisUrl?: string } = {},
 ): Promise<{ url: string; iam: IamServer; close(): Promise<void> }> {
   const iam = await createIamServer({
     ...t.config,
+    ...extra,
     hmacKeys: keys,
     clock: t.clock,
     hibpApiUrl: null,

@@ -1,6 +1,8 @@
 import { createIamServer, createLogger } from '@iam/server';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { hmacKeys, nonce, postSigned, startInstance } from '../bff/signed';
+import { errorOf } from '../harness/http';
 import { createTestServer } from '../harness/server';
 import { startRedisPeer } from '../peers/redis';
 
@@ -66,6 +68,31 @@ describe('two instances sharing Redis (REDIS_URL)', () => {
       expect(code).toBe('SESSION_REVOKED');
     } finally {
       await second.close();
+    }
+  });
+
+  it('accept an HMAC nonce once across both instances, remembered in Redis', async () => {
+    await using redis = await startRedisPeer();
+    await using t = await createTestServer({ redisUrl: redis.url, hmacKeys });
+    const other = await startInstance(t, hmacKeys, { redisUrl: redis.url });
+    try {
+      const user = await t.signUp();
+      const once = nonce();
+      const first = await postSigned(t, '/trpc/bff.introspect', { accessToken: user.accessToken }, { nonce: once });
+      expect(first.status).toBe(200);
+      const replay = await postSigned(
+        { url: other.url, clock: t.clock },
+        '/trpc/bff.introspect',
+        { accessToken: user.accessToken },
+        { nonce: once },
+      );
+      expect(replay.status).toBe(401);
+      expect(errorOf(replay).iamCode).toBe('HMAC_REPLAY');
+      expect(await redis.client.keys('iam:hmac-nonce:*')).toHaveLength(1);
+      const [rows] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM hmac_nonces');
+      expect(Number(rows[0]?.n)).toBe(0);
+    } finally {
+      await other.close();
     }
   });
 });
