@@ -34,14 +34,17 @@ export async function login(services: Services, input: { email: string; password
   // guesses cannot all be judged before any is counted; a success gives it back.
   const reservations: Array<[LimitName, string]> = [['loginFailuresPerIpEmail', pairKey]];
   if (client.ip) reservations.push(['loginFailuresPerIp', client.ip]);
-  const reserved = await Promise.all(reservations.map(([name, key]) => limits.get(name).hit(key)));
+  // The account is read meanwhile (one round trip saved); nothing is judged before the reservation.
+  const [reserved, user] = await Promise.all([
+    Promise.all(reservations.map(([name, key]) => limits.get(name).hit(key))),
+    findUserByEmail(db, input.email),
+  ]);
   const refusal = reserved.find((state) => state.exceeded);
   if (refusal) {
     services.metrics.logins.inc({ outcome: 'refused' });
     throw new IamError('RATE_LIMITED', { retryAfterSeconds: refusal.retryAfterSeconds });
   }
 
-  const user = await findUserByEmail(db, input.email);
   const passwordOk = user?.passwordHash
     ? await verifyPassword(user.passwordHash, input.password)
     : await verifyDummyPassword(input.password);
