@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { isDatabaseUnavailableError } from '../db/client';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
+import type { Context } from './context';
 import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
 import { enforceLimits } from './rateLimit';
@@ -49,6 +50,9 @@ export const publicProcedure = baseProcedure.use(withErrorMapping).use(withIpBlo
  * A valid access token is required: `ctx.auth` holds its claims. The token is verified
  * strictly and its session's revocation checked on every call.
  */
+/** The context of an authenticated procedure. */
+export type AuthedContext = Context & { auth: { userId: string; sessionId: string; roles: string[] } };
+
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.bearerToken) throw new IamError('UNAUTHENTICATED');
   const claims = await ctx.services.accessTokens.verify(ctx.bearerToken);

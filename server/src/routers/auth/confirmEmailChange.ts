@@ -1,13 +1,10 @@
 import { linkTokenInput } from '@iam/shared';
 import { confirmEmailChange as confirmChange } from '../../modules/auth/emailChange';
 import { publicProcedure } from '../../trpc/procedures';
-import { enforceLimits } from '../../trpc/rateLimit';
+import { withLimits } from '../../trpc/rateLimit';
 
 /** A mutation on purpose: prefetching mail scanners issue GETs, which change nothing. */
 export const confirmEmailChange = publicProcedure
   .input(linkTokenInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['linksPerIp', ctx.client.ip]]);
-    return next();
-  })
+  .use(withLimits((ctx) => [['linksPerIp', ctx.client.ip]]))
   .mutation(({ ctx, input }) => confirmChange(ctx.services, input, ctx.client));

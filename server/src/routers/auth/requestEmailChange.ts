@@ -1,14 +1,11 @@
 import { requestEmailChangeInput } from '@iam/shared';
 import { requestEmailChange as requestChange } from '../../modules/auth/emailChange';
-import { authedProcedure } from '../../trpc/procedures';
-import { enforceLimits } from '../../trpc/rateLimit';
+import { type AuthedContext, authedProcedure } from '../../trpc/procedures';
+import { withLimits } from '../../trpc/rateLimit';
 
 export const requestEmailChange = authedProcedure
   .input(requestEmailChangeInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['emailChangePerUser', ctx.auth.userId]]);
-    return next();
-  })
+  .use(withLimits<AuthedContext>((ctx) => [['emailChangePerUser', ctx.auth.userId]]))
   .mutation(({ ctx, input }) =>
     requestChange(
       ctx.services,

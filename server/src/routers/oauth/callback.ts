@@ -2,14 +2,11 @@ import { oauthCallbackInput } from '@iam/shared';
 import { oauthCallback } from '../../modules/oauth/flow';
 import { respondSignedIn } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
-import { enforceLimits } from '../../trpc/rateLimit';
+import { withLimits } from '../../trpc/rateLimit';
 
 export const callback = publicProcedure
   .input(oauthCallbackInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['oauthPerIp', ctx.client.ip]]);
-    return next();
-  })
+  .use(withLimits((ctx) => [['oauthPerIp', ctx.client.ip]]))
   .mutation(async ({ ctx, input }) => {
     const result = await oauthCallback(ctx.services, input, ctx.client);
     return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;

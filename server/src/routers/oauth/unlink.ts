@@ -1,12 +1,9 @@
 import { oauthUnlinkInput } from '@iam/shared';
 import { unlinkProvider } from '../../modules/oauth/accounts';
-import { authedProcedure } from '../../trpc/procedures';
-import { enforceLimits } from '../../trpc/rateLimit';
+import { type AuthedContext, authedProcedure } from '../../trpc/procedures';
+import { withLimits } from '../../trpc/rateLimit';
 
 export const unlink = authedProcedure
   .input(oauthUnlinkInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['oauthPerIp', ctx.client.ip]]);
-    return next();
-  })
+  .use(withLimits<AuthedContext>((ctx) => [['oauthPerIp', ctx.client.ip]]))
   .mutation(({ ctx, input }) => unlinkProvider(ctx.services, { userId: ctx.auth.userId, provider: input.provider }, ctx.client));

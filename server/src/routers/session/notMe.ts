@@ -1,7 +1,7 @@
 import { notMeInput } from '@iam/shared';
 import { reportNotMe } from '../../modules/auth/notMe';
 import { publicProcedure } from '../../trpc/procedures';
-import { enforceLimits } from '../../trpc/rateLimit';
+import { withLimits } from '../../trpc/rateLimit';
 
 /**
  * "This was not me": the link in an alert email ends the session it names. A mutation, so
@@ -9,8 +9,5 @@ import { enforceLimits } from '../../trpc/rateLimit';
  */
 export const notMe = publicProcedure
   .input(notMeInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['linksPerIp', ctx.client.ip]]);
-    return next();
-  })
+  .use(withLimits((ctx) => [['linksPerIp', ctx.client.ip]]))
   .mutation(({ ctx, input }) => reportNotMe(ctx.services, input.token, ctx.client));

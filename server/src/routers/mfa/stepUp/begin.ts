@@ -1,15 +1,12 @@
 import { stepUpBeginInput } from '@iam/shared';
 import { beginStepUp } from '../../../modules/mfa/stepUp';
-import { authedProcedure } from '../../../trpc/procedures';
-import { enforceLimits } from '../../../trpc/rateLimit';
+import { type AuthedContext, authedProcedure } from '../../../trpc/procedures';
+import { withLimits } from '../../../trpc/rateLimit';
 
 /** Opens a step-up challenge for an action in this session (TOTP when enrolled, else an emailed code). */
 export const begin = authedProcedure
   .input(stepUpBeginInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['stepUpPerUser', ctx.auth.userId]]);
-    return next();
-  })
+  .use(withLimits<AuthedContext>((ctx) => [['stepUpPerUser', ctx.auth.userId]]))
   .mutation(({ ctx, input }) =>
     beginStepUp(ctx.services, { userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, action: input.action }, ctx.client),
   );

@@ -1,15 +1,12 @@
 import { challengeCodeInput } from '@iam/shared';
 import { verifyStepUp } from '../../../modules/mfa/stepUp';
-import { authedProcedure } from '../../../trpc/procedures';
-import { enforceLimits } from '../../../trpc/rateLimit';
+import { type AuthedContext, authedProcedure } from '../../../trpc/procedures';
+import { withLimits } from '../../../trpc/rateLimit';
 
 /** Answers this session's step-up challenge: a single-use token for its action, valid 5 minutes. */
 export const verify = authedProcedure
   .input(challengeCodeInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [['codesPerIp', ctx.client.ip]]);
-    return next();
-  })
+  .use(withLimits<AuthedContext>((ctx) => [['codesPerIp', ctx.client.ip]]))
   .mutation(({ ctx, input }) =>
     verifyStepUp(
       ctx.services,

@@ -1,18 +1,17 @@
 import { totpDisableInput } from '@iam/shared';
 import { disableTotp } from '../../../modules/auth/totpChanges';
-import { authedProcedure } from '../../../trpc/procedures';
-import { enforceLimits } from '../../../trpc/rateLimit';
+import { type AuthedContext, authedProcedure } from '../../../trpc/procedures';
+import { withLimits } from '../../../trpc/rateLimit';
 
 /** Turns TOTP off: a step-up token for `totp_disable` and a fresh TOTP or backup code. */
 export const disable = authedProcedure
   .input(totpDisableInput)
-  .use(async ({ ctx, next }) => {
-    await enforceLimits(ctx, [
+  .use(
+    withLimits<AuthedContext>((ctx) => [
       ['codesPerIp', ctx.client.ip],
       ['mfaChangesPerUser', ctx.auth.userId],
-    ]);
-    return next();
-  })
+    ]),
+  )
   .mutation(({ ctx, input }) =>
     disableTotp(
       ctx.services,
