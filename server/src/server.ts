@@ -29,6 +29,7 @@ import { createSessionService } from './modules/sessions/sessions';
 import { createAccessTokenService } from './modules/tokens/accessToken';
 import { createRevocationSet } from './modules/tokens/revocations';
 import { createSigningKeyStore } from './modules/tokens/signingKeys';
+import { prepareDummyPassword } from './modules/users/password';
 import { createPasswordPolicy } from './modules/users/passwordPolicy';
 import { appRouter } from './routers/root';
 import { type Context, createInnerContext } from './trpc/context';
@@ -83,6 +84,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   };
 
   if (config.migrate !== false) await applyMigrations(config.databaseUrl);
+  await prepareDummyPassword();
   const pools = createDatabasePools({ url: config.databaseUrl });
   const keys = createSigningKeyStore({ db: pools.db, secret: config.secret, clock, logger });
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;

@@ -1,5 +1,4 @@
 import { isIamError } from '@iam/client';
-import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { codeFrom, createTestServer, linkTokenFrom, uniqueEmail } from '../harness/server';
 
@@ -114,6 +113,5 @@ describe('the sign-in journey', () => {
     expect((unknown as Error).message).toBe((wrong as Error).message);
     const ok = await api.auth.login.mutate({ email: user.email.toUpperCase(), password: user.password });
     expect(ok.status).toBe('authenticated');
-    void eq;
   });
 });

@@ -35,12 +35,24 @@ export function passwordNeedsRehash(hash: string): boolean {
 let dummyHash: Promise<string> | undefined;
 
 /**
+ * Makes the dummy hash ahead of the first unknown-address login, so that login costs one
+ * hash like every other (made lazily, the first one would cost two and stand out).
+ */
+export async function prepareDummyPassword(): Promise<void> {
+  await dummyPasswordHash();
+}
+
+function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= argon2.hash('not-a-real-password-only-spends-time', passwordHashOptions);
+  return dummyHash;
+}
+
+/**
  * Spends the same work as a real verification when there is no account (or no password) to
  * check, so response time does not reveal whether an address is registered
  * (OWASP ASVS 4.0 V2.2.x, account enumeration).
  */
 export async function verifyDummyPassword(password: string): Promise<false> {
-  dummyHash ??= argon2.hash('not-a-real-password-only-spends-time', passwordHashOptions);
-  await verifyPassword(await dummyHash, password);
+  await verifyPassword(await dummyPasswordHash(), password);
   return false;
 }
