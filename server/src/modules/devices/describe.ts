@@ -20,6 +20,17 @@ export interface ClientDescription {
   bot: boolean;
 }
 
+/** The configured extra hosting ASNs as a set, built once per configuration, not per request. */
+const hostingAsnSets = new WeakMap<readonly number[], ReadonlySet<number>>();
+function hostingAsnSet(asns: readonly number[]): ReadonlySet<number> {
+  let set = hostingAsnSets.get(asns);
+  if (!set) {
+    set = new Set(asns);
+    hostingAsnSets.set(asns, set);
+  }
+  return set;
+}
+
 export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, 'networkPrefixes' | 'hostingAsns'>): ClientDescription {
   const agent = parseUserAgent(client.userAgent);
   return {
@@ -32,7 +43,7 @@ export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, '
     deviceType: agent.type,
     network: networkOf(client.ip, config.networkPrefixes),
     geo: lookupGeo(client.ip),
-    owner: lookupNetworkOwner(client.ip, new Set(config.hostingAsns)),
+    owner: lookupNetworkOwner(client.ip, hostingAsnSet(config.hostingAsns)),
     bot: isBotUserAgent(client.userAgent),
   };
 }
