@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { IamError } from '../modules/errors/iamError';
 import type { SignedRequest } from '../modules/hmac/verifier';
 import { consumeLimits } from '../modules/rateLimit/guards';
-import type { Services } from '../modules/services';
+import type { Services } from '../modules/auth/services';
 
 /** A service authenticated for `bff.*`: by a verified HMAC signature, or trusted in-process. */
 export interface ServiceIdentity {

@@ -46,7 +46,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `server/src/main.ts` the way `pnpm start` does (tsx's loader, no DATABASE_URL so it
+ * Starts `server/src/standalone/main.ts` the way `pnpm start` does (tsx's loader, no DATABASE_URL so it
  * provisions MariaDB under the data dir), with rate limits and mail set for a benchmark, and
  * waits until `/readyz` answers. Its log goes to `<dataDir>/service.log`.
  */
@@ -78,7 +78,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     // The loader this process runs under (tsx), so the service runs the TypeScript sources as `pnpm start` does.
     ...process.execArgv,
     ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
-    'server/src/main.ts',
+    'server/src/standalone/main.ts',
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: opts.repoRoot, env, stdio: ['ignore', log, log] });
   let exitCode: number | null | undefined;

@@ -99,7 +99,7 @@ describe('HMAC-signed service requests', () => {
     const user = await t.signUp();
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-bff-process-'));
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/standalone/main.ts'], {
       cwd: root,
       env: {
         PATH: process.env.PATH,

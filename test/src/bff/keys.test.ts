@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../../server/src/configFile';
-import { loadEnv } from '../../../server/src/env';
+import { loadConfigFile } from '../../../server/src/standalone/configFile';
+import { loadEnv } from '../../../server/src/standalone/env';
 import { parseHmacKeys, withProcedureAllowlists } from '../../../server/src/modules/hmac/keys';
 
 describe('HMAC_KEYS and the per-key allowlists', () => {

@@ -9,7 +9,7 @@ import {
   findDatabaseServer,
   initialiseDataDir,
   startEmbeddedDatabase,
-} from '../../../server/src/db/embedded';
+} from '../../../server/src/standalone/embeddedDatabase/embeddedDatabase';
 
 export interface TestDatabase {
   url: string;

@@ -49,7 +49,7 @@ describe('the standalone service (pnpm start)', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-standalone-'));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/standalone/main.ts'], {
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH,

@@ -3,7 +3,7 @@ import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { hashPassword, verifyPassword } from '../users/password';
 import { findUserById } from '../users/users';
 import { notifyPasswordChanged } from './passwordChanged';

@@ -3,7 +3,7 @@ import type { ChallengeRow } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { findUserById } from '../users/users';
 import { sendLoginCode } from './loginChallenge';

@@ -8,9 +8,9 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import { requireStepUp } from '../mfa/stepUp';
+import { requireStepUp } from './stepUp';
 import { isStepUpTokenLive, type StepUpBinding } from '../mfa/stepUpTokens';
-import { emailLink, type Services } from '../services';
+import { emailLink, type Services } from './services';
 import { maskEmail, normalizeEmail } from '../users/email';
 import { findUserByEmail, findUserById } from '../users/users';
 

@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import type { LimitName } from '../rateLimit/limits';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { hashPassword, passwordNeedsRehash, verifyDummyPassword, verifyPassword } from '../users/password';
 import { findUserByEmail } from '../users/users';

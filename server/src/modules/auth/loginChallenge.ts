@@ -2,7 +2,7 @@ import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import type { IssuedChallenge } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
-import { emailLink, type Services } from '../services';
+import { emailLink, type Services } from './services';
 import { issueNotMeLink } from './notMe';
 import { describeWhereAndWhat } from './securityAlert';
 

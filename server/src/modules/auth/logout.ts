@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../devices/clientInfo';
-import type { Services } from '../services';
+import type { Services } from './services';
 
 /**
  * Ends the session named by the access token and/or the refresh token. Idempotent: an

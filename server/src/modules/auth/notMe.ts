@@ -7,7 +7,7 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import { emailLink, type Services } from '../services';
+import { emailLink, type Services } from './services';
 
 const notMePurpose = 'not_me';
 /** A "this was not me" link stays usable a week: alerts are often read late. */

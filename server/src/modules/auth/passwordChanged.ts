@@ -1,6 +1,6 @@
 import type { UserRow } from '../../db/tables';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
-import type { Services } from '../services';
+import type { Services } from './services';
 
 /** Tells the owner their password changed; off the response path, failures logged. */
 export function notifyPasswordChanged(services: Services, user: UserRow, client: ClientInfo): void {

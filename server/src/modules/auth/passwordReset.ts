@@ -8,7 +8,7 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import { emailLink, type Services } from '../services';
+import { emailLink, type Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { findUserByEmail } from '../users/users';

@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { sendSecurityAlert } from './securityAlert';
 import { completeSignIn, type SignedIn } from './signIn';

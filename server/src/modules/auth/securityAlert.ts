@@ -2,7 +2,7 @@ import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { lookupGeo } from '../devices/geo';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { issueNotMeLink } from './notMe';
 
 /** "Chrome on Linux" and "Lyon, FR", for emails. */

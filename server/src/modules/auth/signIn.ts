@@ -1,7 +1,7 @@
 import type { Transaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import type { ClientInfo } from '../devices/clientInfo';
-import type { Services } from '../services';
+import type { Services } from './services';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { sendNewSignInAlert } from './securityAlert';

@@ -3,7 +3,7 @@ import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from '../devices/clientInfo';
-import { pageUrl, type Services } from '../services';
+import { pageUrl, type Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { defaultRoles, findUserByEmail } from '../users/users';

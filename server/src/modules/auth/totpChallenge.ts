@@ -1,6 +1,6 @@
 import type { UserRow } from '../../db/tables';
 import { secondFactorMethods } from '../mfa/mfa';
-import type { Services } from '../services';
+import type { Services } from './services';
 import type { LoginChallenge } from './loginChallenge';
 
 /**

@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../devices/clientInfo';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { findUserById } from '../users/users';
 import { sendSecurityAlert } from './securityAlert';
 

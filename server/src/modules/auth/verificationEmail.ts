@@ -1,5 +1,5 @@
 import type { IssuedChallenge } from '../challenges/challenges';
-import { emailLink, type Services } from '../services';
+import { emailLink, type Services } from './services';
 
 /** Sends the verification code and link; a failed send surfaces as MAIL_UNAVAILABLE (503). */
 export async function sendVerificationEmail(services: Services, to: string, challenge: IssuedChallenge): Promise<void> {

@@ -4,7 +4,7 @@ import { type ChallengeRow, challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { findUserById } from '../users/users';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 

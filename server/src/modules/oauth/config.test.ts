@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfigFile } from '../../configFile';
+import { loadConfigFile } from '../../standalone/configFile';
 import { isLoopbackHost, matchesReturnToAllowlist, parseOAuthConfig } from './config';
 import { defineProvider } from './providers';
 

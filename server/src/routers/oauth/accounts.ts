@@ -1,4 +1,4 @@
-import { listLinkedAccounts } from '../../modules/oauth/accounts';
+import { listLinkedAccounts } from '../../modules/auth/oauthAccounts';
 import { authedProcedure } from '../../trpc/procedures';
 
 export const accounts = authedProcedure.query(({ ctx }) => listLinkedAccounts(ctx.services, ctx.auth.userId));

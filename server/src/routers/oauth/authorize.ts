@@ -1,5 +1,5 @@
 import { oauthAuthorizeInput } from '@iam/shared';
-import { beginOAuth } from '../../modules/oauth/flow';
+import { beginOAuth } from '../../modules/auth/oauthFlow';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 

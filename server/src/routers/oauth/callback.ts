@@ -1,5 +1,5 @@
 import { oauthCallbackInput } from '@iam/shared';
-import { oauthCallback } from '../../modules/oauth/flow';
+import { oauthCallback } from '../../modules/auth/oauthFlow';
 import { respondSignedIn } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';

@@ -1,5 +1,5 @@
 import { oauthLinkInput } from '@iam/shared';
-import { linkWithToken } from '../../modules/oauth/accounts';
+import { linkWithToken } from '../../modules/auth/oauthAccounts';
 import { type AuthedContext, authedProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 

@@ -1,5 +1,5 @@
 import { oauthUnlinkInput } from '@iam/shared';
-import { unlinkProvider } from '../../modules/oauth/accounts';
+import { unlinkProvider } from '../../modules/auth/oauthAccounts';
 import { type AuthedContext, authedProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 

@@ -1,5 +1,5 @@
 import { stepUpBeginInput } from '@iam/shared';
-import { beginStepUp } from '../../../modules/mfa/stepUp';
+import { beginStepUp } from '../../../modules/auth/stepUp';
 import { type AuthedContext, authedProcedure } from '../../../trpc/procedures';
 import { withLimits } from '../../../trpc/rateLimit';
 

@@ -1,5 +1,5 @@
 import { challengeCodeInput } from '@iam/shared';
-import { verifyStepUp } from '../../../modules/mfa/stepUp';
+import { verifyStepUp } from '../../../modules/auth/stepUp';
 import { type AuthedContext, authedProcedure } from '../../../trpc/procedures';
 import { withLimits } from '../../../trpc/rateLimit';
 

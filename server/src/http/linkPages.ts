@@ -1,9 +1,9 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { isIamError } from './modules/errors/iamError';
-import type { Services } from './modules/services';
-import { appRouter } from './routers/root';
-import { createHttpContextFactory } from './trpc/context';
-import { createCallerFactory } from './trpc/init';
+import { isIamError } from '../modules/errors/iamError';
+import type { Services } from '../modules/auth/services';
+import { appRouter } from '../routers/root';
+import { createHttpContextFactory } from '../trpc/context';
+import { createCallerFactory } from '../trpc/init';
 
 /**
  * The pages the emailed links open when PUBLIC_URL is the service itself (standalone, no

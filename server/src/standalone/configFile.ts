@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
-import { checkNames } from './modules/anomaly/config';
-import { isHmacKeyId } from './modules/hmac/keys';
-import { oauthConfigSchema } from './modules/oauth/config';
-import { defaultLimits, type LimitName } from './modules/rateLimit/limits';
+import { checkNames } from '../modules/anomaly/config';
+import { isHmacKeyId } from '../modules/hmac/keys';
+import { oauthConfigSchema } from '../modules/oauth/config';
+import { defaultLimits, type LimitName } from '../modules/rateLimit/limits';
 
 const limitOverride = z.strictObject({
   points: z.number().int().positive().optional(),

@@ -2,13 +2,13 @@
 //   pnpm iam grant-role <email> <role>     e.g. bootstrap the first admin
 //   pnpm iam revoke-role <email> <role>
 //   pnpm iam rotate-keys [--now]           new signing key (published first; --now: at once, old key dropped)
-import { createDatabasePools } from './db/client';
-import { applyMigrations } from './db/migrate';
+import { createDatabasePools } from '../db/client';
+import { applyMigrations } from '../db/migrate';
 import { loadEnv } from './env';
-import { createLogger } from './logger';
-import { systemClock } from './modules/clock';
-import { changeRole } from './modules/users/roles';
-import { resolveDatabaseUrl, resolveSecret } from './standalone';
+import { createLogger } from '../logger';
+import { systemClock } from '../modules/clock';
+import { changeRole } from '../modules/users/roles';
+import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
 const [command, ...args] = process.argv.slice(2);
 const usage = 'usage: pnpm iam grant-role <email> <role> | revoke-role <email> <role> | rotate-keys [--now]';
@@ -54,7 +54,7 @@ async function run(pools: ReturnType<typeof createDatabasePools>): Promise<numbe
       return 0;
     }
     case 'rotate-keys': {
-      const { createSigningKeyStore } = await import('./modules/tokens/signingKeys');
+      const { createSigningKeyStore } = await import('../modules/tokens/signingKeys');
       const keys = createSigningKeyStore({ db: pools.db, secret: await resolveSecret(env), clock: systemClock, logger });
       await keys.init();
       const result = await keys.rotate({ immediately: args.includes('--now'), accessTokenTtlInSeconds: env.ACCESS_TOKEN_TTL_SECONDS });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defaultLifetimes } from './config';
-import { parseHmacKeys } from './modules/hmac/keys';
+import { defaultLifetimes } from '../config';
+import { parseHmacKeys } from '../modules/hmac/keys';
 
 /** The only reader of `process.env`: everything the standalone server takes, validated. */
 const optionalString = z

@@ -1,12 +1,12 @@
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
-import type { IamConfig } from './config';
+import type { IamConfig } from '../config';
 import { loadConfigFile } from './configFile';
 import { loadEnv, parseTrustProxy } from './env';
-import { createLogger } from './logger';
-import { type HmacKeyConfig, withProcedureAllowlists } from './modules/hmac/keys';
-import { createIamServer } from './server';
-import { resolveDatabaseUrl, resolveSecret } from './standalone';
+import { createLogger } from '../logger';
+import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
+import { createIamServer } from '../createIamServer';
+import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
 let env: ReturnType<typeof loadEnv>;
 let configFile: ReturnType<typeof loadConfigFile>;

@@ -1,7 +1,7 @@
 // `pnpm db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database).
-import { applyMigrations } from './db/migrate';
+import { applyMigrations } from '../db/migrate';
 import { loadEnv } from './env';
-import { resolveDatabaseUrl } from './standalone';
+import { resolveDatabaseUrl } from './resolve';
 
 const env = loadEnv(process.env);
 const database = await resolveDatabaseUrl(env);

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { startEmbeddedDatabase } from './db/embedded';
+import { startEmbeddedDatabase } from './embeddedDatabase/embeddedDatabase';
 import type { Env } from './env';
 
 /** `DATABASE_URL`, or a private MariaDB/MySQL server provisioned under the data dir. */
 export async function resolveDatabaseUrl(env: Env, logger?: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => {} };
-  const { createLogger } = await import('./logger');
+  const { createLogger } = await import('../logger');
   const embedded = await startEmbeddedDatabase({
     dataDir: path.resolve(env.IAM_DATA_DIR, 'mysql'),
     logger: logger ?? createLogger({ level: env.LOG_LEVEL }),

@@ -1,20 +1,20 @@
 import type { Logger } from 'pino';
-import type { Lifetimes } from '../config';
-import type { Database, DatabasePools } from '../db/client';
-import type { ChallengeService } from './challenges/challenges';
-import type { Clock } from './clock';
-import type { EmailPolicy } from './email/emailPolicy';
-import type { Mailer } from './email/mailer';
-import type { HmacService } from './hmac/verifier';
-import type { Metrics } from './metrics';
-import type { MfaService } from './mfa/mfa';
-import type { OAuthService } from './oauth/service';
-import type { RateLimits } from './rateLimit/rateLimiter';
-import type { SessionService } from './sessions/sessions';
-import type { AccessTokenService } from './tokens/accessToken';
-import type { RevocationSet } from './tokens/revocations';
-import type { SigningKeyStore } from './tokens/signingKeys';
-import type { PasswordPolicy } from './users/passwordPolicy';
+import type { Lifetimes } from '../../config';
+import type { Database, DatabasePools } from '../../db/client';
+import type { ChallengeService } from '../challenges/challenges';
+import type { Clock } from '../clock';
+import type { EmailPolicy } from '../email/emailPolicy';
+import type { Mailer } from '../email/mailer';
+import type { HmacService } from '../hmac/verifier';
+import type { Metrics } from '../metrics';
+import type { MfaService } from '../mfa/mfa';
+import type { OAuthService } from '../oauth/service';
+import type { RateLimits } from '../rateLimit/rateLimiter';
+import type { SessionService } from '../sessions/sessions';
+import type { AccessTokenService } from '../tokens/accessToken';
+import type { RevocationSet } from '../tokens/revocations';
+import type { SigningKeyStore } from '../tokens/signingKeys';
+import type { PasswordPolicy } from '../users/passwordPolicy';
 
 /** The dependencies every domain function takes, built once by `createIamServer`. */
 export interface Services {

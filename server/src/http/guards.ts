@@ -3,8 +3,8 @@ import { iamErrors } from '@iam/shared';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { NextFunction, Request, Response } from 'express';
-import { IamError, isIamError } from './modules/errors/iamError';
-import type { AccessTokenService } from './modules/tokens/accessToken';
+import { IamError, isIamError } from '../modules/errors/iamError';
+import type { AccessTokenService } from '../modules/tokens/accessToken';
 
 /** Who called, as a guard establishes it. */
 export interface IamAuth {
