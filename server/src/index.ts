@@ -1,15 +1,15 @@
 export type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-export type { AppOptions } from './http/app';
 export type { IamConfig, Lifetimes } from './config';
 export { defaultLifetimes } from './config';
+export { createIamServer, type IamServer } from './createIamServer';
 export { applyMigrations } from './db/migrate';
+export type { AppOptions } from './http/app';
 export { authenticate, bearerTokenOf, hasRoles, type IamAuth, type RoleRequirement } from './http/guards';
 export { createLogger } from './logger';
+export { type BuiltInStepUpAction, builtInStepUpActions, requireStepUp, type StepUpChallenge } from './modules/auth/stepUp';
 export type { Clock } from './modules/clock';
 export { IamError, isIamError } from './modules/errors/iamError';
-export { type BuiltInStepUpAction, builtInStepUpActions, requireStepUp, type StepUpChallenge } from './modules/auth/stepUp';
 export { stepUpTokenTtlInSeconds } from './modules/mfa/stepUpTokens';
 export { changeRole } from './modules/users/roles';
 export type { AppRouter } from './routers/root';
-export { createIamServer, type IamServer } from './createIamServer';
 export type { AuthResult } from './trpc/authResult';

@@ -3,15 +3,15 @@ import { maxCallsPerBatch, maxRequestBodyInBytes } from '@iam/shared';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import { constantTimeEqual } from '../modules/crypto/hash';
 import type { Services } from '../modules/auth/services';
+import { constantTimeEqual } from '../modules/crypto/hash';
 import { jwksMaxAgeInSeconds } from '../modules/tokens/signingKeys';
-import { createOAuthCallbackRoute } from './oauthCallbackRoute';
-import { createLinkPages } from './linkPages';
 import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { retryAfterOf, wasLogged } from '../trpc/errors';
 import { isSignedRequest } from '../trpc/hmac';
+import { createLinkPages } from './linkPages';
+import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 
 export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;

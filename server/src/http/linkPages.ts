@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { isIamError } from '../modules/errors/iamError';
 import type { Services } from '../modules/auth/services';
+import { isIamError } from '../modules/errors/iamError';
 import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { createCallerFactory } from '../trpc/init';

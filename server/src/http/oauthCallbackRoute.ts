@@ -1,12 +1,12 @@
 import { type IamErrorCode, iamErrors } from '@iam/shared';
 import express, { type Request, type Response, type Router } from 'express';
 import { isDatabaseUnavailableError } from '../db/client';
-import { isIamError } from '../modules/errors/iamError';
 import type { OAuthSignInResult } from '../modules/auth/oauthAccounts';
-import { matchesReturnToAllowlist, providerIdPattern } from '../modules/oauth/config';
 import { completeOAuth, consumeOAuthState, type OAuthFlow } from '../modules/auth/oauthFlow';
-import { assertIpNotBlocked, consumeLimits } from '../modules/rateLimit/guards';
 import { pageUrl, type Services } from '../modules/auth/services';
+import { isIamError } from '../modules/errors/iamError';
+import { matchesReturnToAllowlist, providerIdPattern } from '../modules/oauth/config';
+import { assertIpNotBlocked, consumeLimits } from '../modules/rateLimit/guards';
 import { respondSignedIn } from '../trpc/authResult';
 import { createHttpContextFactory } from '../trpc/context';
 

@@ -4,10 +4,10 @@
 //   pnpm iam rotate-keys [--now]           new signing key (published first; --now: at once, old key dropped)
 import { createDatabasePools } from '../db/client';
 import { applyMigrations } from '../db/migrate';
-import { loadEnv } from './env';
 import { createLogger } from '../logger';
 import { systemClock } from '../modules/clock';
 import { changeRole } from '../modules/users/roles';
+import { loadEnv } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
 const [command, ...args] = process.argv.slice(2);

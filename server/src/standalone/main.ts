@@ -1,11 +1,11 @@
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
 import type { IamConfig } from '../config';
-import { loadConfigFile } from './configFile';
-import { loadEnv, parseTrustProxy } from './env';
+import { createIamServer } from '../createIamServer';
 import { createLogger } from '../logger';
 import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
-import { createIamServer } from '../createIamServer';
+import { loadConfigFile } from './configFile';
+import { loadEnv, parseTrustProxy } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
 let env: ReturnType<typeof loadEnv>;

@@ -1,9 +1,9 @@
 import { hmacHeaderNames } from '@iam/shared';
 import type { Request, Response } from 'express';
+import type { Services } from '../modules/auth/services';
 import { IamError } from '../modules/errors/iamError';
 import type { SignedRequest } from '../modules/hmac/verifier';
 import { consumeLimits } from '../modules/rateLimit/guards';
-import type { Services } from '../modules/auth/services';
 
 /** A service authenticated for `bff.*`: by a verified HMAC signature, or trusted in-process. */
 export interface ServiceIdentity {

@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseHmacKeys, withProcedureAllowlists } from '../../../server/src/modules/hmac/keys';
 import { loadConfigFile } from '../../../server/src/standalone/configFile';
 import { loadEnv } from '../../../server/src/standalone/env';
-import { parseHmacKeys, withProcedureAllowlists } from '../../../server/src/modules/hmac/keys';
 
 describe('HMAC_KEYS and the per-key allowlists', () => {
   it('parses keyId:secret pairs: blanks around pairs ignored, a secret may hold ":", never a ","', () => {

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type EmbeddedDatabase, type EmbeddedDatabaseLogger, startEmbeddedDatabase } from '../../../server/src/standalone/embeddedDatabase/embeddedDatabase';
+import {
+  type EmbeddedDatabase,
+  type EmbeddedDatabaseLogger,
+  startEmbeddedDatabase,
+} from '../../../server/src/standalone/embeddedDatabase/embeddedDatabase';
 
 const silentLogger: EmbeddedDatabaseLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const STARTUP_TIMEOUT_IN_MS = 60_000;

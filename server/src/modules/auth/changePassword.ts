@@ -3,11 +3,11 @@ import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
 import { hashPassword, verifyPassword } from '../users/password';
 import { findUserById } from '../users/users';
 import { notifyPasswordChanged } from './passwordChanged';
 import { retireResetLinks } from './passwordReset';
+import type { Services } from './services';
 
 /** Changes the password of a signed-in user who knows the current one; ends the other sessions. */
 export async function changePassword(

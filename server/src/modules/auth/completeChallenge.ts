@@ -3,10 +3,10 @@ import type { ChallengeRow } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { findUserById } from '../users/users';
 import { sendLoginCode } from './loginChallenge';
+import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 import { sendVerificationEmail } from './verificationEmail';
 

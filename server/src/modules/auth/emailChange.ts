@@ -8,11 +8,11 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import { requireStepUp } from './stepUp';
 import { isStepUpTokenLive, type StepUpBinding } from '../mfa/stepUpTokens';
-import { emailLink, type Services } from './services';
 import { maskEmail, normalizeEmail } from '../users/email';
 import { findUserByEmail, findUserById } from '../users/users';
+import { emailLink, type Services } from './services';
+import { requireStepUp } from './stepUp';
 
 const emailChangePurpose = 'email_change';
 /** Link secrets carry 256 bits, like every emailed link. */

@@ -2,9 +2,9 @@ import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import type { IssuedChallenge } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
-import { emailLink, type Services } from './services';
 import { issueNotMeLink } from './notMe';
 import { describeWhereAndWhat } from './securityAlert';
+import { emailLink, type Services } from './services';
 
 /** API.md `Challenge`: tokens are withheld until the emailed code (or link) is presented. */
 export interface LoginChallenge {

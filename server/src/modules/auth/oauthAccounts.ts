@@ -2,9 +2,6 @@ import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import { isDuplicateKeyError, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
 import { oauthAccounts, oauthLinkTokens, type UserRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
-import type { LoginChallenge } from './loginChallenge';
-import { completeSignIn, openSession, type SignedIn } from './signIn';
-import { startTotpChallenge } from './totpChallenge';
 import { addSeconds } from '../clock';
 import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
@@ -12,12 +9,15 @@ import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { canaryHash } from '../devices/devices';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
+import type { OAuthProfile } from '../oauth/profile';
+import type { ProviderDefinition } from '../oauth/providers';
 import type { CreatedSession } from '../sessions/sessions';
 import { normalizeEmail } from '../users/email';
 import { defaultRoles, findUserByEmail, findUserById } from '../users/users';
-import type { OAuthProfile } from '../oauth/profile';
-import type { ProviderDefinition } from '../oauth/providers';
+import type { LoginChallenge } from './loginChallenge';
+import type { Services } from './services';
+import { completeSignIn, openSession, type SignedIn } from './signIn';
+import { startTotpChallenge } from './totpChallenge';
 
 /** API.md: the provider identity waits for the owner of the account to sign in and attach it. */
 export interface LinkRequired {

@@ -8,10 +8,10 @@ import { deriveKey, open, seal } from '../crypto/seal';
 import type { ClientInfo } from '../devices/clientInfo';
 import { canaryHash } from '../devices/devices';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
-import { type OAuthSignInResult, signInWithProvider } from './oauthAccounts';
 import { matchesReturnToAllowlist } from '../oauth/config';
 import type { ProviderDefinition } from '../oauth/providers';
+import { type OAuthSignInResult, signInWithProvider } from './oauthAccounts';
+import type { Services } from './services';
 
 /** RFC 9700 §4.7.1 / §2.1: a short-lived, single-use state; 10 minutes is ample for a person at the provider. */
 export const oauthStateTtlInSeconds = 10 * 60;

@@ -8,11 +8,11 @@ import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import { emailLink, type Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { findUserByEmail } from '../users/users';
 import { notifyPasswordChanged } from './passwordChanged';
+import { emailLink, type Services } from './services';
 
 const resetPurpose = 'password_reset';
 

@@ -1,9 +1,9 @@
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
-import type { Services } from './services';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { sendSecurityAlert } from './securityAlert';
+import type { Services } from './services';
 import { completeSignIn, type SignedIn } from './signIn';
 
 /**

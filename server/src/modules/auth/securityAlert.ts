@@ -2,8 +2,8 @@ import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { lookupGeo } from '../devices/geo';
-import type { Services } from './services';
 import { issueNotMeLink } from './notMe';
+import type { Services } from './services';
 
 /** "Chrome on Linux" and "Lyon, FR", for emails. */
 export function describeWhereAndWhat(client: ClientInfo): { device?: string; location?: string } {

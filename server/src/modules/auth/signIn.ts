@@ -1,10 +1,10 @@
 import type { Transaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import type { ClientInfo } from '../devices/clientInfo';
-import type { Services } from './services';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { sendNewSignInAlert } from './securityAlert';
+import type { Services } from './services';
 
 /** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
 export interface SignedIn {

@@ -3,10 +3,10 @@ import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from '../devices/clientInfo';
-import { pageUrl, type Services } from './services';
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { defaultRoles, findUserByEmail } from '../users/users';
+import { pageUrl, type Services } from './services';
 import { sendVerificationEmail } from './verificationEmail';
 
 export interface SignupResult {

@@ -1,14 +1,14 @@
 import { stepUpActionSchema } from '@iam/shared';
 import type { Executor } from '../../db/client';
 import { recordAudit } from '../audit/audit';
-import { sendLoginCode } from './loginChallenge';
 import type { ChallengeMethod } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
-import { findUserById } from '../users/users';
 import { secondFactorMethods } from '../mfa/mfa';
 import { issueStepUpToken, type StepUpBinding, spendStepUpToken } from '../mfa/stepUpTokens';
+import { findUserById } from '../users/users';
+import { sendLoginCode } from './loginChallenge';
+import type { Services } from './services';
 
 /**
  * Step-up: a fresh proof of a second factor before a sensitive action (NIST SP 800-63B

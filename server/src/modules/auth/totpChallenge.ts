@@ -1,7 +1,7 @@
 import type { UserRow } from '../../db/tables';
 import { secondFactorMethods } from '../mfa/mfa';
-import type { Services } from './services';
 import type { LoginChallenge } from './loginChallenge';
+import type { Services } from './services';
 
 /**
  * The sign-in challenge of an account with TOTP enrolled (API.md `Challenge`, methods

@@ -1,7 +1,7 @@
 import type { ClientInfo } from '../devices/clientInfo';
-import type { Services } from './services';
 import { findUserById } from '../users/users';
 import { sendSecurityAlert } from './securityAlert';
+import type { Services } from './services';
 
 /**
  * Turning the authenticator on or off changes how the account is protected: the owner is

@@ -4,8 +4,8 @@ import { type ChallengeRow, challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
-import type { Services } from './services';
 import { findUserById } from '../users/users';
+import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 
 /** Completes a sign-up (or an unverified sign-in) by code or by the emailed link, and signs in. */
