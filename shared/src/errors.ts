@@ -59,6 +59,23 @@ export type IamErrorStatus =
 
 export type IamErrorCode = keyof typeof iamErrors;
 
+/** The HTTP status of each tRPC code the catalog uses (tRPC's own mapping; RFC 9110 §15). */
+export const httpStatusOfErrorStatus = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  TOO_MANY_REQUESTS: 429,
+  BAD_GATEWAY: 502,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+} as const satisfies Record<IamErrorStatus, number>;
+
+/** The HTTP status a refusal with this code is sent with, on `/trpc` and on every plain HTTP route. */
+export function httpStatusOf(code: IamErrorCode): number {
+  return httpStatusOfErrorStatus[iamErrors[code].status];
+}
+
 export const iamErrorCodes = Object.keys(iamErrors) as IamErrorCode[];
 
 export function isIamErrorCode(value: unknown): value is IamErrorCode {

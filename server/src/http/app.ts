@@ -10,6 +10,7 @@ import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { retryAfterOf, wasLogged } from '../trpc/errors';
 import { isSignedRequest } from '../trpc/hmac';
+import { sendJsonError } from './errorEnvelope';
 import { createLinkPages } from './linkPages';
 import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 
@@ -80,7 +81,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
   if (options.metrics !== false) {
     app.get('/metrics', async (req, res) => {
       if (typeof options.metrics === 'string' && !constantTimeEqual(req.headers.authorization ?? '', `Bearer ${options.metrics}`)) {
-        res.status(401).json({ error: { message: 'Sign in to continue.', data: { iamCode: 'UNAUTHENTICATED' } } });
+        sendJsonError(res, 'UNAUTHENTICATED');
         return;
       }
       res.setHeader('Content-Type', services.metrics.registry.contentType);
@@ -107,7 +108,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
     } else if (origin && req.method !== 'GET') {
       // `Origin: null` (sandboxed frames, some redirects) is foreign too.
       // A browser on a foreign origin may not change state here (OWASP ASVS 4.0 V4.2.2, CSRF).
-      res.status(403).json({ error: { message: 'Origin not allowed.', data: { iamCode: 'FORBIDDEN' } } });
+      sendJsonError(res, 'FORBIDDEN', { message: 'Origin not allowed.' });
       return;
     }
     next();
@@ -139,7 +140,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
   if (options.linkPages !== false) app.use(createLinkPages(services));
 
   app.use((_req, res) => {
-    res.status(404).json({ error: { message: 'Not found.', data: { iamCode: 'NOT_FOUND' } } });
+    sendJsonError(res, 'NOT_FOUND');
   });
 
   // Anything that escapes a handler: a generic answer, the detail only in the log.
@@ -147,12 +148,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
     const status = statusOf(error);
     if (status >= 500) services.logger.error({ err: error }, 'unhandled error');
     if (res.headersSent) return;
-    res.status(status).json({
-      error: {
-        message: status >= 500 ? 'Something went wrong.' : 'The request is not valid.',
-        data: { iamCode: status >= 500 ? 'INTERNAL' : 'INVALID_INPUT' },
-      },
-    });
+    if (status >= 500) sendJsonError(res, 'INTERNAL', { status });
+    else sendJsonError(res, 'INVALID_INPUT', { status });
   });
 
   return app;

@@ -1,53 +1,10 @@
-import type { IamErrorCode } from '@iam/shared';
-import { iamErrors } from '@iam/shared';
-import { TRPCError } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { httpStatusOf } from '@iam/shared';
 import type { NextFunction, Request, Response } from 'express';
-import { IamError, isIamError } from '../modules/errors/iamError';
+import { isIamError } from '../modules/errors/iamError';
 import type { AccessTokenService } from '../modules/tokens/accessToken';
-
-/** Who called, as a guard establishes it. */
-export interface IamAuth {
-  userId: string;
-  sessionId: string;
-  roles: string[];
-  expiresAt: Date;
-}
-
-export interface RoleRequirement {
-  /** Roles the caller must hold. */
-  roles?: string[];
-  /** `all` (default) or `any` of `roles`. */
-  mode?: 'all' | 'any';
-}
-
-export function hasRoles(held: readonly string[], requirement: RoleRequirement): boolean {
-  const wanted = requirement.roles ?? [];
-  if (wanted.length === 0) return true;
-  return requirement.mode === 'any' ? wanted.some((role) => held.includes(role)) : wanted.every((role) => held.includes(role));
-}
-
-/** The token of an `Authorization: Bearer …` header (scheme case-insensitive, RFC 9110 §11.1). */
-export function bearerTokenOf(header: string | undefined | null): string | null {
-  if (!header) return null;
-  const match = /^bearer ([A-Za-z0-9_.~+/=-]{1,4096})$/i.exec(header.trim());
-  return match?.[1] ?? null;
-}
-
-/**
- * Verifies a bearer token and checks roles: the same checks as the service's own
- * authenticated procedures (signature, claims, revocation). Throws `IamError`.
- */
-export async function authenticate(
-  accessTokens: AccessTokenService,
-  token: string | null,
-  requirement: RoleRequirement = {},
-): Promise<IamAuth> {
-  if (!token) throw new IamError('UNAUTHENTICATED');
-  const claims = await accessTokens.verify(token);
-  if (!hasRoles(claims.roles, requirement)) throw new IamError('FORBIDDEN');
-  return { userId: claims.sub, sessionId: claims.sid, roles: claims.roles, expiresAt: new Date(claims.exp * 1000) };
-}
+import { authenticate, bearerTokenOf, type IamAuth, type RoleRequirement } from '../modules/tokens/authenticate';
+import { trpcErrorOf } from '../trpc/errors';
+import { sendJsonError } from './errorEnvelope';
 
 declare global {
   namespace Express {
@@ -74,9 +31,8 @@ export function createRequireAuth(accessTokens: AccessTokenService) {
           next(error);
           return;
         }
-        const status = error.code === 'FORBIDDEN' ? 403 : 401;
-        if (status === 401) res.setHeader('WWW-Authenticate', `Bearer error="invalid_token"`);
-        res.status(status).json({ error: { message: error.message, data: { iamCode: error.code } } });
+        if (httpStatusOf(error.code) === 401) res.setHeader('WWW-Authenticate', `Bearer error="invalid_token"`);
+        sendJsonError(res, error.code, { message: error.message });
       }
     };
 }
@@ -92,8 +48,7 @@ export function createTrpcGuard(accessTokens: AccessTokenService) {
       return await authenticate(accessTokens, bearerTokenOf(authorization), requirement);
     } catch (error) {
       if (!isIamError(error)) throw error;
-      const code: IamErrorCode = error.code;
-      throw new TRPCError({ code: iamErrors[code].status as TRPC_ERROR_CODE_KEY, message: error.message, cause: error });
+      throw trpcErrorOf(error);
     }
   };
 }

@@ -4,6 +4,7 @@ import { isIamError } from '../modules/errors/iamError';
 import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { createCallerFactory } from '../trpc/init';
+import { escapeHtml, sendHtmlPage } from './html';
 
 /**
  * The pages the emailed links open when PUBLIC_URL is the service itself (standalone, no
@@ -116,22 +117,6 @@ export function createLinkPages(services: Services, extra: LinkPage[] = []): Rou
   return router;
 }
 
-function send(res: Response, status: number, title: string, body: string): void {
-  res
-    .status(status)
-    .setHeader(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    )
-    .setHeader('Cache-Control', 'no-store')
-    .type('html')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title>` +
-        '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1.2rem;margin-top:1rem}input{font-size:1rem;padding:.4rem;width:100%}</style>' +
-        `</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
-    );
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+function send(res: Response, status: number, title: string, bodyHtml: string): void {
+  sendHtmlPage(res, { status, title, bodyHtml, postsForm: true });
 }

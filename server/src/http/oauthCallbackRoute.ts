@@ -1,4 +1,4 @@
-import { type IamErrorCode, iamErrors } from '@iam/shared';
+import { httpStatusOf, type IamErrorCode, iamErrors } from '@iam/shared';
 import express, { type Request, type Response, type Router } from 'express';
 import { isDatabaseUnavailableError } from '../db/client';
 import type { OAuthSignInResult } from '../modules/auth/oauthAccounts';
@@ -9,6 +9,7 @@ import { matchesReturnToAllowlist, providerIdPattern } from '../modules/oauth/co
 import { assertIpNotBlocked, consumeLimits } from '../modules/rateLimit/guards';
 import { respondSignedIn } from '../trpc/authResult';
 import { createHttpContextFactory } from '../trpc/context';
+import { escapeHtml, sendHtmlPage } from './html';
 
 /**
  * The default redirect URI, `${PUBLIC_URL}/oauth/callback/<id>`, for apps that let the
@@ -20,16 +21,6 @@ import { createHttpContextFactory } from '../trpc/context';
  * small page says what happened. Tokens never travel in the URL: the app calls
  * `session.refresh` (the refresh cookie is set) to get its access token.
  */
-const statusByCode: Record<string, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TOO_MANY_REQUESTS: 429,
-  BAD_GATEWAY: 502,
-  SERVICE_UNAVAILABLE: 503,
-  INTERNAL_SERVER_ERROR: 500,
-};
 const providerErrorPattern = /^[a-z_]{1,64}$/;
 
 export function createOAuthCallbackRoute(services: Services): Router {
@@ -116,7 +107,7 @@ function answerFor(
     if (!target)
       return {
         kind: 'page',
-        status: statusByCode[iamErrors[code].status] ?? 500,
+        status: httpStatusOf(code),
         title: 'Sign-in failed',
         message: iamErrors[code].message,
       };
@@ -166,18 +157,5 @@ function codeOf(services: Services, error: unknown): IamErrorCode {
 }
 
 function page(res: Response, status: number, title: string, message: string): void {
-  res
-    .status(status)
-    .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-    .setHeader('Cache-Control', 'no-store')
-    .type('html')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title>` +
-        '<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}</style>' +
-        `</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`,
-    );
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  sendHtmlPage(res, { status, title, bodyHtml: `<p>${escapeHtml(message)}</p>` });
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { bearerTokenOf } from '../http/guards';
 import type { Services } from '../modules/auth/services';
 import { randomToken } from '../modules/crypto/random';
 import type { ClientInfo } from '../modules/devices/clientInfo';
+import { bearerTokenOf } from '../modules/tokens/authenticate';
 import { type CookieJar, createCookieJar } from './cookies';
 import { createServiceVerifier, isSignedRequest, type ServiceIdentity, signedRequestOf } from './hmac';
 

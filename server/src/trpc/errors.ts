@@ -32,9 +32,12 @@ export function iamCodeOf(error: TRPCError): IamErrorCode {
 
 /** Turns a domain error into the tRPC error of its catalog status; others pass through. */
 export function toTrpcError(error: TRPCError): TRPCError {
-  const cause = error.cause;
-  if (!(cause instanceof IamError)) return error;
-  return new TRPCError({ code: iamErrors[cause.code].status as TRPC_ERROR_CODE_KEY, message: cause.message, cause });
+  return error.cause instanceof IamError ? trpcErrorOf(error.cause) : error;
+}
+
+/** The tRPC error of a domain error: the status its catalog entry names, the error as its cause. */
+export function trpcErrorOf(error: IamError): TRPCError {
+  return new TRPCError({ code: iamErrors[error.code].status as TRPC_ERROR_CODE_KEY, message: error.message, cause: error });
 }
 
 /**
