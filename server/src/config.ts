@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AnomalyOverrides } from './modules/anomaly/config';
 import type { Clock } from './modules/clock';
 import type { HmacKeyConfig } from './modules/hmac/keys';
+import type { Lifetimes } from './modules/lifetimes';
 import type { OAuthConfig } from './modules/oauth/config';
 import type { LimitOverrides } from './modules/rateLimit/limits';
 
@@ -56,23 +57,3 @@ export interface IamConfig {
   logger?: Logger;
   clock?: Clock;
 }
-
-export interface Lifetimes {
-  accessTokenTtlInSeconds: number;
-  refreshGraceInSeconds: number;
-  sessionIdleInSeconds: number;
-  sessionMaxInSeconds: number;
-  /** Verification and MFA codes (API.md: 10 min). */
-  codeTtlInSeconds: number;
-  /** Magic, verification and reset links (API.md: ≤ 30 min). */
-  linkTtlInSeconds: number;
-}
-
-export const defaultLifetimes: Lifetimes = {
-  accessTokenTtlInSeconds: 15 * 60,
-  refreshGraceInSeconds: 30,
-  sessionIdleInSeconds: 7 * 24 * 3600,
-  sessionMaxInSeconds: 30 * 24 * 3600,
-  codeTtlInSeconds: 10 * 60,
-  linkTtlInSeconds: 30 * 60,
-};

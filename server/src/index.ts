@@ -1,6 +1,5 @@
 export type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-export type { IamConfig, Lifetimes } from './config';
-export { defaultLifetimes } from './config';
+export type { IamConfig } from './config';
 export { createIamServer, type IamServer } from './createIamServer';
 export { applyMigrations } from './db/migrate';
 export type { AppOptions } from './http/app';
@@ -8,6 +7,7 @@ export { createLogger } from './logger';
 export { type BuiltInStepUpAction, builtInStepUpActions, requireStepUp, type StepUpChallenge } from './modules/auth/stepUp';
 export type { Clock } from './modules/clock';
 export { IamError, isIamError } from './modules/errors/iamError';
+export { defaultLifetimes, type Lifetimes } from './modules/lifetimes';
 export { stepUpTokenTtlInSeconds } from './modules/mfa/stepUpTokens';
 export { authenticate, bearerTokenOf, hasRoles, type IamAuth, type RoleRequirement } from './modules/tokens/authenticate';
 export { changeRole } from './modules/users/roles';

@@ -15,7 +15,7 @@ const usage = 'usage: pnpm iam grant-role <email> <role> | revoke-role <email> <
 
 let env: ReturnType<typeof loadEnv>;
 try {
-  env = loadEnv(process.env);
+  env = loadEnv();
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

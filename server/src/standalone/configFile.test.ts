@@ -34,3 +34,19 @@ describe('IAM_CONFIG_FILE', () => {
     expect(loadConfigFile(undefined)).toEqual({});
   });
 });
+
+describe('IAM_CONFIG_FILE oauth section', () => {
+  it('is read and checked with the rest of the file', () => {
+    const good = file({
+      oauth: {
+        providers: [{ type: 'google', clientId: 'id.apps.googleusercontent.com', clientSecret: 'secret' }],
+        returnToAllowlist: ['https://app.example.com/'],
+      },
+    });
+    expect(loadConfigFile(good).oauth?.providers).toEqual([
+      { type: 'google', clientId: 'id.apps.googleusercontent.com', clientSecret: 'secret' },
+    ]);
+    const typo = file({ oauth: { providers: [{ type: 'google', clientID: 'x' }] } });
+    expect(() => loadConfigFile(typo)).toThrow(/oauth\.providers\.0/);
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defaultLifetimes } from '../config';
 import { parseHmacKeys } from '../modules/hmac/keys';
+import { defaultLifetimes } from '../modules/lifetimes';
 
 /** The only reader of `process.env`: everything the standalone server takes, validated. */
 const optionalString = z
@@ -55,7 +55,7 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export function loadEnv(source: Record<string, string | undefined>): Env {
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');

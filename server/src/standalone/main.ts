@@ -12,7 +12,7 @@ let env: ReturnType<typeof loadEnv>;
 let configFile: ReturnType<typeof loadConfigFile>;
 let hmacKeys: HmacKeyConfig[];
 try {
-  env = loadEnv(process.env);
+  env = loadEnv();
   configFile = loadConfigFile(env.IAM_CONFIG_FILE);
   hmacKeys = withProcedureAllowlists(env.HMAC_KEYS, configFile.hmac?.keys);
 } catch (error) {

@@ -3,7 +3,7 @@ import { applyMigrations } from '../db/migrate';
 import { loadEnv } from './env';
 import { resolveDatabaseUrl } from './resolve';
 
-const env = loadEnv(process.env);
+const env = loadEnv();
 const database = await resolveDatabaseUrl(env);
 try {
   await applyMigrations(database.url);

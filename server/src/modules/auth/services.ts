@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Lifetimes } from '../../config';
 import type { Database, DatabasePools } from '../../db/client';
 import type { ChallengeService } from '../challenges/challenges';
 import type { Clock } from '../clock';
 import type { EmailPolicy } from '../email/emailPolicy';
 import type { Mailer } from '../email/mailer';
 import type { HmacService } from '../hmac/verifier';
+import type { Lifetimes } from '../lifetimes';
 import type { Metrics } from '../metrics';
 import type { MfaService } from '../mfa/mfa';
 import type { OAuthService } from '../oauth/service';

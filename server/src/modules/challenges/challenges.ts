@@ -1,5 +1,4 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Lifetimes } from '../../config';
 import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
 import { type ChallengeRow, challenges, links } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
@@ -8,6 +7,7 @@ import { newId } from '../crypto/ids';
 import { randomDigits, randomToken } from '../crypto/random';
 import { deriveKey } from '../crypto/seal';
 import { IamError } from '../errors/iamError';
+import type { Lifetimes } from '../lifetimes';
 
 export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up';
 

@@ -1,8 +1,7 @@
-import type { AnomalyConfig } from '../anomaly/config';
 import { lookupNetworkOwner, type NetworkOwner } from './asn';
 import { isBotUserAgent } from './bot';
+import { canaryHash } from './canary';
 import { type ClientInfo, type DeviceType, parseUserAgent } from './clientInfo';
-import { canaryHash } from './devices';
 import { type GeoLocation, lookupGeo } from './geo';
 import { networkOf } from './network';
 
@@ -31,7 +30,13 @@ function hostingAsnSet(asns: readonly number[]): ReadonlySet<number> {
   return set;
 }
 
-export function describeClient(client: ClientInfo, config: Pick<AnomalyConfig, 'networkPrefixes' | 'hostingAsns'>): ClientDescription {
+/** How a client is described: its network's prefix lengths and the ASNs counted as hosting besides the built-in list. */
+export interface DescribeOptions {
+  networkPrefixes: { ipv4: number; ipv6: number };
+  hostingAsns: readonly number[];
+}
+
+export function describeClient(client: ClientInfo, config: DescribeOptions): ClientDescription {
   const agent = parseUserAgent(client.userAgent);
   return {
     // A canary issued in this very response proves nothing about the device.

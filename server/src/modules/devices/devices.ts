@@ -1,14 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
 import { devices } from '../../db/tables';
-import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
+import { canaryHash } from './canary';
 import type { ClientInfo } from './clientInfo';
 import { type ClientDescription, locationOf, placeOf } from './describe';
-
-export function canaryHash(canary: string): string {
-  return sha256Hex(`canary:${canary}`);
-}
 
 /**
  * The user's device for this canary, created on first sign-in from it. Clients without a

@@ -1,9 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfigFile } from '../../standalone/configFile';
 import { isLoopbackHost, matchesReturnToAllowlist, parseOAuthConfig } from './config';
 import { defineProvider } from './providers';
 
@@ -150,25 +146,5 @@ describe('the oauth configuration', () => {
     const defined = defineProvider(provider, 'https://id.example.com');
     expect(defined.mapProfile({ user: { uid: 7, mail: 'a@example.com' } })).toEqual({ id: 7, email: 'a@example.com', emailVerified: true });
     expect(defined.mapProfile({ nothing: true })).toEqual({});
-  });
-});
-
-describe('IAM_CONFIG_FILE oauth section', () => {
-  it('is read and checked with the rest of the file', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'iam-oauth-config-')), 'iam.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        oauth: {
-          providers: [{ type: 'google', clientId: 'id.apps.googleusercontent.com', clientSecret: 'secret' }],
-          returnToAllowlist: ['https://app.example.com/'],
-        },
-      }),
-    );
-    expect(loadConfigFile(file).oauth?.providers).toEqual([
-      { type: 'google', clientId: 'id.apps.googleusercontent.com', clientSecret: 'secret' },
-    ]);
-    writeFileSync(file, JSON.stringify({ oauth: { providers: [{ type: 'google', clientID: 'x' }] } }));
-    expect(() => loadConfigFile(file)).toThrow(/oauth\.providers\.0/);
   });
 });

@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Lifetimes } from '../../config';
 import type { Database, Transaction } from '../../db/client';
 import {
   type DeviceRow,
@@ -19,10 +18,12 @@ import { constantTimeEqual, sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import { deriveKey, open, seal } from '../crypto/seal';
+import { canaryHash } from '../devices/canary';
 import { type ClientInfo, type DeviceType, parseUserAgent } from '../devices/clientInfo';
 import { type ClientDescription, describeClient, placeOf } from '../devices/describe';
-import { canaryHash, proveDevice, touchDevice, upsertDevice } from '../devices/devices';
+import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
 import { IamError } from '../errors/iamError';
+import type { Lifetimes } from '../lifetimes';
 import type { RevocationSet } from '../tokens/revocations';
 
 /** RFC 9700 §4.14.2 and NIST SP 800-63B §5.1.1: 256 bits from a CSPRNG, only the hash stored. */
