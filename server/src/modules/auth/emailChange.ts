@@ -1,13 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { isDuplicateKeyError, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
-import { challenges, links, users } from '../../db/tables';
+import { isDuplicateKeyError, transactionWithDeadlockRetry } from '../../db/client';
+import { challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
-import { hashLinkToken } from '../challenges/challenges';
-import { addSeconds } from '../clock';
-import { newId } from '../crypto/ids';
-import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { issueLink, retireLinks, spendLink } from '../links/links';
 import { isStepUpTokenLive, type StepUpBinding } from '../mfa/stepUpTokens';
 import { maskEmail, normalizeEmail } from '../users/email';
 import { findUserByEmail, findUserById } from '../users/users';
@@ -15,8 +12,6 @@ import { emailLink, type Services } from './services';
 import { requireStepUp } from './stepUp';
 
 const emailChangePurpose = 'email_change';
-/** Link secrets carry 256 bits, like every emailed link. */
-const linkTokenBytes = 32;
 
 /**
  * Starts a change of the account's address (Bearer, step-up `email_change`). The new
@@ -49,22 +44,22 @@ export async function requestEmailChange(
   const taken = (await findUserByEmail(db, newEmail)) !== null;
 
   const now = clock.now();
-  const token = randomToken(linkTokenBytes);
-  await db.transaction(async (tx) => {
+  const token = await db.transaction(async (tx) => {
     await requireStepUp(services, binding, tx);
-    await retireEmailChangeLinks(tx, user.id, now);
-    if (!taken) {
-      await tx.insert(links).values({
-        id: newId('link'),
-        tokenHash: hashLinkToken(token),
-        purpose: emailChangePurpose,
-        userId: user.id,
-        createdAt: now,
-        expiresAt: addSeconds(now, settings.lifetimes.linkTtlInSeconds),
-        // The account's address when the change was asked: a link outlived by another change is void.
-        data: { newEmail, previousEmailNormalized: user.emailNormalized },
-      });
-    }
+    await retireLinks(tx, { userId: user.id, purpose: emailChangePurpose }, now);
+    const issued = taken
+      ? null
+      : await issueLink(
+          tx,
+          {
+            purpose: emailChangePurpose,
+            userId: user.id,
+            ttlInSeconds: settings.lifetimes.linkTtlInSeconds,
+            // The account's address when the change was asked: a link outlived by another change is void.
+            data: { newEmail, previousEmailNormalized: user.emailNormalized },
+          },
+          now,
+        );
     await recordAudit(tx, {
       type: 'user.email_change_requested',
       at: now,
@@ -73,6 +68,7 @@ export async function requestEmailChange(
       client,
       data: { newEmail, addressTaken: taken },
     });
+    return issued;
   });
 
   await Promise.all([
@@ -80,7 +76,7 @@ export async function requestEmailChange(
       to: user.email,
       email: { template: 'email_change_old', props: { productName: settings.productName, newEmailMasked: maskEmail(newEmail), time: now } },
     }),
-    taken
+    token === null
       ? null
       : services.mailer.send({
           to: newEmail,
@@ -114,15 +110,9 @@ export async function confirmEmailChange(
   let outcome: { kind: 'invalid' } | { kind: 'taken' } | { kind: 'ok'; userId: string };
   try {
     outcome = await transactionWithDeadlockRetry(db, async (tx) => {
-      const [link] = await tx
-        .select()
-        .from(links)
-        .where(eq(links.tokenHash, hashLinkToken(input.token)))
-        .for('update');
-      if (!link || link.purpose !== emailChangePurpose || link.usedAt !== null || link.expiresAt <= now)
-        return { kind: 'invalid' } as const;
       // Spent whatever follows: a link that cannot apply now never will.
-      await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+      const link = await spendLink(tx, { token: input.token, purpose: emailChangePurpose }, now);
+      if (!link) return { kind: 'invalid' } as const;
       const [user] = await tx.select().from(users).where(eq(users.id, link.userId)).for('update');
       const newEmail = link.data?.newEmail;
       if (!user || typeof newEmail !== 'string' || user.emailNormalized !== link.data?.previousEmailNormalized) {
@@ -138,10 +128,7 @@ export async function confirmEmailChange(
         .update(challenges)
         .set({ consumedAt: now })
         .where(and(eq(challenges.userId, user.id), isNull(challenges.consumedAt)));
-      await tx
-        .update(links)
-        .set({ usedAt: now })
-        .where(and(eq(links.userId, user.id), isNull(links.usedAt)));
+      await retireLinks(tx, { userId: user.id }, now);
       await recordAudit(tx, {
         type: 'user.email_changed',
         at: now,
@@ -160,11 +147,4 @@ export async function confirmEmailChange(
   if (outcome.kind === 'taken') throw new IamError('LINK_INVALID', { message: 'This address is now used by another account.' });
   await services.sessions.revokeAllOfUser(outcome.userId, 'email_change', client);
   return { status: 'email_changed' };
-}
-
-async function retireEmailChangeLinks(tx: Transaction, userId: string, now: Date): Promise<void> {
-  await tx
-    .update(links)
-    .set({ usedAt: now })
-    .where(and(eq(links.userId, userId), eq(links.purpose, emailChangePurpose), isNull(links.usedAt)));
 }

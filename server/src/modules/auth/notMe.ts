@@ -1,12 +1,7 @@
-import { eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
-import { links } from '../../db/tables';
-import { hashLinkToken } from '../challenges/challenges';
-import { addSeconds } from '../clock';
-import { newId } from '../crypto/ids';
-import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { issueLink, spendLink } from '../links/links';
 import { emailLink, type Services } from './services';
 
 const notMePurpose = 'not_me';
@@ -19,17 +14,11 @@ export async function issueNotMeLink(
   executor: Executor,
   input: { userId: string; sessionId: string },
 ): Promise<string> {
-  const now = services.clock.now();
-  const token = randomToken(32);
-  await executor.insert(links).values({
-    id: newId('link'),
-    tokenHash: hashLinkToken(token),
-    purpose: notMePurpose,
-    userId: input.userId,
-    createdAt: now,
-    expiresAt: addSeconds(now, notMeLinkTtlInSeconds),
-    data: { sessionId: input.sessionId },
-  });
+  const token = await issueLink(
+    executor,
+    { purpose: notMePurpose, userId: input.userId, ttlInSeconds: notMeLinkTtlInSeconds, data: { sessionId: input.sessionId } },
+    services.clock.now(),
+  );
   return emailLink(services.settings, 'not-me', token);
 }
 
@@ -37,13 +26,8 @@ export async function issueNotMeLink(
 export async function reportNotMe(services: Services, token: string, client: ClientInfo): Promise<{ status: 'revoked' }> {
   const now = services.clock.now();
   const sessionId = await services.db.transaction(async (tx) => {
-    const [link] = await tx
-      .select()
-      .from(links)
-      .where(eq(links.tokenHash, hashLinkToken(token)))
-      .for('update');
-    if (!link || link.purpose !== notMePurpose || link.usedAt !== null || link.expiresAt <= now) return null;
-    await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+    const link = await spendLink(tx, { token, purpose: notMePurpose }, now);
+    if (!link) return null;
     return typeof link.data?.sessionId === 'string' ? link.data.sessionId : null;
   });
   if (!sessionId) throw new IamError('LINK_INVALID');

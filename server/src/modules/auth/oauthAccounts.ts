@@ -4,16 +4,15 @@ import { oauthAccounts, oauthLinkTokens, type UserRow, users } from '../../db/ta
 import { recordAudit } from '../audit/audit';
 import { addSeconds } from '../clock';
 import { sha256Hex } from '../crypto/hash';
-import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import { canaryHash } from '../devices/canary';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { linkTokenBytes } from '../links/links';
 import type { OAuthProfile } from '../oauth/profile';
 import type { ProviderDefinition } from '../oauth/providers';
 import type { CreatedSession } from '../sessions/sessions';
-import { normalizeEmail } from '../users/email';
-import { defaultRoles, findUserByEmail, findUserById } from '../users/users';
+import { createUser, findUserByEmail, findUserById } from '../users/users';
 import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
@@ -32,7 +31,6 @@ export type OAuthSignInResult = SignedIn | LoginChallenge | LinkRequired;
 
 /** API.md: magic links live at most 30 minutes; a link token is one. 256 bits, only the hash kept. */
 const maxLinkTokenTtlInSeconds = 30 * 60;
-const linkTokenBytes = 32;
 
 export function hashOAuthLinkToken(token: string): string {
   return sha256Hex(`oauth-link:${token}`);
@@ -118,20 +116,11 @@ async function resolve(
   }
 
   if (!profile.email || !profile.emailVerified) return { kind: 'link', userId: null };
-  const user: UserRow = {
-    id: newId('user'),
-    email: profile.email,
-    emailNormalized: normalizeEmail(profile.email),
-    emailVerifiedAt: now,
-    name: profile.name,
-    passwordHash: null,
-    roles: defaultRoles,
-    totpEnabledAt: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await tx.insert(users).values(user);
-  await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client, data: { provider: provider.id } });
+  const user = await createUser(
+    tx,
+    { email: profile.email, name: profile.name, passwordHash: null, emailVerifiedAt: now },
+    { now, client, auditData: { provider: provider.id } },
+  );
   await insertAccount(services, tx, user.id, provider, profile, client, 'new_user');
   return signIn(services, tx, user, provider, client, { linked: true });
 }

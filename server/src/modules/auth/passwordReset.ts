@@ -1,16 +1,13 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
-import { links, users } from '../../db/tables';
+import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
-import { hashLinkToken } from '../challenges/challenges';
-import { addSeconds } from '../clock';
-import { newId } from '../crypto/ids';
-import { randomToken } from '../crypto/random';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links';
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
-import { findUserByEmail } from '../users/users';
+import { findUserByEmail, findUserById } from '../users/users';
 import { notifyPasswordChanged } from './passwordChanged';
 import { emailLink, type Services } from './services';
 
@@ -29,19 +26,12 @@ export async function requestPasswordReset(services: Services, input: { email: s
   if (!user) return { status: 'sent' };
 
   const now = clock.now();
-  const token = randomToken(32);
-  await db.transaction(async (tx) => {
+  const token = await db.transaction(async (tx) => {
     // A newer link retires the older ones.
     await retireResetLinks(tx, user.id, now);
-    await tx.insert(links).values({
-      id: newId('link'),
-      tokenHash: hashLinkToken(token),
-      purpose: resetPurpose,
-      userId: user.id,
-      createdAt: now,
-      expiresAt: addSeconds(now, settings.lifetimes.linkTtlInSeconds),
-    });
+    const issued = await issueLink(tx, { purpose: resetPurpose, userId: user.id, ttlInSeconds: settings.lifetimes.linkTtlInSeconds }, now);
     await recordAudit(tx, { type: 'password.reset_requested', at: now, userId: user.id, client });
+    return issued;
   });
   void services.mailer
     .send({
@@ -75,13 +65,8 @@ export async function resetPassword(
   const passwordHash = await hashPassword(input.password);
   const now = clock.now();
   const outcome = await db.transaction(async (tx) => {
-    const [link] = await tx
-      .select()
-      .from(links)
-      .where(eq(links.tokenHash, hashLinkToken(input.token)))
-      .for('update');
-    if (!link || link.purpose !== resetPurpose || link.usedAt !== null || link.expiresAt <= now) return null;
-    await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+    const link = await spendLink(tx, { token: input.token, purpose: resetPurpose }, now);
+    if (!link) return null;
     const [user] = await tx.select().from(users).where(eq(users.id, link.userId)).for('update');
     if (!user) return null;
     await tx
@@ -100,19 +85,11 @@ export async function resetPassword(
 
 /** The account a live reset link belongs to, read without consuming it (for the policy's context words). */
 async function linkHolder(services: Services, token: string) {
-  const [row] = await services.db
-    .select({ email: users.email, name: users.name })
-    .from(links)
-    .innerJoin(users, eq(users.id, links.userId))
-    .where(and(eq(links.tokenHash, hashLinkToken(token)), eq(links.purpose, resetPurpose), isNull(links.usedAt)))
-    .limit(1);
-  return row ?? null;
+  const link = await findLiveLink(services.db, { token, purpose: resetPurpose }, services.clock.now());
+  return link ? findUserById(services.db, link.userId) : null;
 }
 
 /** Retires every outstanding reset link of a user (a newer link, or the password changed). */
-export async function retireResetLinks(tx: Transaction, userId: string, now: Date): Promise<void> {
-  await tx
-    .update(links)
-    .set({ usedAt: now })
-    .where(and(eq(links.userId, userId), eq(links.purpose, resetPurpose), isNull(links.usedAt)));
+export function retireResetLinks(tx: Transaction, userId: string, now: Date): Promise<void> {
+  return retireLinks(tx, { userId, purpose: resetPurpose }, now);
 }

@@ -1,11 +1,7 @@
 import { isDuplicateKeyError } from '../../db/client';
-import { users } from '../../db/tables';
-import { recordAudit } from '../audit/audit';
-import { newId } from '../crypto/ids';
 import type { ClientInfo } from '../devices/clientInfo';
-import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
-import { defaultRoles, findUserByEmail } from '../users/users';
+import { createUser, findUserByEmail } from '../users/users';
 import { pageUrl, type Services } from './services';
 import { sendVerificationEmail } from './verificationEmail';
 
@@ -39,19 +35,11 @@ export async function signup(
   if (!existing) {
     try {
       const { user, challenge } = await db.transaction(async (tx) => {
-        const now = clock.now();
-        const user = {
-          id: newId('user'),
-          email: input.email.trim(),
-          emailNormalized: normalizeEmail(input.email),
-          name: input.name ?? null,
-          passwordHash,
-          roles: defaultRoles,
-          createdAt: now,
-          updatedAt: now,
-        };
-        await tx.insert(users).values(user);
-        await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client });
+        const user = await createUser(
+          tx,
+          { email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null },
+          { now: clock.now(), client },
+        );
         return { user, challenge: await challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: pending }) };
       });
       await sendVerificationEmail(services, user.email, challenge);

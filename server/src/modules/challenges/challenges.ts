@@ -1,13 +1,14 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
-import { type ChallengeRow, challenges, links } from '../../db/tables';
+import { type ChallengeRow, challenges } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
-import { constantTimeEqual, hmacSha256Hex, sha256Hex } from '../crypto/hash';
+import { constantTimeEqual, hmacSha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
-import { randomDigits, randomToken } from '../crypto/random';
+import { randomDigits } from '../crypto/random';
 import { deriveKey } from '../crypto/seal';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
+import { challengeIdOfLink, issueLink, retireLinks, spendLink } from '../links/links';
 
 export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up';
 
@@ -46,8 +47,6 @@ export const maxCodeAttempts = 5;
 /** API.md: at most 3 resends per challenge; a resend may follow the last send after this. */
 export const maxResends = 3;
 export const resendSpacingInSeconds = 10;
-/** Link secrets carry 256 bits (OWASP ASVS 4.0 V3.2.2 asks ≥ 64 bits for session tokens). */
-const linkTokenBytes = 32;
 
 export interface IssuedChallenge {
   challengeId: string;
@@ -58,10 +57,6 @@ export interface IssuedChallenge {
 
 function purposeMatches(actual: string, expected: ChallengePurpose | readonly ChallengePurpose[]): boolean {
   return typeof expected === 'string' ? actual === expected : (expected as readonly string[]).includes(actual);
-}
-
-export function hashLinkToken(token: string): string {
-  return sha256Hex(`link:${token}`);
 }
 
 /**
@@ -79,23 +74,14 @@ export function createChallengeService(deps: {
   const codeKey = deriveKey(deps.secret, 'challenge-code');
   const hashCode = (challengeId: string, code: string) => hmacSha256Hex(codeKey, `${challengeId}:${code}`);
 
-  async function insertLink(
+  function insertLink(
     tx: Transaction,
     input: { userId: string; purpose: ChallengePurpose; challengeId: string },
     now: Date,
   ): Promise<string> {
-    const token = randomToken(linkTokenBytes);
-    await tx.insert(links).values({
-      id: newId('link'),
-      tokenHash: hashLinkToken(token),
-      purpose: input.purpose,
-      userId: input.userId,
-      challengeId: input.challengeId,
-      createdAt: now,
-      // A link never outlives its challenge.
-      expiresAt: addSeconds(now, Math.min(deps.lifetimes.linkTtlInSeconds, deps.lifetimes.codeTtlInSeconds)),
-    });
-    return token;
+    // A link never outlives its challenge.
+    const ttlInSeconds = Math.min(deps.lifetimes.linkTtlInSeconds, deps.lifetimes.codeTtlInSeconds);
+    return issueLink(tx, { ...input, ttlInSeconds }, now);
   }
 
   return {
@@ -158,10 +144,7 @@ export function createChallengeService(deps: {
           .update(challenges)
           .set({ codeHash: hashCode(row.id, code), resends: row.resends + 1, lastSentAt: now, expiresAt })
           .where(eq(challenges.id, row.id));
-        await tx
-          .update(links)
-          .set({ usedAt: now })
-          .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
+        await retireLinks(tx, { challengeId: row.id }, now);
         const linkToken =
           row.data?.withLink === false
             ? ''
@@ -224,10 +207,7 @@ export function createChallengeService(deps: {
           return { kind: 'error', code: attempts >= maxCodeAttempts ? 'CHALLENGE_EXHAUSTED' : 'CODE_INVALID' } as const;
         }
         await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));
-        await tx
-          .update(links)
-          .set({ usedAt: now })
-          .where(and(eq(links.challengeId, row.id), isNull(links.usedAt)));
+        await retireLinks(tx, { challengeId: row.id }, now);
         return { kind: 'ok', value: await onSuccess(tx, row, method) } as const;
       });
       if (outcome.kind === 'error') {
@@ -245,28 +225,17 @@ export function createChallengeService(deps: {
       onSuccess: (tx: Transaction, challenge: ChallengeRow) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
-      const tokenHash = hashLinkToken(input.token);
       // Locks are taken challenge first, then link, as consumeCode and resend take them: the
       // opposite order deadlocks against the code of the same challenge sent at the same moment.
       // So the challenge is found with a plain read, outside the transaction, and both rows are
       // checked again once locked.
-      const [target] = await deps.db.select({ challengeId: links.challengeId }).from(links).where(eq(links.tokenHash, tokenHash)).limit(1);
-      if (!target?.challengeId) throw new IamError('LINK_INVALID');
-      const challengeId = target.challengeId;
+      const challengeId = await challengeIdOfLink(deps.db, input.token);
+      if (!challengeId) throw new IamError('LINK_INVALID');
       const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
-        const [link] = await tx.select().from(links).where(eq(links.tokenHash, tokenHash)).for('update');
-        if (
-          !link ||
-          !purposeMatches(link.purpose, input.purpose) ||
-          link.usedAt !== null ||
-          link.expiresAt <= now ||
-          link.challengeId !== challengeId
-        ) {
-          return { kind: 'invalid' } as const;
-        }
         if (!row || row.consumedAt !== null || row.attempts >= maxCodeAttempts || row.expiresAt <= now) return { kind: 'invalid' } as const;
-        await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
+        const link = await spendLink(tx, { token: input.token, purpose: input.purpose, challengeId }, now);
+        if (!link) return { kind: 'invalid' } as const;
         await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));
         return { kind: 'ok', value: await onSuccess(tx, row) } as const;
       });

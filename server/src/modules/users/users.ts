@@ -1,6 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
 import { type UserRow, users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import { newId } from '../crypto/ids';
+import type { ClientInfo } from '../devices/clientInfo';
 import { normalizeEmail } from './email';
 
 /** New accounts get this role (API.md, bff.authorize). */
@@ -18,4 +21,42 @@ export async function findUserByEmail(executor: Executor, email: string): Promis
 export async function findUserById(executor: Executor, id: string): Promise<UserRow | null> {
   const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
   return row ?? null;
+}
+
+export interface NewUser {
+  email: string;
+  name: string | null;
+  /** An argon2id hash, or null for an account that signs in otherwise (a social provider). */
+  passwordHash: string | null;
+  /** Set when the address is proven at creation (a provider vouched for it). */
+  emailVerifiedAt: Date | null;
+}
+
+/**
+ * The one place a user is created: the row with its normalised address and the default roles,
+ * and the `user.signed_up` audit row, both in the caller's transaction. The unique index on
+ * the normalised address refuses a second account for one address (a duplicate-key error the
+ * caller settles).
+ */
+export async function createUser(
+  tx: Executor,
+  input: NewUser,
+  context: { now: Date; client: ClientInfo; auditData?: Record<string, unknown> },
+): Promise<UserRow> {
+  const { now } = context;
+  const user: UserRow = {
+    id: newId('user'),
+    email: input.email.trim(),
+    emailNormalized: normalizeEmail(input.email),
+    emailVerifiedAt: input.emailVerifiedAt,
+    name: input.name,
+    passwordHash: input.passwordHash,
+    roles: defaultRoles,
+    totpEnabledAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await tx.insert(users).values(user);
+  await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client: context.client, data: context.auditData });
+  return user;
 }
