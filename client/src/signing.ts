@@ -1,4 +1,6 @@
-import { hmacHeaderNames, hmacNonceMaxBytes, hmacNonceMinBytes } from '@iam/shared';
+import { canonicalRequest, hmacHeaderNames, hmacNonceMaxBytes, hmacNonceMinBytes } from '@iam/shared';
+
+export { type CanonicalRequestParts, canonicalRequest } from '@iam/shared';
 
 /** The headers of a signed request (API.md, HMAC request signing). */
 export interface SignedHeaders {
@@ -30,15 +32,6 @@ const defaultNonceBytes = 32;
 const utf8 = new TextEncoder();
 
 /**
- * The canonical request: six lines joined by `\n` — `v1`, the method in upper case, the path
- * with query exactly as sent, the timestamp, the nonce, and the lowercase hex SHA-256 of the
- * raw body (of the empty string when there is none).
- */
-export function canonicalRequest(parts: { method: string; path: string; timestamp: string; nonce: string; bodySha256Hex: string }): string {
-  return ['v1', parts.method.toUpperCase(), parts.path, parts.timestamp, parts.nonce, parts.bodySha256Hex].join('\n');
-}
-
-/**
  * Signs a request for the service's `bff.*` procedures: HMAC-SHA256 (RFC 2104) with the
  * secret's UTF-8 bytes over the canonical request. WebCrypto only, so it runs in Node, Deno,
  * Bun and edge runtimes alike. Returns the four headers to send.
@@ -49,7 +42,7 @@ export async function signRequest(input: SignRequestInput): Promise<SignedHeader
   const nonce = input.nonce ?? createNonce();
   const body = typeof input.body === 'string' ? utf8.encode(input.body) : input.body ? new Uint8Array(input.body) : new Uint8Array(0);
   const bodySha256Hex = hex(await crypto.subtle.digest('SHA-256', body));
-  const canonical = canonicalRequest({ method: input.method, path, timestamp, nonce, bodySha256Hex });
+  const canonical = canonicalRequest({ method: input.method, pathWithQuery: path, timestamp, nonce, bodySha256Hex });
   const key = await crypto.subtle.importKey('raw', utf8.encode(input.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const signature = hex(await crypto.subtle.sign('HMAC', key, utf8.encode(canonical)));
   return {

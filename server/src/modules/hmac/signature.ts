@@ -1,28 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The first line of every canonical request; a new scheme would get a new version. */
-export const hmacSchemeVersion = 'v1';
-
-export interface CanonicalRequestParts {
-  method: string;
-  /** The path with its query string, exactly as sent (the request target). */
-  pathWithQuery: string;
-  /** The `x-iam-timestamp` header as sent (Unix milliseconds). */
-  timestamp: string;
-  /** The `x-iam-nonce` header as sent. */
-  nonce: string;
-  /** Lowercase hex SHA-256 of the raw body bytes (of the empty string when there is none). */
-  bodySha256Hex: string;
-}
-
-/**
- * API.md, HMAC request signing: six lines joined by `\n` — `v1`, the method in upper case,
- * the path with query, the timestamp, the nonce and the body's SHA-256.
- */
-export function canonicalRequest(parts: CanonicalRequestParts): string {
-  return [hmacSchemeVersion, parts.method.toUpperCase(), parts.pathWithQuery, parts.timestamp, parts.nonce, parts.bodySha256Hex].join('\n');
-}
-
 export function sha256HexOfBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

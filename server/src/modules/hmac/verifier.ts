@@ -1,9 +1,9 @@
-import { hmacClockWindowInSeconds, hmacHeaderNames, hmacNonceMaxBytes, hmacNonceMinBytes } from '@iam/shared';
+import { canonicalRequest, hmacClockWindowInSeconds, hmacHeaderNames, hmacNonceMaxBytes, hmacNonceMinBytes } from '@iam/shared';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { assertValidHmacKeys, type HmacKeyConfig, isHmacKeyId } from './keys';
 import type { NonceStore, SweepableNonceStore } from './nonceStore';
-import { canonicalRequest, isSignatureShape, sha256HexOfBytes, signaturesMatch, signCanonicalRequest } from './signature';
+import { isSignatureShape, sha256HexOfBytes, signaturesMatch, signCanonicalRequest } from './signature';
 
 /** What the HTTP layer hands over: the request as it arrived, untouched. */
 export interface SignedRequest {
