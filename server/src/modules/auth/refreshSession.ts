@@ -1,4 +1,3 @@
-import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
@@ -19,7 +18,6 @@ export async function refreshSession(services: Services, presented: string | nul
   try {
     if (!presented || presented.length > 128) throw new IamError('REFRESH_TOKEN_INVALID');
     const outcome = await services.sessions.rotate(presented, client);
-    // The user row comes with the rotation's own reads: one round trip fewer.
     const { user } = outcome;
 
     if (outcome.kind === 'reused') {
@@ -28,14 +26,6 @@ export async function refreshSession(services: Services, presented: string | nul
     }
     if (outcome.kind === 'challenged') {
       services.metrics.refreshes.inc({ outcome: 'challenged' });
-      await recordAudit(services.db, {
-        type: 'session.challenged',
-        at: services.clock.now(),
-        userId: user.id,
-        sessionId: outcome.sessionId,
-        client,
-        data: { reasons: outcome.verdict.reasons, evidence: outcome.verdict.evidence },
-      });
       return await startEmailChallenge(services, user, client, outcome.verdict.reasons, {
         purpose: 'refresh',
         sessionId: outcome.sessionId,

@@ -1,36 +1,32 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Database, Transaction } from '../../db/client';
-import {
-  type DeviceRow,
-  devices,
-  refreshTokens,
-  type SessionRow,
-  type SessionVerdict,
-  sessions,
-  type UserRow,
-  users,
-} from '../../db/tables';
+import { type DeviceRow, devices, type RefreshTokenRow, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
-import { assess, type Verdict } from '../anomaly/pipeline';
+import type { Verdict } from '../anomaly/pipeline';
 import { recordAudit } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
-import { constantTimeEqual, sha256Hex } from '../crypto/hash';
+import { constantTimeEqual } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
-import { deriveKey, open, seal } from '../crypto/seal';
 import { canaryHash } from '../devices/canary';
-import { type ClientInfo, type DeviceType, parseUserAgent } from '../devices/clientInfo';
-import { type ClientDescription, describeClient, placeOf } from '../devices/describe';
+import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
+import { describeClient, placeOf } from '../devices/describe';
 import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import type { RevocationSet } from '../tokens/revocations';
+import { assessRefresh, storedVerdict } from './assessment';
+import {
+  followGraceChain,
+  issueRefreshToken,
+  lockRefreshToken,
+  restartRefreshFamily,
+  rotateRefreshToken,
+  sessionOfRefreshToken,
+} from './refreshTokens';
+import { listActiveSessions } from './sessionList';
 
-/** RFC 9700 §4.14.2 and NIST SP 800-63B §5.1.1: 256 bits from a CSPRNG, only the hash stored. */
-const refreshTokenBytes = 32;
-const successorPurpose = 'refresh-successor';
-/** How many rotations a grace retry may walk forward to find the live token. */
-const maxGraceChainLength = 8;
+export type { SessionSummary } from './sessionList';
 
 export type RevokeReason =
   | 'logout'
@@ -51,26 +47,8 @@ export interface CreatedSession {
   newDevice?: ClientInfo;
 }
 
-export interface SessionSummary {
-  id: string;
-  current: boolean;
-  createdAt: Date;
-  lastUsedAt: Date;
-  ip: string | null;
-  location: { country: string | null; region: string | null; city: string | null } | null;
-  device: { browser: string | null; os: string | null; type: DeviceType };
-  trusted: boolean;
-  /** Why the last refresh was let through or asked for proof (null before the first refresh). */
-  verdict: {
-    decision: 'pass' | 'challenge' | 'deny';
-    reasons: string[];
-    logged: string[];
-    at: Date;
-    lastChallenge: { reasons: string[]; at: Date } | null;
-  } | null;
-}
-
 /**
+ * The one answer of a rotation (an unknown, expired or revoked token throws `REFRESH_TOKEN_INVALID`):
  * - rotated: the successor token;
  * - challenged: the anomaly checks asked for proof, nothing was rotated;
  * - reused: a rotated token came back outside the grace window: the session is revoked.
@@ -80,25 +58,11 @@ export type RotationOutcome =
   | { kind: 'challenged'; user: UserRow; sessionId: string; verdict: Verdict }
   | { kind: 'reused'; user: UserRow; sessionId: string };
 
-/** The verdict as stored on the session, carrying the latest challenge forward. */
-function withoutEvidence(verdict: Verdict, previous?: SessionVerdict | null): SessionVerdict {
-  const lastChallenge =
-    verdict.decision === 'challenge'
-      ? { reasons: verdict.reasons, at: verdict.at }
-      : previous?.decision === 'challenge'
-        ? { reasons: previous.reasons, at: previous.at }
-        : previous?.lastChallenge;
-  return {
-    decision: verdict.decision,
-    reasons: verdict.reasons,
-    logged: verdict.logged,
-    at: verdict.at,
-    ...(lastChallenge ? { lastChallenge } : {}),
-  };
-}
-
-export function hashRefreshToken(token: string): string {
-  return sha256Hex(`refresh:${token}`);
+/** A session that may still be refreshed, with its device and user, read with the rotation. */
+interface RefreshableSession {
+  session: SessionRow;
+  device: DeviceRow;
+  user: UserRow;
 }
 
 export function createSessionService(deps: {
@@ -109,21 +73,6 @@ export function createSessionService(deps: {
   anomaly: AnomalyConfig;
 }) {
   const { db, clock, lifetimes, revocations, anomaly } = deps;
-
-  function sealSuccessor(presented: string, rowId: string, successor: string): string {
-    return seal(deriveKey(presented, successorPurpose), successor, `${successorPurpose}:${rowId}`);
-  }
-
-  function openSuccessor(presented: string, rowId: string, sealed: string): string | null {
-    return open(deriveKey(presented, successorPurpose), sealed, `${successorPurpose}:${rowId}`);
-  }
-
-  async function insertRefreshToken(tx: Transaction, sessionId: string, generation: number, parentId: string | null, now: Date) {
-    const token = randomToken(refreshTokenBytes);
-    const id = newId('refreshToken');
-    await tx.insert(refreshTokens).values({ id, sessionId, tokenHash: hashRefreshToken(token), parentId, generation, createdAt: now });
-    return { id, token };
-  }
 
   async function revokeInTransaction(tx: Transaction, sessionIds: string[], reason: RevokeReason, now: Date, client?: ClientInfo) {
     let count = 0;
@@ -146,6 +95,93 @@ export function createSessionService(deps: {
     const count = await db.transaction((tx) => revokeInTransaction(tx, sessionIds, reason, now, client));
     for (const id of sessionIds) revocations.add(id, now);
     return count;
+  }
+
+  /** The token's session when it is live: not revoked, not past its absolute or idle limit. */
+  async function refreshableSession(tx: Transaction, sessionId: string, now: Date): Promise<RefreshableSession | null> {
+    // The user row comes with the rotation's own reads: one round trip fewer.
+    const [found] = await tx
+      .select({ session: sessions, device: devices, user: users })
+      .from(sessions)
+      .innerJoin(devices, eq(devices.id, sessions.deviceId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, sessionId))
+      .limit(1);
+    if (!found || found.session.revokedAt) return null;
+    const { session } = found;
+    if (session.expiresAt <= now || addSeconds(session.lastUsedAt, lifetimes.sessionIdleInSeconds) <= now) return null;
+    return found;
+  }
+
+  /** A live token: the checks judge the refresh; it rotates on a pass, and nothing changes but the verdict otherwise. */
+  async function rotateLive(
+    tx: Transaction,
+    presented: string,
+    row: RefreshTokenRow,
+    { session, device, user }: RefreshableSession,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<RotationOutcome> {
+    const description = describeClient(client, anomaly);
+    const verdict = await assessRefresh(tx, { session, device, request: description, now }, anomaly);
+    if (verdict.decision !== 'pass') {
+      // A challenge rotates nothing and revokes nothing (docs/api.md, challenges); the verdict
+      // and its audit row are written together.
+      await tx
+        .update(sessions)
+        .set({ lastVerdict: storedVerdict(verdict) })
+        .where(eq(sessions.id, session.id));
+      await recordAudit(tx, {
+        type: 'session.challenged',
+        at: now,
+        userId: user.id,
+        sessionId: session.id,
+        client,
+        data: { reasons: verdict.reasons, evidence: verdict.evidence },
+      });
+      return { kind: 'challenged', user, sessionId: session.id, verdict };
+    }
+    const refreshToken = await rotateRefreshToken(tx, presented, row, now);
+    await tx
+      .update(sessions)
+      .set({
+        lastUsedAt: now,
+        ip: client.ip,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+        // Where it is now, or where it was last known to be.
+        ...(description.geo ? placeOf(description) : {}),
+        lastVerdict: storedVerdict(verdict, session.lastVerdict),
+      })
+      .where(eq(sessions.id, session.id));
+    await touchDevice(tx, session.deviceId, client, description, now);
+    return { kind: 'rotated', user, sessionId: session.id, refreshToken, expiresAt: session.expiresAt };
+  }
+
+  /**
+   * A spent token: within the grace window and from the session's own device it gets the same
+   * successor (a lost response, two tabs); anything else is theft, and the session is revoked.
+   */
+  async function answerSpent(
+    tx: Transaction,
+    presented: string,
+    row: RefreshTokenRow,
+    { session, device, user }: RefreshableSession,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<RotationOutcome> {
+    const sameDevice = client.canary !== null && constantTimeEqual(canaryHash(client.canary), device.canaryHash);
+    const successor = sameDevice ? await followGraceChain(tx, presented, row, now, lifetimes.refreshGraceInSeconds) : null;
+    if (successor) return { kind: 'rotated', user, sessionId: session.id, refreshToken: successor, expiresAt: session.expiresAt };
+    await revokeInTransaction(tx, [session.id], 'refresh_reuse', now, client);
+    await recordAudit(tx, {
+      type: 'session.refresh_reused',
+      at: now,
+      userId: session.userId,
+      sessionId: session.id,
+      client,
+      data: { generation: row.generation, usedAt: row.usedAt?.toISOString() ?? null, sameDevice },
+    });
+    return { kind: 'reused', user, sessionId: session.id };
   }
 
   return {
@@ -179,7 +215,7 @@ export function createSessionService(deps: {
         deviceType: agent.type,
         ...placeOf(description),
       });
-      const { token } = await insertRefreshToken(tx, sessionId, 0, null, now);
+      const { token } = await issueRefreshToken(tx, { sessionId, generation: 0, parentId: null }, now);
       await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
       // A first sign-in from a new device of an account that has others is worth telling the owner.
       return { sessionId, refreshToken: token, expiresAt, ...(!known && otherDevices > 0 ? { newDevice: input.client } : {}) };
@@ -194,87 +230,16 @@ export function createSessionService(deps: {
      */
     async rotate(presented: string, client: ClientInfo): Promise<RotationOutcome> {
       const now = clock.now();
-      const description = describeClient(client, anomaly);
       const outcome = await db.transaction(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(refreshTokens)
-          .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented)))
-          .for('update');
-        if (!row) return { kind: 'invalid' } as const;
-        const [session] = await tx
-          .select({ session: sessions, device: devices, canaryHash: devices.canaryHash, user: users })
-          .from(sessions)
-          .innerJoin(devices, eq(devices.id, sessions.deviceId))
-          .innerJoin(users, eq(users.id, sessions.userId))
-          .where(eq(sessions.id, row.sessionId))
-          .limit(1);
-        if (!session || session.session.revokedAt) return { kind: 'invalid' } as const;
-        const { session: live, user } = session;
-        if (live.expiresAt <= now || addSeconds(live.lastUsedAt, lifetimes.sessionIdleInSeconds) <= now) {
-          return { kind: 'invalid' } as const;
-        }
-
-        if (row.usedAt === null) {
-          const verdict = await assessRefresh(tx, live, session.device, description, now);
-          if (verdict.decision !== 'pass') {
-            // API.md: a challenge rotates nothing and revokes nothing.
-            await tx
-              .update(sessions)
-              .set({ lastVerdict: withoutEvidence(verdict) })
-              .where(eq(sessions.id, live.id));
-            return { kind: 'challenge', user, sessionId: live.id, verdict } as const;
-          }
-          const successor = await insertRefreshToken(tx, live.id, row.generation + 1, row.id, now);
-          await tx
-            .update(refreshTokens)
-            .set({ usedAt: now, successorSealed: sealSuccessor(presented, row.id, successor.token) })
-            .where(eq(refreshTokens.id, row.id));
-          await tx
-            .update(sessions)
-            .set({
-              lastUsedAt: now,
-              ip: client.ip,
-              userAgent: client.userAgent?.slice(0, 512) ?? null,
-              // Where it is now, or where it was last known to be.
-              ...(description.geo ? placeOf(description) : {}),
-              lastVerdict: withoutEvidence(verdict, live.lastVerdict),
-            })
-            .where(eq(sessions.id, live.id));
-          await touchDevice(tx, live.deviceId, client, description, now);
-          return { kind: 'rotated', user, sessionId: live.id, token: successor.token, expiresAt: live.expiresAt } as const;
-        }
-
-        const sameDevice = client.canary !== null && constantTimeEqual(canaryHash(client.canary), session.canaryHash);
-        const live_ = sameDevice ? await followGraceChain(tx, presented, row, now) : null;
-        if (live_) return { kind: 'rotated', user, sessionId: live.id, token: live_, expiresAt: live.expiresAt } as const;
-
-        await revokeInTransaction(tx, [live.id], 'refresh_reuse', now, client);
-        await recordAudit(tx, {
-          type: 'session.refresh_reused',
-          at: now,
-          userId: live.userId,
-          sessionId: live.id,
-          client,
-          data: { generation: row.generation, usedAt: row.usedAt.toISOString(), sameDevice },
-        });
-        return { kind: 'reused', sessionId: live.id, user } as const;
+        const row = await lockRefreshToken(tx, presented);
+        const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
+        if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
+        return row.usedAt === null
+          ? rotateLive(tx, presented, row, found, client, now)
+          : answerSpent(tx, presented, row, found, client, now);
       });
-
-      if (outcome.kind === 'invalid') throw new IamError('REFRESH_TOKEN_INVALID');
-      if (outcome.kind === 'challenge')
-        return { kind: 'challenged', user: outcome.user, sessionId: outcome.sessionId, verdict: outcome.verdict };
-      if (outcome.kind === 'reused') {
-        revocations.add(outcome.sessionId, now);
-        return { kind: 'reused', user: outcome.user, sessionId: outcome.sessionId };
-      }
-      return {
-        kind: 'rotated',
-        user: outcome.user,
-        sessionId: outcome.sessionId,
-        refreshToken: outcome.token,
-        expiresAt: outcome.expiresAt,
-      };
+      if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
+      return outcome;
     },
 
     /**
@@ -295,17 +260,7 @@ export function createSessionService(deps: {
       if (!client.canary || !constantTimeEqual(canaryHash(client.canary), row.device.canaryHash)) return null;
       const description = describeClient(client, anomaly);
       await proveDevice(tx, row.device.id, client, description, now);
-      const [latest] = await tx
-        .select({ generation: refreshTokens.generation })
-        .from(refreshTokens)
-        .where(eq(refreshTokens.sessionId, sessionId))
-        .orderBy(desc(refreshTokens.generation))
-        .limit(1);
-      await tx
-        .update(refreshTokens)
-        .set({ usedAt: now })
-        .where(and(eq(refreshTokens.sessionId, sessionId), isNull(refreshTokens.usedAt)));
-      const { token } = await insertRefreshToken(tx, sessionId, (latest?.generation ?? 0) + 1, null, now);
+      const token = await restartRefreshFamily(tx, sessionId, now);
       await tx
         .update(sessions)
         .set({
@@ -335,15 +290,7 @@ export function createSessionService(deps: {
     },
 
     /** The session a refresh token belongs to, whatever its state; for logout. */
-    async sessionOfRefreshToken(presented: string): Promise<{ sessionId: string; userId: string } | null> {
-      const [row] = await db
-        .select({ sessionId: sessions.id, userId: sessions.userId })
-        .from(refreshTokens)
-        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-        .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented)))
-        .limit(1);
-      return row ?? null;
-    },
+    sessionOfRefreshToken: (presented: string) => sessionOfRefreshToken(db, presented),
 
     async find(sessionId: string) {
       const [row] = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
@@ -351,117 +298,8 @@ export function createSessionService(deps: {
     },
 
     /** Live sessions of a user, most recently used first. */
-    async listActive(userId: string): Promise<Omit<SessionSummary, 'current'>[]> {
-      const now = clock.now();
-      const rows = await db
-        .select({ session: sessions, trustedAt: devices.trustedAt })
-        .from(sessions)
-        .innerJoin(devices, eq(devices.id, sessions.deviceId))
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            gt(sessions.expiresAt, now),
-            gt(sessions.lastUsedAt, addSeconds(now, -lifetimes.sessionIdleInSeconds)),
-          ),
-        )
-        .orderBy(desc(sessions.lastUsedAt));
-      return rows.map(({ session, trustedAt }) => ({
-        id: session.id,
-        createdAt: session.createdAt,
-        lastUsedAt: session.lastUsedAt,
-        ip: session.ip,
-        location: session.country ? { country: session.country, region: session.region, city: session.city } : null,
-        device: { browser: session.browser, os: session.os, type: session.deviceType as DeviceType },
-        trusted: trustedAt !== null,
-        verdict: session.lastVerdict
-          ? {
-              decision: session.lastVerdict.decision,
-              reasons: session.lastVerdict.reasons,
-              logged: session.lastVerdict.logged,
-              at: new Date(session.lastVerdict.at),
-              lastChallenge: session.lastVerdict.lastChallenge
-                ? { reasons: session.lastVerdict.lastChallenge.reasons, at: new Date(session.lastVerdict.lastChallenge.at) }
-                : null,
-            }
-          : null,
-      }));
-    },
+    listActive: (userId: string) => listActiveSessions(db, { userId, now: clock.now(), idleInSeconds: lifetimes.sessionIdleInSeconds }),
   };
-
-  /** Gathers what the checks need about this session and runs them (DESIGN.md, Anomaly detection). */
-  async function assessRefresh(
-    tx: Transaction,
-    session: SessionRow,
-    device: DeviceRow,
-    request: ClientDescription,
-    now: Date,
-  ): Promise<Verdict> {
-    // One round trip, and each count stops one past its limit: the checks only ask "over?",
-    // so a busy session never costs a long scan.
-    const since = addSeconds(now, -anomaly.refreshWindowInSeconds);
-    const [rows] = (await tx.execute(sql`
-      SELECT
-        (SELECT COUNT(*) FROM (SELECT 1 FROM ${sessions}
-           WHERE ${sessions.userId} = ${session.userId} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now}
-           LIMIT ${anomaly.maxActiveSessionsPerUser + 1}) AS live) AS activeSessions,
-        (SELECT COUNT(*) FROM (SELECT 1 FROM ${refreshTokens}
-           WHERE ${refreshTokens.sessionId} = ${session.id} AND ${refreshTokens.createdAt} > ${since}
-           LIMIT ${anomaly.maxRefreshesPerSession + 1}) AS recent) AS refreshesInWindow
-    `)) as unknown as [Array<{ activeSessions: number | string; refreshesInWindow: number | string }>];
-    const counts = rows[0];
-    return assess(
-      {
-        now,
-        session: { createdAt: session.createdAt, lastUsedAt: session.lastUsedAt },
-        device: {
-          canaryHash: device.canaryHash,
-          trusted: device.trustedAt !== null,
-          country: device.country,
-          city: device.city,
-          browser: device.browser,
-          os: device.os,
-          deviceType: device.deviceType,
-          network: device.network,
-          asn: device.asn,
-          userAgent: device.userAgent,
-          lastLatitude: device.lastLatitude,
-          lastLongitude: device.lastLongitude,
-          lastLocatedAt: device.lastLocatedAt,
-        },
-        request,
-        activeSessions: Number(counts?.activeSessions ?? 0),
-        refreshesInWindow: Number(counts?.refreshesInWindow ?? 0),
-      },
-      anomaly,
-    );
-  }
-
-  async function followGraceChain(
-    tx: Transaction,
-    presented: string,
-    row: typeof refreshTokens.$inferSelect,
-    now: Date,
-  ): Promise<string | null> {
-    let token = presented;
-    let current = row;
-    for (let step = 0; step < maxGraceChainLength; step++) {
-      if (current.usedAt === null) return step === 0 ? null : token;
-      if (now.getTime() - current.usedAt.getTime() > lifetimes.refreshGraceInSeconds * 1000) return null;
-      if (!current.successorSealed) return null;
-      const successor = openSuccessor(token, current.id, current.successorSealed);
-      if (successor === null) return null;
-      const [next] = await tx
-        .select()
-        .from(refreshTokens)
-        .where(eq(refreshTokens.tokenHash, hashRefreshToken(successor)))
-        .for('update');
-      if (!next) return null;
-      token = successor;
-      current = next;
-    }
-    return null;
-  }
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
