@@ -5,12 +5,12 @@
 // the same work per sign-in.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { passwordHashOptions } from '@iam/server';
 import argon2 from 'argon2';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { toNodeHandler } from 'better-auth/node';
 import mysql from 'mysql2/promise';
-import { passwordHashOptions } from '../../../server/src/modules/users/password';
 import { serveCommands } from '../lib/child';
 
 const databaseUrl = process.env.BENCH_BA_DATABASE_URL;

@@ -1,9 +1,10 @@
 // Baseline: raw password verification in a plain node process, at the service's own argon2id
 // parameters (imported from the service, so they cannot drift) and at better-auth's default
 // scrypt, from `concurrency` concurrent callers, as the service's login would run it.
+
+import { passwordHashOptions } from '@iam/server';
 import argon2 from 'argon2';
 import { hashPassword as scryptHash, verifyPassword as scryptVerify } from 'better-auth/crypto';
-import { passwordHashOptions } from '../../../server/src/modules/users/password';
 import { serveCommands } from '../lib/child';
 import { timedLoop } from '../lib/loop';
 

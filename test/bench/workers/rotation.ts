@@ -3,10 +3,13 @@
 // INSERT its successor, one transaction per rotation, `concurrency` chains at once.
 import { createHash, randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { newId } from '../../../server/src/modules/crypto/ids';
-import { randomToken } from '../../../server/src/modules/crypto/random';
 import { serveCommands } from '../lib/child';
 import { timedLoop } from '../lib/loop';
+
+/** An id shaped like the service's own (`ses_…`: a prefix and 128 random bits). */
+function rowId(prefix: string): string {
+  return `${prefix}_${randomBytes(16).toString('hex').slice(0, 26)}`;
+}
 
 const url = process.env.BENCH_DATABASE_URL;
 if (!url) throw new Error('BENCH_DATABASE_URL is required');
@@ -22,10 +25,10 @@ interface Chain {
 }
 
 async function startChain(): Promise<Chain> {
-  const chain = { sessionId: newId('session'), token: randomToken(32), generation: 0 };
+  const chain = { sessionId: rowId('ses'), token: randomBytes(32).toString('base64url'), generation: 0 };
   await pool.query(
     'INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, created_at) VALUES (?, ?, ?, NULL, 0, ?)',
-    [newId('refreshToken'), chain.sessionId, hashOf(chain.token), new Date()],
+    [rowId('rtk'), chain.sessionId, hashOf(chain.token), new Date()],
   );
   return chain;
 }
@@ -41,7 +44,7 @@ async function rotate(chain: Chain): Promise<void> {
     const row = rows[0];
     if (!row || row.used_at !== null) throw new Error('the chain lost its live token');
     const now = new Date();
-    const successor = randomToken(32);
+    const successor = randomBytes(32).toString('base64url');
     // The service stores the successor sealed (AES-256-GCM, ~100 characters); a value of that size.
     await connection.query('UPDATE refresh_tokens SET used_at = ?, successor_sealed = ? WHERE id = ?', [
       now,
@@ -50,7 +53,7 @@ async function rotate(chain: Chain): Promise<void> {
     ]);
     await connection.query(
       'INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, generation, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [newId('refreshToken'), chain.sessionId, hashOf(successor), row.id, chain.generation + 1, now],
+      [rowId('rtk'), chain.sessionId, hashOf(successor), row.id, chain.generation + 1, now],
     );
     await connection.commit();
     chain.token = successor;

@@ -1,10 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfigFile, loadEnv, parseHmacKeys, withProcedureAllowlists } from '@iam/server/standalone';
 import { describe, expect, it } from 'vitest';
-import { parseHmacKeys, withProcedureAllowlists } from '../../../server/src/modules/hmac/keys';
-import { loadConfigFile } from '../../../server/src/standalone/configFile';
-import { loadEnv } from '../../../server/src/standalone/env';
 
 describe('HMAC_KEYS and the per-key allowlists', () => {
   it('parses keyId:secret pairs: blanks around pairs ignored, a secret may hold ":", never a ","', () => {

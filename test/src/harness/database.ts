@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import {
   type EmbeddedDatabase,
   type EmbeddedDatabaseLogger,
   findDatabaseServer,
   initialiseDataDir,
   startEmbeddedDatabase,
-} from '../../../server/src/standalone/embeddedDatabase/embeddedDatabase';
+} from '@iam/server/standalone';
+import mysql from 'mysql2/promise';
 
 export interface TestDatabase {
   url: string;

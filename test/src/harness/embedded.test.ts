@@ -2,13 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type EmbeddedDatabase, type EmbeddedDatabaseLogger, startEmbeddedDatabase } from '@iam/server/standalone';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  type EmbeddedDatabase,
-  type EmbeddedDatabaseLogger,
-  startEmbeddedDatabase,
-} from '../../../server/src/standalone/embeddedDatabase/embeddedDatabase';
 
 const silentLogger: EmbeddedDatabaseLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const STARTUP_TIMEOUT_IN_MS = 60_000;

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmailMessage, renderEmail } from '@iam/emails';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // The server package exposes only its root; this test exercises one module behind it.
-import { createMailer, type MailerDeps } from '../../../server/src/modules/email/mailer';
+import { createMailer, type MailerDeps } from '@iam/server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startResendPeer } from './resend';
 
 const apiKey = 're_test_0123456789';

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 // The server package exposes only its root; this test exercises one module behind it.
-import { createEmailPolicy, type EmailPolicyDeps } from '../../../server/src/modules/email/emailPolicy';
+import { createEmailPolicy, type EmailPolicyDeps } from '@iam/server';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { anyDomainHasMx, type DnsPeer, startDnsPeer } from '../peers/dns';
 
 const disposable = { name: 'IamError', code: 'EMAIL_DISPOSABLE' };

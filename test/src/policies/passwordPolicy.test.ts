@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 // The server package exposes only its root; this test exercises one module behind it.
-import { createPasswordPolicy, type PasswordPolicyOptions } from '../../../server/src/modules/users/passwordPolicy';
+import { createPasswordPolicy, type PasswordPolicyOptions } from '@iam/server';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PwnedPeer, startPwnedPasswordsPeer } from '../peers/pwnedPasswords';
 
 const tooWeak = { name: 'IamError', code: 'PASSWORD_TOO_WEAK' };
