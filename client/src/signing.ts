@@ -2,7 +2,7 @@ import { canonicalRequest, hmacHeaderNames, hmacNonceMaxBytes, hmacNonceMinBytes
 
 export { type CanonicalRequestParts, canonicalRequest } from '@iam/shared';
 
-/** The headers of a signed request (API.md, HMAC request signing). */
+/** The headers of a signed request (docs/api.md, HMAC request signing). */
 export interface SignedHeaders {
   'x-iam-key-id': string;
   'x-iam-timestamp': string;

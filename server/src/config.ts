@@ -39,7 +39,7 @@ export interface IamConfig {
    */
   stepUpActions?: string[];
   /**
-   * Social sign-in (API.md, `oauth` of IAM_CONFIG_FILE): providers (presets `google`, `github`,
+   * Social sign-in (docs/api.md, `oauth` of IAM_CONFIG_FILE): providers (presets `google`, `github`,
    * `microsoft`, `apple`, `discord`; any `oidc` issuer; any `oauth2` endpoints with a profile
    * map or, here, a zod schema), the `returnTo` allowlist and the default return address.
    */

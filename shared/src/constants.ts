@@ -8,7 +8,7 @@ export const cookieNames = {
 /** tRPC batches are capped so one HTTP request cannot multiply attempts. */
 export const maxCallsPerBatch = 10;
 
-/** Request bodies above this are refused (API.md defaults). */
+/** Request bodies above this are refused (docs/api.md defaults). */
 export const maxRequestBodyInBytes = 100 * 1024;
 
 /** Prefixes of public ids, so an id says what it names. */
@@ -25,7 +25,7 @@ export const idPrefixes = {
 
 export type IdKind = keyof typeof idPrefixes;
 
-/** Headers of an HMAC-signed service request (API.md, HMAC request signing). */
+/** Headers of an HMAC-signed service request (docs/api.md, HMAC request signing). */
 export const hmacHeaderNames = {
   keyId: 'x-iam-key-id',
   timestamp: 'x-iam-timestamp',
@@ -33,10 +33,10 @@ export const hmacHeaderNames = {
   signature: 'x-iam-signature',
 } as const;
 
-/** A signed request is accepted within ± this many seconds of the service's clock (API.md). */
+/** A signed request is accepted within ± this many seconds of the service's clock (docs/api.md). */
 export const hmacClockWindowInSeconds = 300;
 
-/** Nonce length once base64url-decoded (API.md: at least 16 random bytes, at most 64). */
+/** Nonce length once base64url-decoded (docs/api.md: at least 16 random bytes, at most 64). */
 export const hmacNonceMinBytes = 16;
 export const hmacNonceMaxBytes = 64;
 

@@ -12,7 +12,7 @@ export interface DatabasePools {
   db: Database;
   /**
    * A small separate pool for rate limiting, revocation polling and background work, so a
-   * flood of those cannot starve sign-ins of connections (DESIGN.md, Data).
+   * flood of those cannot starve sign-ins of connections (docs/architecture.md, data).
    */
   auxDb: Database;
   pool: mysql.Pool;

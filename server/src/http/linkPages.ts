@@ -9,7 +9,7 @@ import { escapeHtml, sendHtmlPage } from './html';
 /**
  * The pages the emailed links open when PUBLIC_URL is the service itself (standalone, no
  * frontend of its own). Each shows one button: the action happens only on a deliberate
- * POST, so mail scanners that prefetch links consume nothing (API.md). Plain HTML forms,
+ * POST, so mail scanners that prefetch links consume nothing (docs/api.md). Plain HTML forms,
  * no script; a frontend that serves these paths itself simply never reaches them.
  */
 const tokenPattern = /^[A-Za-z0-9_-]{16,128}$/;

@@ -4,9 +4,9 @@ export interface Lifetimes {
   refreshGraceInSeconds: number;
   sessionIdleInSeconds: number;
   sessionMaxInSeconds: number;
-  /** Verification and MFA codes (API.md: 10 min). */
+  /** Verification and MFA codes (docs/api.md: 10 min). */
   codeTtlInSeconds: number;
-  /** Magic, verification and reset links (API.md: ≤ 30 min). */
+  /** Magic, verification and reset links (docs/api.md: ≤ 30 min). */
   linkTtlInSeconds: number;
 }
 

@@ -15,7 +15,7 @@ const limitOverride = z.strictObject({
 const limitNames = Object.keys(defaultLimits) as [LimitName, ...LimitName[]];
 
 /**
- * `IAM_CONFIG_FILE`: structured settings (API.md). Unknown keys inside known sections are
+ * `IAM_CONFIG_FILE`: structured settings (docs/api.md). Unknown keys inside known sections are
  * refused so a typo never silently leaves a default in force; sections for features this
  * version does not have are kept for them.
  */
@@ -42,7 +42,7 @@ const configFileSchema = z.looseObject({
       mxCheck: z.boolean().optional(),
     })
     .optional(),
-  // Social sign-in: providers, the returnTo allowlist (API.md; see modules/oauth/config.ts).
+  // Social sign-in: providers, the returnTo allowlist (docs/api.md; see modules/oauth/config.ts).
   oauth: oauthConfigSchema.optional(),
   // The host app's own actions that take a step-up (besides email_change and totp_disable).
   stepUpActions: z.array(stepUpActionSchema).max(100).optional(),

@@ -2,7 +2,7 @@ import type { SignedIn } from '../modules/auth/signIn';
 import type { PublicUser } from '../modules/users/publicUser';
 import type { Context } from './context';
 
-/** API.md `AuthResult`: the refresh token travels only in its HttpOnly cookie. */
+/** docs/api.md `AuthResult`: the refresh token travels only in its HttpOnly cookie. */
 export interface AuthResult {
   status: 'authenticated';
   user: PublicUser;

@@ -67,7 +67,7 @@ export function createHttpContextFactory(services: Services) {
     const canaryIsNew = !canary || !canaryPattern.test(canary);
     if (canaryIsNew) {
       canary = null;
-      // First contact: name this device (API.md, `iam_cid`). A signed request comes from a
+      // First contact: name this device (docs/api.md, `iam_cid`). A signed request comes from a
       // service, not a browser: it gets no canary.
       if (!signed) {
         canary = randomToken(32);

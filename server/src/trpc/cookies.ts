@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 type CookieKey = keyof typeof cookieNames;
 
 /**
- * The service's cookies (API.md). In secure mode names carry the `__Host-` prefix, which
+ * The service's cookies (docs/api.md). In secure mode names carry the `__Host-` prefix, which
  * browsers accept only with `Secure`, `Path=/` and no `Domain` (RFC 6265bis §4.1.3.2).
  */
 export function cookieName(key: CookieKey, secure: boolean): string {

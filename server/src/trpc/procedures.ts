@@ -16,7 +16,7 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
   stopTimer({ result: result.ok ? 'ok' : 'error' });
   if (!result.ok) {
     if (result.error.cause instanceof ZodError && isMarkupProbe(result.error.cause)) {
-      // DESIGN.md: markup in a field is refused and counts as a strike toward an IP block.
+      // docs/security.md: markup in a field is refused and counts as a strike toward an IP block.
       const blockedForSeconds = await recordStrike(ctx.services.limits, ctx.client.ip);
       if (blockedForSeconds > 0) ctx.logger.warn({ ip: ctx.client.ip, blockedForSeconds, path }, 'IP blocked after markup probes');
       throw toTrpcError(new TRPCError({ code: 'BAD_REQUEST', cause: new IamError('XSS_DETECTED') }));
@@ -60,7 +60,7 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
 });
 
 /**
- * Only a service may call: a request signed with one of `HMAC_KEYS` (API.md, HMAC request
+ * Only a service may call: a request signed with one of `HMAC_KEYS` (docs/api.md, HMAC request
  * signing; verified once per HTTP request, the key's procedure allowlist included), or a
  * trusted in-process caller. A user's bearer token is not enough. `ctx.service` names the
  * key; each call counts against `hmacPerKey`.

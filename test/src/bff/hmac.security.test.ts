@@ -216,7 +216,7 @@ describe('HMAC-signed service requests', () => {
       timestamp: now(),
     });
     expectRefused(await postRaw(t.url, introspectPath, body, unknownKey), 'HMAC_INVALID');
-    // Uppercase hex is not the signature API.md fixes.
+    // Uppercase hex is not the signature docs/api.md fixes.
     const upper = signed();
     expectRefused(
       await postRaw(t.url, introspectPath, body, { ...upper, 'x-iam-signature': (upper['x-iam-signature'] ?? '').toUpperCase() }),

@@ -6,7 +6,7 @@ import { type RawResponse, send } from '../harness/http';
 import type { TestServer } from '../harness/server';
 
 /**
- * Signing for raw requests, done with node:crypto straight from API.md (independently of
+ * Signing for raw requests, done with node:crypto straight from docs/api.md (independently of
  * @iam/client's WebCrypto signer), so a test can sign one thing and send another.
  */
 export interface TestKey {

@@ -13,7 +13,7 @@ const vector = {
   body: '{"json":{"accessToken":"not-a-token"}}',
 };
 
-/** The same request written out line by line, as API.md describes it. */
+/** The same request written out line by line, as docs/api.md describes it. */
 const literalCanonical =
   'v1\n' +
   'POST\n' +
@@ -26,7 +26,7 @@ const literalCanonical =
 const expectedSignature = createHmac('sha256', Buffer.from(vector.secret, 'utf8')).update(literalCanonical, 'utf8').digest('hex');
 
 describe('the request signer', () => {
-  it('the literal vector is what API.md describes (nonce bytes, body digest)', () => {
+  it('the literal vector is what docs/api.md describes (nonce bytes, body digest)', () => {
     expect(Buffer.from(vector.nonce, 'base64url')).toEqual(Buffer.from(Array.from({ length: 16 }, (_, index) => index)));
     expect(createHash('sha256').update(vector.body).digest('hex')).toBe(literalCanonical.split('\n')[5]);
     expect(expectedSignature).toMatch(/^[0-9a-f]{64}$/);

@@ -104,7 +104,7 @@ function stackKeys(value: unknown, path = '$', depth = 0): string[] {
   return found;
 }
 
-/** No stack trace, source path, SQL or driver detail in a response (API.md, Transport). */
+/** No stack trace, source path, SQL or driver detail in a response (docs/api.md, Transport). */
 export function expectNoInternals(response: RawResponse): void {
   expect(stackKeys(response.body), response.text.slice(0, 300)).toEqual([]);
   expect(response.text).not.toMatch(/"stack"/);

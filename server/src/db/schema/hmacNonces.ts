@@ -3,7 +3,7 @@ import { hashColumn, instantColumn } from './columns';
 
 /**
  * Nonces of HMAC-signed service requests: each is accepted once per key, across every
- * instance and restart (API.md, HMAC request signing). Only a hash of the nonce is kept; a
+ * instance and restart (docs/api.md, HMAC request signing). Only a hash of the nonce is kept; a
  * row lives until the request's timestamp has left the ±300 s window (plus a margin), then
  * the sweep deletes it.
  */

@@ -1,7 +1,7 @@
 import { index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, hashColumn, idColumn, instantColumn, jsonColumn } from './columns';
 
-/** What the anomaly checks concluded at a refresh (DESIGN.md: explainable verdicts). */
+/** What the anomaly checks concluded at a refresh (explainable verdicts, shown in session.list). */
 export interface SessionVerdict {
   decision: 'pass' | 'challenge' | 'deny';
   reasons: string[];

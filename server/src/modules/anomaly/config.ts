@@ -1,4 +1,4 @@
-/** The nine checks, in the order they run (DESIGN.md, Anomaly detection). */
+/** The nine checks, in the order they run (docs/security.md, anomaly checks). */
 export const checkNames = [
   'token',
   'canary',

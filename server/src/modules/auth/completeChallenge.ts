@@ -13,7 +13,7 @@ import { sendVerificationEmail } from './verificationEmail';
 /**
  * Completes a sign-in challenge, or a refresh challenge raised by the anomaly checks, by
  * code or by its emailed link. The tokens go to whoever completes it, in this request: the
- * code is the proof (API.md, Challenges), and passing it proves the completing device,
+ * code is the proof (docs/api.md, Challenges), and passing it proves the completing device,
  * which becomes trusted with its current fingerprint.
  * - sign-in: a new session;
  * - refresh, completed on the session's own device (it travelled, changed network…): the

@@ -15,7 +15,7 @@ const emailChangePurpose = 'email_change';
 
 /**
  * Starts a change of the account's address (Bearer, step-up `email_change`). The new
- * address passes the sign-up policy; it gets a single-use link (API.md: ≤ 30 min,
+ * address passes the sign-up policy; it gets a single-use link (docs/api.md: ≤ 30 min,
  * purpose-bound, only its hash kept), and the current address a notice with the new one
  * masked. A newer request retires the older links.
  *

@@ -6,7 +6,7 @@ import { issueNotMeLink } from './notMe';
 import { describeWhereAndWhat } from './securityAlert';
 import { emailLink, type Services } from './services';
 
-/** API.md `Challenge`: tokens are withheld until the emailed code (or link) is presented. */
+/** docs/api.md `Challenge`: tokens are withheld until the emailed code (or link) is presented. */
 export interface LoginChallenge {
   status: 'mfa_required';
   challengeId: string;

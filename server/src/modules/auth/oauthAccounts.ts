@@ -18,7 +18,7 @@ import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 import { startTotpChallenge } from './totpChallenge';
 
-/** API.md: the provider identity waits for the owner of the account to sign in and attach it. */
+/** docs/api.md: the provider identity waits for the owner of the account to sign in and attach it. */
 export interface LinkRequired {
   status: 'link_required';
   provider: string;
@@ -29,7 +29,7 @@ export interface LinkRequired {
 
 export type OAuthSignInResult = SignedIn | LoginChallenge | LinkRequired;
 
-/** API.md: magic links live at most 30 minutes; a link token is one. 256 bits, only the hash kept. */
+/** docs/api.md: magic links live at most 30 minutes; a link token is one. 256 bits, only the hash kept. */
 const maxLinkTokenTtlInSeconds = 30 * 60;
 
 export function hashOAuthLinkToken(token: string): string {

@@ -15,7 +15,7 @@ const resetPurpose = 'password_reset';
 
 /**
  * Always answers `sent`, whether or not the address has an account, and sends nothing
- * more than 3 times an hour to one address (API.md), whatever the caller sees. The mail
+ * more than 3 times an hour to one address (docs/api.md), whatever the caller sees. The mail
  * goes out off the response path, so timing does not tell either (OWASP ASVS 4.0 V2.5.x).
  */
 export async function requestPasswordReset(services: Services, input: { email: string }, client: ClientInfo): Promise<{ status: 'sent' }> {

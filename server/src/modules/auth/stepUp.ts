@@ -19,7 +19,7 @@ export const builtInStepUpActions = ['email_change', 'totp_disable'] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
 
-/** The API.md `Challenge` shape. */
+/** The docs/api.md `Challenge` shape. */
 export interface StepUpChallenge {
   status: 'mfa_required';
   challengeId: string;

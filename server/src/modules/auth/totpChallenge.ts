@@ -4,7 +4,7 @@ import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
 
 /**
- * The sign-in challenge of an account with TOTP enrolled (API.md `Challenge`, methods
+ * The sign-in challenge of an account with TOTP enrolled (docs/api.md `Challenge`, methods
  * `totp` and `backup_code`): nothing is mailed, there is no link, and the emailed-code path
  * of `mfa.verify` stays closed for it (its `data.methods` leave out `email_otp`).
  */

@@ -12,7 +12,7 @@ import { challengeIdOfLink, issueLink, retireLinks, spendLink } from '../links/l
 
 export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up';
 
-/** How a challenge may be answered (API.md `Challenge.methods`). */
+/** How a challenge may be answered (docs/api.md `Challenge.methods`). */
 export type ChallengeMethod = 'email_otp' | 'totp' | 'backup_code';
 
 /** The outcome of checking a TOTP or backup code against the challenged user's authenticator. */
@@ -41,10 +41,10 @@ export function challengeMethodsOf(challenge: Pick<ChallengeRow, 'data'>): Chall
   return challengeMethods.filter((method) => listed.includes(method));
 }
 
-/** NIST SP 800-63B §5.1.3.2 / API.md: at least 6 digits, 5 wrong tries end the challenge. */
+/** NIST SP 800-63B §5.1.3.2 / docs/api.md: at least 6 digits, 5 wrong tries end the challenge. */
 export const codeDigits = 6;
 export const maxCodeAttempts = 5;
-/** API.md: at most 3 resends per challenge; a resend may follow the last send after this. */
+/** docs/api.md: at most 3 resends per challenge; a resend may follow the last send after this. */
 export const maxResends = 3;
 export const resendSpacingInSeconds = 10;
 

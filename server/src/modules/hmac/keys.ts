@@ -3,7 +3,7 @@ import { type BffProcedureName, bffProcedureNames } from '@iam/shared';
 /** A key a service signs its requests with (`HMAC_KEYS`), and what it may call. */
 export interface HmacKeyConfig {
   id: string;
-  /** Used as written: the HMAC key is its UTF-8 bytes (API.md). */
+  /** Used as written: the HMAC key is its UTF-8 bytes (docs/api.md). */
   secret: string;
   /** The `bff.*` procedures this key may call; default all of them. `bff.*` means all. */
   procedures?: string[];

@@ -19,7 +19,7 @@ export interface SweepableNonceStore extends NonceStore {
   sweep(now: Date): Promise<number>;
 }
 
-/** Only a hash of the nonce is stored (STYLE.md: hashes at rest). */
+/** Only a hash of the nonce is stored (hashes at rest). */
 function nonceHash(nonce: Uint8Array): string {
   return sha256HexOfBytes(Buffer.concat([Buffer.from('hmac-nonce:', 'utf8'), nonce]));
 }

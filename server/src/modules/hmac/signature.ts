@@ -11,7 +11,7 @@ export function signCanonicalRequest(secret: string, canonical: string): string 
 
 const signaturePattern = /^[0-9a-f]{64}$/;
 
-/** A presented signature has the shape API.md fixes: 64 lowercase hex digits. */
+/** A presented signature has the shape docs/api.md fixes: 64 lowercase hex digits. */
 export function isSignatureShape(value: string): boolean {
   return signaturePattern.test(value);
 }

@@ -109,7 +109,7 @@ export function createHmacService(deps: {
         }
       }
 
-      // Once per key, across instances and restarts (API.md); kept while the request could still be accepted.
+      // Once per key, across instances and restarts (docs/api.md); kept while the request could still be accepted.
       const expiresAt = new Date(sentAt + windowInMs + nonceRetentionMarginInSeconds * 1000);
       if (!(await deps.nonces.claim(keyId, nonce, expiresAt))) return refuse('HMAC_REPLAY', 'nonce already used', keyId);
       return { ok: true, keyId };

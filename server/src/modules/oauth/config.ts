@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
- * The `oauth` section of IAM_CONFIG_FILE (API.md) and of `IamConfig` in library mode: the
+ * The `oauth` section of IAM_CONFIG_FILE (docs/api.md) and of `IamConfig` in library mode: the
  * sign-in providers, the `returnTo` allowlist, and a few knobs. Validated at start-up, so a
  * typo or an unsafe setting stops the service instead of weakening it silently.
  */

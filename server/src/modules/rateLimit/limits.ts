@@ -11,7 +11,7 @@ export interface LimitSpec {
 }
 
 export const defaultLimits = {
-  // Sign-up: API.md, "signup, one IP ≤ 5 an hour".
+  // Sign-up: docs/api.md, "signup, one IP ≤ 5 an hour".
   signupPerIp: { points: 5, durationInSeconds: 3600 },
   signupPerEmail: { points: 5, durationInSeconds: 3600 },
   // Login attempts, whatever their outcome: bursts from one IP or at one account.
@@ -30,7 +30,7 @@ export const defaultLimits = {
   codesPerIp: { points: 30, durationInSeconds: 600 },
   linksPerIp: { points: 30, durationInSeconds: 600 },
   resendsPerIp: { points: 10, durationInSeconds: 600 },
-  // Password reset: API.md, "≤ 3 reset mails an hour per address, whatever the caller sees".
+  // Password reset: docs/api.md, "≤ 3 reset mails an hour per address, whatever the caller sees".
   passwordResetPerEmail: { points: 3, durationInSeconds: 3600 },
   passwordResetPerIp: { points: 10, durationInSeconds: 3600 },
   passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
@@ -42,7 +42,7 @@ export const defaultLimits = {
   emailChangePerUser: { points: 5, durationInSeconds: 3600 },
   // Social sign-in (oauth.authorize, oauth.callback and its GET route, oauth.link, oauth.unlink), per IP.
   oauthPerIp: { points: 30, durationInSeconds: 60 },
-  // Markup probes: API.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
+  // Markup probes: docs/api.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
   markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
   // Signed service calls (bff.*), per key: generous, a BFF serves many users.
   hmacPerKey: { points: 6000, durationInSeconds: 60 },
@@ -57,7 +57,7 @@ export type LimitName = keyof typeof defaultLimits;
 
 /**
  * A blocked IP's block grows with each new block within a day, and never becomes
- * permanent: a ban must not become a way to lock a victim out (DESIGN.md).
+ * permanent: a ban must not become a way to lock a victim out (docs/security.md).
  */
 export const defaultBlockLadderInSeconds = [15 * 60, 3600, 24 * 3600];
 

@@ -48,7 +48,7 @@ export function createAccessTokenService(deps: {
 }): AccessTokenService {
   // Verified tokens by their exact string; an entry lives no longer than its token. A
   // re-encoded variant of a token simply misses the cache: revocation is keyed on `sid`,
-  // never on the string (RFC 8725 §3.11, NOTES.md).
+  // never on the string (RFC 8725 §3.11: jose accepts re-encoded forms of one token).
   const verified = new LRUCache<string, AccessTokenClaims>({ max: deps.cacheSize ?? 50_000 });
 
   async function verifySignature(token: string, now: Date, allowExpired: boolean): Promise<AccessTokenClaims> {

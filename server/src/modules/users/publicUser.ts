@@ -1,6 +1,6 @@
 import type { UserRow } from '../../db/tables';
 
-/** What a client may see of a user (API.md `PublicUser`). */
+/** What a client may see of a user (docs/api.md `PublicUser`). */
 export interface PublicUser {
   id: string;
   email: string;

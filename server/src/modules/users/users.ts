@@ -6,7 +6,7 @@ import { newId } from '../crypto/ids';
 import type { ClientInfo } from '../devices/clientInfo';
 import { normalizeEmail } from './email';
 
-/** New accounts get this role (API.md, bff.authorize). */
+/** New accounts get this role (docs/api.md, bff.authorize). */
 export const defaultRoles = ['user'];
 
 export async function findUserByEmail(executor: Executor, email: string): Promise<UserRow | null> {
