@@ -17,6 +17,8 @@ export interface IamConfig {
   databaseUrl: string;
   /** Optional Redis/Valkey (`redis://…`): rate limits, HMAC nonces and revocation fan-out move there. */
   redisUrl?: string;
+  /** How often each instance's outbox worker looks for due messages (default 1 s). */
+  outboxPollIntervalInMs?: number;
   /** How often each instance reads revocations from the database (default 1 s). */
   revocationPollIntervalInMs?: number;
   /** Where the dev outbox lives. */

@@ -25,6 +25,7 @@ import { createMetrics } from './modules/metrics';
 import { createMfaService } from './modules/mfa/mfa';
 import { parseOAuthConfig } from './modules/oauth/config';
 import { createOAuthService } from './modules/oauth/service';
+import { createOutboxWorker, sweepOutbox } from './modules/outbox/outbox';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import { createSessionService } from './modules/sessions/sessions';
 import { createAccessTokenService } from './modules/tokens/accessToken';
@@ -139,6 +140,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
     hmac.sweepNonces().catch((error: unknown) => logger.warn({ err: error }, 'HMAC nonce sweep failed'));
     oauth.sweep().catch((error: unknown) => logger.warn({ err: error }, 'OAuth flow sweep failed'));
+    sweepOutbox(pools.auxDb, clock.now()).catch((error: unknown) => logger.warn({ err: error }, 'outbox sweep failed'));
   }, 5 * 60_000).unref();
   const baseMailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
@@ -148,12 +150,22 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     logger,
   });
   const mailer: Mailer = {
-    send: (message) =>
-      baseMailer.send(message).catch((error: unknown) => {
+    send: (message, options) =>
+      baseMailer.send(message, options).catch((error: unknown) => {
         metrics.mailFailures.inc();
         throw error;
       }),
   };
+  const outbox = createOutboxWorker({
+    db: pools.auxDb,
+    clock,
+    mailer,
+    logger,
+    pollIntervalInMs: config.outboxPollIntervalInMs,
+    onDelivered: () => metrics.outboxDelivered.inc(),
+    onFailedAttempt: () => metrics.outboxFailedAttempts.inc(),
+  });
+  outbox.start();
   const mfa = createMfaService({ db: pools.db, clock, secret: config.secret, issuer: settings.productName });
   const services: Services = {
     db: pools.db,
@@ -161,6 +173,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     clock,
     logger,
     mailer,
+    outbox,
     keys,
     accessTokens,
     revocations,
@@ -203,6 +216,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     requireStepUp: (input) => requireStepUp(services, input),
     async close() {
       clearInterval(sweeper);
+      await outbox.stop();
       keys.stop();
       revocations.stop();
       await pools.close();

@@ -21,6 +21,7 @@ export const idPrefixes = {
   link: 'lnk',
   signingKey: 'key',
   auditEvent: 'aud',
+  outboxMessage: 'obx',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -4,6 +4,7 @@ export * from './schema/devices';
 export * from './schema/hmacNonces';
 export * from './schema/mfa';
 export * from './schema/oauth';
+export * from './schema/outbox';
 export * from './schema/rateLimits';
 export * from './schema/sessions';
 export * from './schema/signingKeys';

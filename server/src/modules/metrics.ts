@@ -38,6 +38,16 @@ export function createMetrics() {
       help: 'Mails the provider did not accept.',
       registers: [registry],
     }),
+    outboxDelivered: new Counter({
+      name: 'iam_outbox_delivered_total',
+      help: 'Queued messages (alerts, notices) delivered by the outbox worker.',
+      registers: [registry],
+    }),
+    outboxFailedAttempts: new Counter({
+      name: 'iam_outbox_failed_attempts_total',
+      help: 'Outbox deliveries that failed and were scheduled again (or given up).',
+      registers: [registry],
+    }),
     procedureSeconds: new Histogram({
       name: 'iam_procedure_duration_seconds',
       help: 'Duration of procedure calls.',

@@ -107,6 +107,8 @@ export async function createTestServer(
     anomaly: options.anomaly,
     redisUrl: options.redisUrl,
     revocationPollIntervalInMs: options.revocationPollIntervalInMs,
+    // Queued mails (alerts, notices) go out within a few tens of milliseconds in tests.
+    outboxPollIntervalInMs: 50,
     stepUpActions: options.stepUpActions,
     hmacKeys: options.hmacKeys,
     oauth: options.oauth,

@@ -12,7 +12,7 @@ export interface ReceivedEmail {
   text: string | undefined;
   /** `tags` as a name → value record. */
   tags: Record<string, string>;
-  headers: { authorization: string | undefined };
+  headers: { authorization: string | undefined; idempotencyKey: string | undefined };
 }
 
 export interface ResendPeer {
@@ -22,6 +22,8 @@ export interface ResendPeer {
   messages: ReceivedEmail[];
   /** Answer the next `count` send requests with Resend's error body and `status` instead of sending. */
   failNext(count?: number, status?: number): void;
+  /** Sends answered from the idempotency record (a key seen before): each is a delivery made twice. */
+  readonly replays: number;
   /** The first message, already received or still to come, that matches. */
   waitFor(predicate: (message: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>;
   clear(): void;
@@ -64,6 +66,9 @@ export async function startResendPeer(): Promise<ResendPeer> {
   const messages: ReceivedEmail[] = [];
   const waiters = new Set<Waiter>();
   let failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
+  // Resend answers a repeated `Idempotency-Key` with the first response and sends nothing more.
+  const idempotent = new Map<string, { id: string }>();
+  let replays = 0;
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -91,6 +96,13 @@ export async function startResendPeer(): Promise<ResendPeer> {
       return sendError(response, failures.status, 'Failure injected by the test.');
     }
 
+    const idempotencyKey = typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : undefined;
+    const earlier = idempotencyKey ? idempotent.get(idempotencyKey) : undefined;
+    if (earlier && path === '/emails') {
+      replays++;
+      return sendJson(response, 200, earlier);
+    }
+
     const batch = path === '/emails/batch';
     const payloads = batch ? body : [body];
     if (!Array.isArray(payloads) || payloads.length === 0 || (batch && payloads.length > 100)) {
@@ -103,7 +115,11 @@ export async function startResendPeer(): Promise<ResendPeer> {
       accepted.push(parsed);
     }
 
-    for (const message of accepted) receive(message);
+    for (const message of accepted) {
+      message.headers.idempotencyKey = idempotencyKey;
+      receive(message);
+    }
+    if (idempotencyKey && !batch && accepted[0]) idempotent.set(idempotencyKey, { id: accepted[0].id });
     const ids = accepted.map(({ id }) => ({ id }));
     sendJson(response, 200, batch ? { data: ids } : ids[0]);
   }
@@ -135,6 +151,9 @@ export async function startResendPeer(): Promise<ResendPeer> {
   return {
     url: `http://127.0.0.1:${port}`,
     messages,
+    get replays() {
+      return replays;
+    },
     failNext(count = 1, status = 500) {
       failures = { remaining: count, status };
     },
@@ -192,7 +211,16 @@ function parseEmail(payload: unknown, authorization: string): ReceivedEmail | st
       tagRecord[name] = value;
     }
   }
-  return { id: randomUUID(), from, to: recipients, subject, html, text, tags: tagRecord, headers: { authorization } };
+  return {
+    id: randomUUID(),
+    from,
+    to: recipients,
+    subject,
+    html,
+    text,
+    tags: tagRecord,
+    headers: { authorization, idempotencyKey: undefined },
+  };
 }
 
 function isAddressList(value: unknown): value is string[] {

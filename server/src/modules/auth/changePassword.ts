@@ -5,7 +5,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { hashPassword, verifyPassword } from '../users/password';
 import { findUserById } from '../users/users';
-import { notifyPasswordChanged } from './passwordChanged';
+import { queuePasswordChangedNotice } from './passwordChanged';
 import { retireResetLinks } from './passwordReset';
 import type { Services } from './services';
 
@@ -27,8 +27,8 @@ export async function changePassword(
     await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id));
     await retireResetLinks(tx, user.id, now);
     await recordAudit(tx, { type: 'password.changed', at: now, userId: user.id, sessionId: input.sessionId, client });
+    await queuePasswordChangedNotice(services, tx, user, client);
   });
   await services.sessions.revokeAllOfUser(user.id, 'password_change', client, { except: input.sessionId });
-  notifyPasswordChanged(services, user, client);
   return { status: 'password_changed' };
 }

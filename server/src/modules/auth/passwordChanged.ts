@@ -1,18 +1,19 @@
+import type { Executor } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
+import { queueMail } from './queueMail';
 import type { Services } from './services';
 
-/** Tells the owner their password changed; off the response path, failures logged. */
-export function notifyPasswordChanged(services: Services, user: UserRow, client: ClientInfo): void {
+/** Tells the owner their password changed, through the outbox in the caller's transaction. */
+export async function queuePasswordChangedNotice(services: Services, executor: Executor, user: UserRow, client: ClientInfo): Promise<void> {
   const agent = parseUserAgent(client.userAgent);
   const device = [agent.browser, agent.os].filter(Boolean).join(' on ') || undefined;
-  void services.mailer
-    .send({
-      to: user.email,
-      email: {
-        template: 'password_changed',
-        props: { productName: services.settings.productName, time: services.clock.now(), ...(device ? { device } : {}) },
-      },
-    })
-    .catch((error: unknown) => services.logger.error({ err: error, userId: user.id }, 'password-changed notice failed'));
+  await queueMail(services, executor, {
+    userId: user.id,
+    to: user.email,
+    email: {
+      template: 'password_changed',
+      props: { productName: services.settings.productName, time: services.clock.now(), ...(device ? { device } : {}) },
+    },
+  });
 }

@@ -8,7 +8,8 @@ import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links'
 import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { findUserByEmail, findUserById } from '../users/users';
-import { notifyPasswordChanged } from './passwordChanged';
+import { queuePasswordChangedNotice } from './passwordChanged';
+import { queueMail } from './queueMail';
 import { emailLink, type Services } from './services';
 
 const resetPurpose = 'password_reset';
@@ -19,22 +20,22 @@ const resetPurpose = 'password_reset';
  * goes out off the response path, so timing does not tell either (OWASP ASVS 4.0 V2.5.x).
  */
 export async function requestPasswordReset(services: Services, input: { email: string }, client: ClientInfo): Promise<{ status: 'sent' }> {
-  const { db, clock, limits, settings, logger } = services;
+  const { db, clock, limits, settings } = services;
   const quota = await limits.get('passwordResetPerEmail').hit(normalizeEmail(input.email));
   if (quota.exceeded) return { status: 'sent' };
   const user = await findUserByEmail(db, input.email);
   if (!user) return { status: 'sent' };
 
   const now = clock.now();
-  const token = await db.transaction(async (tx) => {
+  await db.transaction(async (tx) => {
     // A newer link retires the older ones.
     await retireResetLinks(tx, user.id, now);
-    const issued = await issueLink(tx, { purpose: resetPurpose, userId: user.id, ttlInSeconds: settings.lifetimes.linkTtlInSeconds }, now);
+    const token = await issueLink(tx, { purpose: resetPurpose, userId: user.id, ttlInSeconds: settings.lifetimes.linkTtlInSeconds }, now);
     await recordAudit(tx, { type: 'password.reset_requested', at: now, userId: user.id, client });
-    return issued;
-  });
-  void services.mailer
-    .send({
+    // Through the outbox, off the response path: the answer's timing tells nothing, and an
+    // outage of the mail provider delays the link instead of losing it.
+    await queueMail(services, tx, {
+      userId: user.id,
       to: user.email,
       email: {
         template: 'password_reset',
@@ -44,8 +45,8 @@ export async function requestPasswordReset(services: Services, input: { email: s
           expiresInMinutes: Math.round(settings.lifetimes.linkTtlInSeconds / 60),
         },
       },
-    })
-    .catch((error: unknown) => logger.error({ err: error, userId: user.id }, 'password reset mail failed'));
+    });
+  });
   return { status: 'sent' };
 }
 
@@ -75,11 +76,11 @@ export async function resetPassword(
       .where(eq(users.id, user.id));
     await retireResetLinks(tx, user.id, now);
     await recordAudit(tx, { type: 'password.reset', at: now, userId: user.id, client });
+    await queuePasswordChangedNotice(services, tx, user, client);
     return user;
   });
   if (!outcome) throw new IamError('LINK_INVALID');
   await services.sessions.revokeAllOfUser(outcome.id, 'password_reset', client);
-  notifyPasswordChanged(services, outcome, client);
   return { status: 'password_reset' };
 }
 

@@ -1,7 +1,7 @@
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
-import { sendSecurityAlert } from './securityAlert';
+import { queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
 import { completeSignIn, type SignedIn } from './signIn';
 
@@ -17,11 +17,13 @@ import { completeSignIn, type SignedIn } from './signIn';
 export async function refreshSession(services: Services, presented: string | null, client: ClientInfo): Promise<SignedIn | LoginChallenge> {
   try {
     if (!presented || presented.length > 128) throw new IamError('REFRESH_TOKEN_INVALID');
-    const outcome = await services.sessions.rotate(presented, client);
+    const outcome = await services.sessions.rotate(presented, client, {
+      // The owner's alert is queued in the transaction that revokes the session.
+      onReused: (tx, user) => queueSecurityAlert(services, tx, user, { reason: 'token_reuse', client }),
+    });
     const { user } = outcome;
 
     if (outcome.kind === 'reused') {
-      sendSecurityAlert(services, user, { reason: 'token_reuse', client });
       throw new IamError('REFRESH_TOKEN_REUSED');
     }
     if (outcome.kind === 'challenged') {

@@ -1,8 +1,10 @@
+import type { Executor } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { lookupGeo } from '../devices/geo';
 import { issueNotMeLink } from './notMe';
+import { queueMail } from './queueMail';
 import type { Services } from './services';
 
 /** "Chrome on Linux" and "Lyon, FR", for emails. */
@@ -15,11 +17,13 @@ export function describeWhereAndWhat(client: ClientInfo): { device?: string; loc
 }
 
 /**
- * Tells the owner about a security event (a reused refresh token, an anomaly), off the
- * response path: the alert must never hold up or fail the request that caused it.
+ * Tells the owner about a security event (a reused refresh token, an anomaly, an MFA change)
+ * through the outbox, in the caller's transaction: the alert never holds up or fails the
+ * request that caused it, and a mail provider outage delays it, never loses it.
  */
-export function sendSecurityAlert(
+export async function queueSecurityAlert(
   services: Services,
+  executor: Executor,
   user: UserRow,
   event: {
     reason: 'token_reuse' | 'session_revoked' | 'anomaly' | 'mfa_changed';
@@ -27,44 +31,46 @@ export function sendSecurityAlert(
     reasons?: string[];
     sessionId?: string;
   },
-): void {
-  void (async () => {
-    const notMeLink = event.sessionId
-      ? await issueNotMeLink(services, services.db, { userId: user.id, sessionId: event.sessionId })
-      : undefined;
-    await services.mailer.send({
-      to: user.email,
-      email: {
-        template: 'security_alert',
-        props: {
-          productName: services.settings.productName,
-          reason: event.reason,
-          time: services.clock.now(),
-          ...describeWhereAndWhat(event.client),
-          ...(event.reasons ? { reasons: describeReasons(event.reasons) } : {}),
-          ...(notMeLink ? { notMeLink } : {}),
-        },
+): Promise<void> {
+  const notMeLink = event.sessionId ? await issueNotMeLink(services, executor, { userId: user.id, sessionId: event.sessionId }) : undefined;
+  await queueMail(services, executor, {
+    userId: user.id,
+    to: user.email,
+    email: {
+      template: 'security_alert',
+      props: {
+        productName: services.settings.productName,
+        reason: event.reason,
+        time: services.clock.now(),
+        ...describeWhereAndWhat(event.client),
+        ...(event.reasons ? { reasons: describeReasons(event.reasons) } : {}),
+        ...(notMeLink ? { notMeLink } : {}),
       },
-    });
-  })().catch((error: unknown) => services.logger.error({ err: error, userId: user.id }, 'security alert failed'));
+    },
+  });
 }
 
-/** A sign-in from a device the account has not used before: the owner hears of it. */
-export function sendNewSignInAlert(services: Services, user: UserRow, client: ClientInfo, sessionId: string): void {
-  void (async () => {
-    const notMeLink = await issueNotMeLink(services, services.db, { userId: user.id, sessionId });
-    await services.mailer.send({
-      to: user.email,
-      email: {
-        template: 'new_sign_in',
-        props: {
-          productName: services.settings.productName,
-          time: services.clock.now(),
-          ...describeWhereAndWhat(client),
-          ...(client.ip ? { ip: client.ip } : {}),
-          notMeLink,
-        },
+/** A sign-in from a device the account has not used before: the owner hears of it (through the outbox). */
+export async function queueNewSignInAlert(
+  services: Services,
+  executor: Executor,
+  user: UserRow,
+  client: ClientInfo,
+  sessionId: string,
+): Promise<void> {
+  const notMeLink = await issueNotMeLink(services, executor, { userId: user.id, sessionId });
+  await queueMail(services, executor, {
+    userId: user.id,
+    to: user.email,
+    email: {
+      template: 'new_sign_in',
+      props: {
+        productName: services.settings.productName,
+        time: services.clock.now(),
+        ...describeWhereAndWhat(client),
+        ...(client.ip ? { ip: client.ip } : {}),
+        notMeLink,
       },
-    });
-  })().catch((error: unknown) => services.logger.error({ err: error, userId: user.id }, 'new sign-in alert failed'));
+    },
+  });
 }

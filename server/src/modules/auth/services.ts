@@ -9,6 +9,7 @@ import type { Lifetimes } from '../lifetimes';
 import type { Metrics } from '../metrics';
 import type { MfaService } from '../mfa/mfa';
 import type { OAuthService } from '../oauth/service';
+import type { OutboxWorker } from '../outbox/outbox';
 import type { RateLimits } from '../rateLimit/rateLimiter';
 import type { SessionService } from '../sessions/sessions';
 import type { AccessTokenService } from '../tokens/accessToken';
@@ -23,6 +24,8 @@ export interface Services {
   clock: Clock;
   logger: Logger;
   mailer: Mailer;
+  /** Delivers the queued mails (security alerts, notices) with retries, across restarts and instances. */
+  outbox: OutboxWorker;
   keys: SigningKeyStore;
   accessTokens: AccessTokenService;
   revocations: RevocationSet;

@@ -3,7 +3,7 @@ import type { UserRow } from '../../db/tables';
 import type { ClientInfo } from '../devices/clientInfo';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
-import { sendNewSignInAlert } from './securityAlert';
+import { queueNewSignInAlert } from './securityAlert';
 import type { Services } from './services';
 
 /** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
@@ -17,20 +17,24 @@ export interface SignedIn {
   sessionExpiresAt: Date;
 }
 
-/** Opens the session inside the transaction that proved the user's identity. */
-export function openSession(
+/**
+ * Opens the session inside the transaction that proved the user's identity; a first sign-in
+ * from a new device of an account that has others queues an alert to the owner in it too.
+ */
+export async function openSession(
   services: Services,
   tx: Transaction,
   user: UserRow,
   client: ClientInfo,
   options: { trusted?: boolean } = {},
 ): Promise<CreatedSession> {
-  return services.sessions.create(tx, { userId: user.id, client, trusted: options.trusted ?? false });
+  const session = await services.sessions.create(tx, { userId: user.id, client, trusted: options.trusted ?? false });
+  if (session.newDevice) await queueNewSignInAlert(services, tx, user, session.newDevice, session.sessionId);
+  return session;
 }
 
 /** Signs the access token once the session is committed. */
 export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
-  if (session.newDevice) sendNewSignInAlert(services, user, session.newDevice, session.sessionId);
   const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
   return {
     status: 'authenticated',

@@ -1,6 +1,6 @@
 import type { ClientInfo } from '../devices/clientInfo';
 import { findUserById } from '../users/users';
-import { sendSecurityAlert } from './securityAlert';
+import { queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
 
 /**
@@ -10,7 +10,7 @@ import type { Services } from './services';
  */
 async function notifyTotpChanged(services: Services, input: { userId: string; sessionId: string }, client: ClientInfo): Promise<void> {
   const user = await findUserById(services.db, input.userId);
-  if (user) sendSecurityAlert(services, user, { reason: 'mfa_changed', client, sessionId: input.sessionId });
+  if (user) await queueSecurityAlert(services, services.db, user, { reason: 'mfa_changed', client, sessionId: input.sessionId });
 }
 
 export async function confirmTotp(

@@ -8,7 +8,12 @@ import { IamError } from '../errors/iamError';
 
 export interface Mailer {
   /** Resolves once the provider (or the outbox) has accepted the message; otherwise throws `MAIL_UNAVAILABLE`. */
-  send(message: { to: string; email: EmailMessage }): Promise<{ id: string }>;
+  send(message: { to: string; email: EmailMessage }, options?: SendOptions): Promise<{ id: string }>;
+}
+
+export interface SendOptions {
+  /** Sent as Resend's `Idempotency-Key`: a retry with the same key is delivered once (the outbox passes its row id). */
+  idempotencyKey?: string;
 }
 
 export interface MailerDeps {
@@ -28,7 +33,7 @@ interface OutgoingEmail extends RenderedEmail {
   template: EmailTemplate;
 }
 
-type Transport = (email: OutgoingEmail) => Promise<{ id: string }>;
+type Transport = (email: OutgoingEmail, options: SendOptions) => Promise<{ id: string }>;
 
 const resendDefaultBaseUrl = 'https://api.resend.com';
 
@@ -45,12 +50,12 @@ export function createMailer(deps: MailerDeps): Mailer {
     : outboxTransport(deps.outboxDir);
 
   return {
-    async send({ to, email }) {
+    async send({ to, email }, options = {}) {
       const rendered = await renderEmail(email);
       // Bodies, codes and links are secrets: only the template and the recipient's domain are logged.
       const context = { template: email.template, recipientDomain: domainOf(to) };
       try {
-        const { id } = await transport({ ...rendered, from: deps.from, to, template: email.template });
+        const { id } = await transport({ ...rendered, from: deps.from, to, template: email.template }, options);
         deps.logger.info({ ...context, messageId: id }, 'email sent');
         return { id };
       } catch (error) {
@@ -65,11 +70,11 @@ function resendTransport(options: { apiKey: string; baseUrl: string | undefined;
   // An explicit base URL, so the SDK never falls back to reading RESEND_BASE_URL from process.env.
   const baseUrl = (options.baseUrl ?? resendDefaultBaseUrl).replace(/\/+$/, '');
   const resend = new Resend(options.apiKey, { baseUrl });
-  return async ({ from, to, subject, html, text, template }) => {
+  return async ({ from, to, subject, html, text, template }, { idempotencyKey }) => {
     // The SDK reports failures as `{ error }`, including its own timeouts and network errors.
     const { data, error } = await resend.emails.send(
       { from, to, subject, html, text, tags: [{ name: 'template', value: template }] },
-      { signal: AbortSignal.timeout(options.timeoutInMilliseconds) },
+      { signal: AbortSignal.timeout(options.timeoutInMilliseconds), ...(idempotencyKey ? { idempotencyKey } : {}) },
     );
     if (error) {
       const status = error.statusCode ?? 'no status';

@@ -58,6 +58,12 @@ export type RotationOutcome =
   | { kind: 'challenged'; user: UserRow; sessionId: string; verdict: Verdict }
   | { kind: 'reused'; user: UserRow; sessionId: string };
 
+/** What the caller adds to a rotation's transaction. */
+export interface RotationHooks {
+  /** Runs in the transaction that revokes a session for reuse (to queue the owner's alert with it). */
+  onReused?: (tx: Transaction, user: UserRow) => Promise<void>;
+}
+
 /** A session that may still be refreshed, with its device and user, read with the rotation. */
 interface RefreshableSession {
   session: SessionRow;
@@ -228,15 +234,16 @@ export function createSessionService(deps: {
      * from the session's own device (a lost response, two tabs); any other reuse is theft:
      * the whole session is revoked and audited.
      */
-    async rotate(presented: string, client: ClientInfo): Promise<RotationOutcome> {
+    async rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
       const now = clock.now();
       const outcome = await db.transaction(async (tx) => {
         const row = await lockRefreshToken(tx, presented);
         const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
         if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
-        return row.usedAt === null
-          ? rotateLive(tx, presented, row, found, client, now)
-          : answerSpent(tx, presented, row, found, client, now);
+        if (row.usedAt === null) return rotateLive(tx, presented, row, found, client, now);
+        const answer = await answerSpent(tx, presented, row, found, client, now);
+        if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user);
+        return answer;
       });
       if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
       return outcome;
