@@ -29,6 +29,8 @@ export interface IamConfig {
   secureCookies?: boolean;
   mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string };
   lifetimes?: Partial<Lifetimes>;
+  /** Live sessions one user may hold; a sign-in past it signs out the least recently used and mails the owner (default 50). */
+  maxSessionsPerUser?: number;
   /** Signing keys rotate this often (default 30 days; 0 turns scheduled rotation off). */
   signingKeyRotationInSeconds?: number;
   /** Keys services sign `bff.*` requests with (`HMAC_KEYS`), each with an optional procedure allowlist. */

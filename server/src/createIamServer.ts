@@ -177,7 +177,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     keys,
     accessTokens,
     revocations,
-    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly }),
+    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly, maxSessionsPerUser: config.maxSessionsPerUser }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,
     limits,

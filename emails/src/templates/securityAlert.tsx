@@ -1,7 +1,7 @@
 import { ActionButton, type BaseEmailProps, defaultProductName, EmailLayout, Paragraph } from '../components/layout';
 import { ReasonList, SignInDetails } from '../components/signInDetails';
 
-export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'anomaly' | 'mfa_changed';
+export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'session_limit' | 'anomaly' | 'mfa_changed';
 
 export interface SecurityAlertProps extends BaseEmailProps {
   reason: SecurityAlertReason;
@@ -24,6 +24,11 @@ const copy = {
     subject: (productName: string) => `A ${productName} session was signed out`,
     heading: 'A session was signed out',
     body: 'One of the sessions on your account was signed out.',
+  },
+  session_limit: {
+    subject: (productName: string) => `Your oldest ${productName} session was signed out`,
+    heading: 'Your oldest session was signed out',
+    body: 'Your account keeps a limited number of sessions at once. A new sign-in replaced the session you had used least recently, which is now signed out. If the new sign-in was not you, change your password.',
   },
   mfa_changed: {
     subject: (productName: string) => `Two-step sign-in changed on your ${productName} account`,

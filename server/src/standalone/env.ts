@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseHmacKeys } from '../modules/hmac/keys';
 import { defaultLifetimes } from '../modules/lifetimes';
+import { defaultMaxSessionsPerUser } from '../modules/sessions/sessions';
 
 /** The only reader of `process.env`: everything the standalone server takes, validated. */
 const optionalString = z
@@ -31,6 +32,7 @@ const envSchema = z.object({
   REFRESH_GRACE_SECONDS: seconds(defaultLifetimes.refreshGraceInSeconds),
   SESSION_IDLE_SECONDS: seconds(defaultLifetimes.sessionIdleInSeconds),
   SESSION_MAX_SECONDS: seconds(defaultLifetimes.sessionMaxInSeconds),
+  MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(defaultMaxSessionsPerUser),
   SIGNING_KEY_ROTATION_SECONDS: z.coerce
     .number()
     .int()

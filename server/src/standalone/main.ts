@@ -45,6 +45,7 @@ try {
       sessionIdleInSeconds: env.SESSION_IDLE_SECONDS,
       sessionMaxInSeconds: env.SESSION_MAX_SECONDS,
     },
+    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     signingKeyRotationInSeconds: env.SIGNING_KEY_ROTATION_SECONDS,
     dnsServers: env.DNS_SERVERS?.split(',')
       .map((server) => server.trim())

@@ -82,6 +82,7 @@ export async function createTestServer(
     hmacKeys?: IamConfig['hmacKeys'];
     /** Social sign-in: providers and the `returnTo` allowlist (`oauth` of the config file). */
     oauth?: IamConfig['oauth'];
+    maxSessionsPerUser?: number;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -112,6 +113,7 @@ export async function createTestServer(
     stepUpActions: options.stepUpActions,
     hmacKeys: options.hmacKeys,
     oauth: options.oauth,
+    maxSessionsPerUser: options.maxSessionsPerUser,
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,

@@ -26,7 +26,7 @@ export async function queueSecurityAlert(
   executor: Executor,
   user: UserRow,
   event: {
-    reason: 'token_reuse' | 'session_revoked' | 'anomaly' | 'mfa_changed';
+    reason: 'token_reuse' | 'session_revoked' | 'session_limit' | 'anomaly' | 'mfa_changed';
     client: ClientInfo;
     reasons?: string[];
     sessionId?: string;

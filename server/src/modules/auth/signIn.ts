@@ -3,7 +3,7 @@ import type { UserRow } from '../../db/tables';
 import type { ClientInfo } from '../devices/clientInfo';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
-import { queueNewSignInAlert } from './securityAlert';
+import { queueNewSignInAlert, queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
 
 /** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
@@ -30,11 +30,14 @@ export async function openSession(
 ): Promise<CreatedSession> {
   const session = await services.sessions.create(tx, { userId: user.id, client, trusted: options.trusted ?? false });
   if (session.newDevice) await queueNewSignInAlert(services, tx, user, session.newDevice, session.sessionId);
+  if (session.evicted) await queueSecurityAlert(services, tx, user, { reason: 'session_limit', client });
   return session;
 }
 
 /** Signs the access token once the session is committed. */
 export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
+  // The sign-in's transaction revoked these; every instance refuses their access tokens from now on.
+  for (const evicted of session.evicted ?? []) services.revocations.add(evicted, services.clock.now());
   const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
   return {
     status: 'authenticated',

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Database, Transaction } from '../../db/client';
 import { type DeviceRow, devices, type RefreshTokenRow, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
@@ -28,6 +28,9 @@ import { listActiveSessions } from './sessionList';
 
 export type { SessionSummary } from './sessionList';
 
+/** Live sessions one user may hold at once (per device, browser and app). */
+export const defaultMaxSessionsPerUser = 50;
+
 export type RevokeReason =
   | 'logout'
   | 'user'
@@ -37,6 +40,7 @@ export type RevokeReason =
   | 'password_reset'
   | 'email_change'
   | 'not_me'
+  | 'session_limit'
   | 'admin';
 
 export interface CreatedSession {
@@ -45,6 +49,8 @@ export interface CreatedSession {
   expiresAt: Date;
   /** Set when the session opened on a device the account had not used, next to others. */
   newDevice?: ClientInfo;
+  /** Sessions revoked to keep the user within the cap (least recently used first); tell every instance once committed. */
+  evicted?: string[];
 }
 
 /**
@@ -77,8 +83,35 @@ export function createSessionService(deps: {
   lifetimes: Lifetimes;
   revocations: RevocationSet;
   anomaly: AnomalyConfig;
+  /** Live sessions a user may hold; a sign-in past it revokes the least recently used (default 50). */
+  maxSessionsPerUser?: number;
 }) {
   const { db, clock, lifetimes, revocations, anomaly } = deps;
+  const maxSessionsPerUser = deps.maxSessionsPerUser ?? defaultMaxSessionsPerUser;
+
+  /**
+   * Keeps a user within the session cap after a sign-in (OWASP ASVS 4.0 V3.3: bounded
+   * sessions): the live sessions beyond it, least recently used first, are revoked in the
+   * sign-in's transaction. The new session is the most recent, so it always stays.
+   */
+  async function evictBeyondCap(tx: Transaction, userId: string, now: Date, client: ClientInfo): Promise<string[]> {
+    const live = await tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, now),
+          gt(sessions.lastUsedAt, addSeconds(now, -lifetimes.sessionIdleInSeconds)),
+        ),
+      )
+      .orderBy(desc(sessions.lastUsedAt), desc(sessions.createdAt))
+      .for('update');
+    const evicted = live.slice(maxSessionsPerUser).map((row) => row.id);
+    if (evicted.length > 0) await revokeInTransaction(tx, evicted, 'session_limit', now, client);
+    return evicted;
+  }
 
   async function revokeInTransaction(tx: Transaction, sessionIds: string[], reason: RevokeReason, now: Date, client?: ClientInfo) {
     let count = 0;
@@ -223,8 +256,15 @@ export function createSessionService(deps: {
       });
       const { token } = await issueRefreshToken(tx, { sessionId, generation: 0, parentId: null }, now);
       await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
+      const evicted = await evictBeyondCap(tx, input.userId, now, input.client);
       // A first sign-in from a new device of an account that has others is worth telling the owner.
-      return { sessionId, refreshToken: token, expiresAt, ...(!known && otherDevices > 0 ? { newDevice: input.client } : {}) };
+      return {
+        sessionId,
+        refreshToken: token,
+        expiresAt,
+        ...(!known && otherDevices > 0 ? { newDevice: input.client } : {}),
+        ...(evicted.length > 0 ? { evicted } : {}),
+      };
     },
 
     /**
