@@ -1,10 +1,10 @@
 import type { AppRouter } from '@iam/server';
 import { maxCallsPerBatch } from '@iam/shared';
-import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, type TRPCLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
 import { type CookieJar, withCookieJar } from './cookieJar';
-import { iamCodeOf } from './errors';
+import { ChallengeRequiredError, iamCodeOf, type RefreshChallenge } from './errors';
 import { type AccessTokenStore, createAccessTokenStore } from './session';
 
 export type IamClient = TRPCClient<AppRouter>;
@@ -17,6 +17,12 @@ export interface IamClientOptions {
   fetch?: typeof fetch;
   /** Called when the session can no longer be renewed (the user must sign in again). */
   onSessionEnd?: (reason: SessionEndReason) => void;
+  /**
+   * Called when a refresh the client made by itself answered a challenge (a new country, a
+   * missing device cookie…): show the user the code prompt for `challenge.challengeId`. The
+   * calls waiting on that refresh reject with `ChallengeRequiredError` carrying the same challenge.
+   */
+  onChallenge?: (challenge: RefreshChallenge) => void;
   /** Node only: keep the service's cookies (refresh token, device canary) in this jar. */
   cookieJar?: CookieJar;
   /** Where the access token lives; pass one to read or set it yourself. */
@@ -53,18 +59,23 @@ export function createIamClient(options: IamClientOptions): IamClient {
 
   // A separate, unbatched client for the refresh itself, so it never recurses through the retry link.
   const refresher = createTRPCClient<AppRouter>({ links: [captureTokens(store), transport] });
-  let inFlight: Promise<boolean> | null = null;
-  const refreshOnce = (): Promise<boolean> => {
+  let inFlight: Promise<RefreshOutcome> | null = null;
+  const refreshOnce = (): Promise<RefreshOutcome> => {
     inFlight ??= refresher.session.refresh
       .mutate()
-      .then((result) => result.status === 'authenticated')
-      .catch((error: unknown) => {
+      .then((result): RefreshOutcome => {
+        if (result.status === 'authenticated') return { kind: 'renewed' };
+        // Nothing rotated and the session lives on: the app asks the user for the code.
+        options.onChallenge?.(result);
+        return { kind: 'challenge', challenge: result };
+      })
+      .catch((error: unknown): RefreshOutcome => {
         // Only a refusal ends the session; a network failure leaves it for the next try.
         if (iamCodeOf(error)) {
           store.set(null);
           options.onSessionEnd?.('refresh_failed');
         }
-        return false;
+        return { kind: 'failed' };
       })
       .finally(() => {
         inFlight = null;
@@ -98,7 +109,9 @@ function captureTokens(store: AccessTokenStore, onSessionEnd?: (reason: SessionE
       );
 }
 
-function refreshAndRetry(refreshOnce: () => Promise<boolean>): TRPCLink<AppRouter> {
+type RefreshOutcome = { kind: 'renewed' } | { kind: 'challenge'; challenge: RefreshChallenge } | { kind: 'failed' };
+
+function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {
@@ -112,8 +125,12 @@ function refreshAndRetry(refreshOnce: () => Promise<boolean>): TRPCLink<AppRoute
               return;
             }
             refreshOnce().then(
-              (renewed) => {
-                if (!renewed) {
+              (outcome) => {
+                if (outcome.kind === 'challenge') {
+                  observer.error(TRPCClientError.from(new ChallengeRequiredError(outcome.challenge)));
+                  return;
+                }
+                if (outcome.kind === 'failed') {
                   observer.error(error);
                   return;
                 }

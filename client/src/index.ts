@@ -4,7 +4,15 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 export { type BffClient, type BffClientOptions, createBffClient } from './bff';
 export { createIamClient, type IamClient, type IamClientOptions, type SessionEndReason } from './client';
 export { type CookieJar, createCookieJar, withCookieJar } from './cookieJar';
-export { type IamClientError, iamCodeOf, isIamError } from './errors';
+export {
+  ChallengeRequiredError,
+  type IamClientError,
+  iamCodeOf,
+  isChallengeRequired,
+  isIamError,
+  type RefreshChallenge,
+  refreshChallengeOf,
+} from './errors';
 export { type AccessTokenStore, createAccessTokenStore } from './session';
 export { canonicalRequest, createNonce, type SignedHeaders, type SignRequestInput, signRequest } from './signing';
 export type { AppRouter };

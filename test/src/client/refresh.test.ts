@@ -1,8 +1,8 @@
-import { isIamError } from '@iam/client';
+import { isChallengeRequired, isIamError, type RefreshChallenge, refreshChallengeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { createTestServer } from '../harness/server';
+import { codeFrom, createTestServer } from '../harness/server';
 
 async function refreshTokenCount(sql: Pool, userId: string): Promise<number> {
   const [rows] = await sql.query<RowDataPacket[]>(
@@ -58,5 +58,49 @@ describe('the typed client', () => {
       isIamError(error, 'INVALID_CREDENTIALS'),
     );
     expect(await refreshTokenCount(t.sql, user.userId)).toBe(1);
+  });
+});
+
+describe('the typed client and refresh challenges', () => {
+  const chromeOnLinux = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+  /** A residential address in Great Britain and one in Brazil (geoip-lite's data). */
+  const london = '81.2.69.142';
+  const portoAlegre = '2.16.0.1';
+
+  it('hands a challenge from its own refresh to the application, and the session goes on once it is completed', async () => {
+    await using t = await createTestServer({ trustProxy: true });
+    const user = await t.signUp();
+    let ip = london;
+    const travellingFetch: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('x-forwarded-for', ip);
+      headers.set('user-agent', chromeOnLinux);
+      return fetch(input, { ...init, headers });
+    };
+    const challenges: RefreshChallenge[] = [];
+    const ended: string[] = [];
+    const { api } = t.client({
+      fetch: travellingFetch,
+      onChallenge: (challenge) => challenges.push(challenge),
+      onSessionEnd: (reason) => ended.push(reason),
+    });
+    await api.auth.login.mutate({ email: user.email, password: user.password });
+
+    // The same device, now in another country, after its access token expired.
+    ip = portoAlegre;
+    t.clock.advance(16 * 60);
+    const refused = await api.auth.me.query().catch((error: unknown) => error);
+    expect(isChallengeRequired(refused)).toBe(true);
+    const challenge = refreshChallengeOf(refused);
+    expect(challenge).toMatchObject({ status: 'mfa_required', methods: expect.arrayContaining(['email_otp']) });
+    expect(challenges).toEqual([challenge]);
+    expect(ended).toEqual([]);
+
+    // The user types the emailed code; the tokens it returns carry the session on.
+    const mail = await t.mail.waitFor((message) => message.to.includes(user.email) && message.tags.template === 'login_code');
+    const result = await api.mfa.verify.mutate({ challengeId: challenge?.challengeId ?? '', code: codeFrom(mail) });
+    expect(result.status).toBe('authenticated');
+    expect((await api.auth.me.query()).id).toBe(user.userId);
+    expect(ended).toEqual([]);
   });
 });
