@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
 import { devices, sessions } from '../../db/tables';
 import { addSeconds } from '../clock';
@@ -23,6 +23,16 @@ export interface SessionSummary {
   } | null;
 }
 
+/** A user's live sessions: not revoked, not past their absolute lifetime, not idle past the limit. */
+export function liveSessionsOf(userId: string, now: Date, idleInSeconds: number): SQL | undefined {
+  return and(
+    eq(sessions.userId, userId),
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, now),
+    gt(sessions.lastUsedAt, addSeconds(now, -idleInSeconds)),
+  );
+}
+
 /** Live sessions of a user (not revoked, not expired, not idle past the limit), most recently used first. */
 export async function listActiveSessions(
   executor: Executor,
@@ -33,14 +43,7 @@ export async function listActiveSessions(
     .select({ session: sessions, trustedAt: devices.trustedAt })
     .from(sessions)
     .innerJoin(devices, eq(devices.id, sessions.deviceId))
-    .where(
-      and(
-        eq(sessions.userId, input.userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
-        gt(sessions.lastUsedAt, addSeconds(now, -input.idleInSeconds)),
-      ),
-    )
+    .where(liveSessionsOf(input.userId, now, input.idleInSeconds))
     .orderBy(desc(sessions.lastUsedAt));
   return rows.map(({ session, trustedAt }) => ({
     id: session.id,

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Database, Transaction } from '../../db/client';
 import { type DeviceRow, devices, type RefreshTokenRow, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
@@ -24,7 +24,7 @@ import {
   rotateRefreshToken,
   sessionOfRefreshToken,
 } from './refreshTokens';
-import { listActiveSessions } from './sessionList';
+import { listActiveSessions, liveSessionsOf } from './sessionList';
 
 export type { SessionSummary } from './sessionList';
 
@@ -98,14 +98,7 @@ export function createSessionService(deps: {
     const live = await tx
       .select({ id: sessions.id })
       .from(sessions)
-      .where(
-        and(
-          eq(sessions.userId, userId),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, now),
-          gt(sessions.lastUsedAt, addSeconds(now, -lifetimes.sessionIdleInSeconds)),
-        ),
-      )
+      .where(liveSessionsOf(userId, now, lifetimes.sessionIdleInSeconds))
       .orderBy(desc(sessions.lastUsedAt), desc(sessions.createdAt))
       .for('update');
     const evicted = live.slice(maxSessionsPerUser).map((row) => row.id);
