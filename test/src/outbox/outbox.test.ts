@@ -76,6 +76,11 @@ describe('durable outbox', () => {
       expect(alert.headers.idempotencyKey).toBe(queued?.id);
       expect(alert.text).toMatch(/not-me|reuse|session/i);
       await until(async () => (await outboxRows(t, victim.userId))[0]?.state === 'delivered');
+      // Nothing of the message (recipient, links) rests in the table once it is delivered.
+      const [[kept]] = await t.sql.query<RowDataPacket[]>('SELECT payload FROM outbox_messages WHERE id = ?', [queued?.id]);
+      const body = typeof kept?.payload === 'string' ? kept.payload : JSON.stringify(kept?.payload);
+      expect(body).not.toContain(victim.email);
+      expect(body).toContain('security_alert');
       // Once: no second copy arrives, and the provider saw no second send of the row.
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(t.mail.messages.filter(isAlertTo(victim.email))).toHaveLength(1);

@@ -17,8 +17,8 @@ export function isSignatureShape(value: string): boolean {
 }
 
 /**
- * Compares two signatures in time independent of where they differ (RFC 2104 §5 leaves
- * timing to the verifier; OWASP ASVS 4.0 V2.9: constant-time comparison of secrets).
+ * Compares two signatures in time independent of where they differ, so a forger learns
+ * nothing from how long a refusal takes.
  */
 export function signaturesMatch(expectedHex: string, presentedHex: string): boolean {
   if (!isSignatureShape(expectedHex) || !isSignatureShape(presentedHex)) return false;

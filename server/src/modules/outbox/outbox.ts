@@ -123,7 +123,14 @@ export function createOutboxWorker(deps: {
       await deps.mailer.send({ to: payload.to, email: payload.email }, { idempotencyKey: row.id });
       await deps.db
         .update(outboxMessages)
-        .set({ state: 'delivered', attempts, deliveredAt: deps.clock.now(), lastError: null })
+        // The body goes once delivered: links in it (reset, "not me") must not rest in the table.
+        .set({
+          state: 'delivered',
+          attempts,
+          deliveredAt: deps.clock.now(),
+          lastError: null,
+          payload: { template: payload.email.template },
+        })
         .where(eq(outboxMessages.id, row.id));
       deps.onDelivered?.();
       return true;

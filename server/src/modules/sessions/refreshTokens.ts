@@ -13,7 +13,7 @@ import { deriveKey, open, seal } from '../crypto/seal';
  * in the database (RFC 9700 §4.14.2, rotation with reuse detection).
  */
 
-/** RFC 9700 §4.14.2 and NIST SP 800-63B §5.1.1: 256 bits from a CSPRNG, only the hash stored. */
+/** RFC 9700 §4.14.2 and NIST SP 800-63B §7.1 (session secrets): 256 bits from a CSPRNG, only the hash stored. */
 const refreshTokenBytes = 32;
 const successorPurpose = 'refresh-successor';
 /** How many rotations a grace retry may walk forward to find the live token. */

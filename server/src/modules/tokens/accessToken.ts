@@ -9,9 +9,9 @@ import { accessTokenAlgorithm, type SigningKeyStore } from './signingKeys';
 
 /** RFC 9068 §2.1: access tokens in JWT form are typed `at+jwt`. */
 export const accessTokenType = 'at+jwt';
-/** Clock skew tolerated on `exp` and on an `iat` from the future (RFC 8725 §3.10). */
+/** Clock skew tolerated on `exp` and on an `iat` from the future (RFC 7519 §4.1.4: a small leeway). */
 export const clockToleranceInSeconds = 5;
-/** Headers that ask the verifier to trust a key the token brings along (RFC 8725 §3.1). */
+/** Headers that ask the verifier to trust a key the token brings along (RFC 8725 §3.10: do not trust received claims). */
 const untrustedKeyHeaders = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 export interface AccessTokenClaims {
@@ -48,7 +48,7 @@ export function createAccessTokenService(deps: {
 }): AccessTokenService {
   // Verified tokens by their exact string; an entry lives no longer than its token. A
   // re-encoded variant of a token simply misses the cache: revocation is keyed on `sid`,
-  // never on the string (RFC 8725 §3.11: jose accepts re-encoded forms of one token).
+  // never on the string (jose accepts re-encoded forms of one token).
   const verified = new LRUCache<string, AccessTokenClaims>({ max: deps.cacheSize ?? 50_000 });
 
   async function verifySignature(token: string, now: Date, allowExpired: boolean): Promise<AccessTokenClaims> {
