@@ -99,8 +99,9 @@ export function createSessionService(deps: {
       .select({ id: sessions.id })
       .from(sessions)
       .where(liveSessionsOf(userId, now, lifetimes.sessionIdleInSeconds))
-      .orderBy(desc(sessions.lastUsedAt), desc(sessions.createdAt))
-      .for('update');
+      .orderBy(desc(sessions.lastUsedAt), desc(sessions.createdAt));
+    // A plain read: a session revoked meanwhile is skipped by the guarded UPDATE, and no other
+    // session's row is locked on the sign-in path.
     const evicted = live.slice(maxSessionsPerUser).map((row) => row.id);
     if (evicted.length > 0) await revokeInTransaction(tx, evicted, 'session_limit', now, client);
     return evicted;
