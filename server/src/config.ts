@@ -17,6 +17,8 @@ export interface IamConfig {
   databaseUrl: string;
   /** Optional Redis/Valkey (`redis://…`): rate limits, HMAC nonces and revocation fan-out move there. */
   redisUrl?: string;
+  /** How long data no longer needed is kept (audit 400 days, devices 180 days by default). */
+  retention?: { auditRetentionInDays?: number; deviceRetentionInDays?: number };
   /** How often each instance's outbox worker looks for due messages (default 1 s). */
   outboxPollIntervalInMs?: number;
   /** How often each instance reads revocations from the database (default 1 s). */

@@ -27,6 +27,7 @@ import { parseOAuthConfig } from './modules/oauth/config';
 import { createOAuthService } from './modules/oauth/service';
 import { createOutboxWorker, sweepOutbox } from './modules/outbox/outbox';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
+import { defaultRetentionPolicy, type SweptCounts, sweepRetention } from './modules/retention/retention';
 import { createSessionService } from './modules/sessions/sessions';
 import { createAccessTokenService } from './modules/tokens/accessToken';
 import { createRevocationSet } from './modules/tokens/revocations';
@@ -62,6 +63,8 @@ export interface IamServer {
    * throws `STEP_UP_REQUIRED`: `await iam.requireStepUp({ sessionId: claims.sid, action, stepUpToken })`.
    */
   requireStepUp(input: { sessionId: string; action: string; stepUpToken: string | null | undefined }): Promise<void>;
+  /** Runs the housekeeping the service otherwise runs every 5 minutes (retention included); returns the rows retention deleted. */
+  runMaintenance(): Promise<{ swept: SweptCounts | null }>;
   close(): Promise<void>;
 }
 
@@ -136,12 +139,24 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     logger,
   });
   const oauth = createOAuthService({ db: pools.db, clock, logger, publicUrl, config: oauthConfig });
-  const sweeper = setInterval(() => {
-    limits.sweep().catch((error: unknown) => logger.warn({ err: error }, 'rate-limit sweep failed'));
-    hmac.sweepNonces().catch((error: unknown) => logger.warn({ err: error }, 'HMAC nonce sweep failed'));
-    oauth.sweep().catch((error: unknown) => logger.warn({ err: error }, 'OAuth flow sweep failed'));
-    sweepOutbox(pools.auxDb, clock.now()).catch((error: unknown) => logger.warn({ err: error }, 'outbox sweep failed'));
-  }, 5 * 60_000).unref();
+  const retention = { ...defaultRetentionPolicy, ...config.retention };
+  /** Housekeeping: expired limiter rows, nonces, OAuth flows, delivered mail, and retention. Each part fails alone. */
+  async function runMaintenance(): Promise<{ swept: SweptCounts | null }> {
+    const warn = (what: string) => (error: unknown) => {
+      logger.warn({ err: error }, `${what} sweep failed`);
+      return null;
+    };
+    const [, , , , swept] = await Promise.all([
+      limits.sweep().catch(warn('rate-limit')),
+      hmac.sweepNonces().catch(warn('HMAC nonce')),
+      oauth.sweep().catch(warn('OAuth flow')),
+      sweepOutbox(pools.auxDb, clock.now()).catch(warn('outbox')),
+      sweepRetention(pools.auxDb, clock.now(), retention).catch(warn('retention')),
+    ]);
+    for (const [table, rows] of Object.entries(swept ?? {})) if (rows > 0) metrics.retentionSwept.inc({ table }, rows);
+    return { swept };
+  }
+  const sweeper = setInterval(() => void runMaintenance(), 5 * 60_000).unref();
   const baseMailer = createMailer({
     resendApiKey: config.mail?.resendApiKey,
     resendBaseUrl: config.mail?.resendBaseUrl,
@@ -214,6 +229,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     requireAuth: createRequireAuth(accessTokens),
     trpcGuard: createTrpcGuard(accessTokens),
     requireStepUp: (input) => requireStepUp(services, input),
+    runMaintenance,
     async close() {
       clearInterval(sweeper);
       await outbox.stop();

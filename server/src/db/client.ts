@@ -64,6 +64,14 @@ export function isDeadlockError(error: unknown): boolean {
   return hasErrno(error, 1213);
 }
 
+/**
+ * A conflict between transactions that outlived its retries (deadlock 1213, lock wait timeout
+ * 1205): transient, so the caller is told to try again (503), never a 500.
+ */
+export function isTransientConflictError(error: unknown): boolean {
+  return hasErrno(error, 1213) || hasErrno(error, 1205);
+}
+
 function hasErrno(error: unknown, errno: number): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {

@@ -38,6 +38,12 @@ export function createMetrics() {
       help: 'Mails the provider did not accept.',
       registers: [registry],
     }),
+    retentionSwept: new Counter({
+      name: 'iam_retention_swept_rows_total',
+      help: 'Rows deleted by retention, by table.',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
     outboxDelivered: new Counter({
       name: 'iam_outbox_delivered_total',
       help: 'Queued messages (alerts, notices) delivered by the outbox worker.',

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { isDatabaseUnavailableError } from '../db/client';
+import { isDatabaseUnavailableError, isTransientConflictError } from '../db/client';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
 import type { Context } from './context';
@@ -20,6 +20,12 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
       const blockedForSeconds = await recordStrike(ctx.services.limits, ctx.client.ip);
       if (blockedForSeconds > 0) ctx.logger.warn({ ip: ctx.client.ip, blockedForSeconds, path }, 'IP blocked after markup probes');
       throw toTrpcError(new TRPCError({ code: 'BAD_REQUEST', cause: new IamError('XSS_DETECTED') }));
+    }
+    if (isTransientConflictError(result.error.cause)) {
+      ctx.logger.warn({ err: result.error.cause, path }, 'transaction conflict outlived its retries');
+      throw toTrpcError(
+        new TRPCError({ code: 'SERVICE_UNAVAILABLE', cause: new IamError('SERVICE_UNAVAILABLE', { retryAfterSeconds: 1 }) }),
+      );
     }
     if (isDatabaseUnavailableError(result.error.cause)) {
       ctx.logger.error({ err: result.error.cause, path }, 'database unavailable');

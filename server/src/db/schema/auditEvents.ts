@@ -19,6 +19,8 @@ export const auditEvents = mysqlTable(
     index('audit_events_user_idx').on(table.userId, table.createdAt),
     // A session's history (reuse investigations).
     index('audit_events_session_idx').on(table.sessionId),
+    // Retention: events past the audit retention.
+    index('audit_events_created_at_idx').on(table.createdAt),
   ],
 );
 

@@ -25,6 +25,8 @@ export const challenges = mysqlTable(
   (table) => [
     // Clean-up and "latest challenge of this user for this purpose".
     index('challenges_user_purpose_idx').on(table.userId, table.purpose),
+    // Retention: dead challenges.
+    index('challenges_expires_at_idx').on(table.expiresAt),
   ],
 );
 
@@ -50,6 +52,8 @@ export const links = mysqlTable(
     // A challenge's links, retired when its code is used or resent (without it, that
     // UPDATE would lock every row of the table).
     index('links_challenge_idx').on(table.challengeId),
+    // Retention: expired links.
+    index('links_expires_at_idx').on(table.expiresAt),
   ],
 );
 

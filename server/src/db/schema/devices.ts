@@ -33,6 +33,8 @@ export const devices = mysqlTable(
     uniqueIndex('devices_user_canary_uq').on(table.userId, table.canaryHash),
     // Device lists and clean-up per user.
     index('devices_user_idx').on(table.userId, table.lastSeenAt),
+    // Retention: devices unseen for a long time.
+    index('devices_last_seen_at_idx').on(table.lastSeenAt),
   ],
 );
 

@@ -57,6 +57,8 @@ export const stepUpTokens = mysqlTable(
   (table) => [
     // Issuing a token first deletes the user's expired ones: DELETE … WHERE user_id = ? AND expires_at < ?.
     index('step_up_tokens_user_expires_idx').on(table.userId, table.expiresAt),
+    // Retention: expired step-up tokens.
+    index('step_up_tokens_expires_at_idx').on(table.expiresAt),
   ],
 );
 

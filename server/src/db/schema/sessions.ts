@@ -41,6 +41,8 @@ export const sessions = mysqlTable(
     index('sessions_user_idx').on(table.userId, table.revokedAt),
     // The revocation feed every instance polls: sessions revoked since a moment.
     index('sessions_revoked_at_idx').on(table.revokedAt),
+    // Retention: sessions past their absolute lifetime.
+    index('sessions_expires_at_idx').on(table.expiresAt),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import type { Database, Transaction } from '../../db/client';
+import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
 import { type DeviceRow, devices, type RefreshTokenRow, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
 import type { Verdict } from '../anomaly/pipeline';
@@ -270,7 +270,8 @@ export function createSessionService(deps: {
      */
     async rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
       const now = clock.now();
-      const outcome = await db.transaction(async (tx) => {
+      // Safe to run again whole: a deadlock under a burst of one token is retried, not a 500.
+      const outcome = await transactionWithDeadlockRetry(db, async (tx) => {
         const row = await lockRefreshToken(tx, presented);
         const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
         if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
