@@ -35,6 +35,17 @@ describe('IAM_CONFIG_FILE', () => {
   });
 });
 
+describe('IAM_CONFIG_FILE retention section', () => {
+  it('takes the two retention periods and refuses anything else', () => {
+    expect(loadConfigFile(file({ retention: { auditRetentionInDays: 730, deviceRetentionInDays: 90 } })).retention).toEqual({
+      auditRetentionInDays: 730,
+      deviceRetentionInDays: 90,
+    });
+    expect(() => loadConfigFile(file({ retention: { auditRetentionDays: 730 } }))).toThrow(/retention/);
+    expect(() => loadConfigFile(file({ retention: { deviceRetentionInDays: 0 } }))).toThrow(/retention/);
+  });
+});
+
 describe('IAM_CONFIG_FILE oauth section', () => {
   it('is read and checked with the rest of the file', () => {
     const good = file({

@@ -26,6 +26,12 @@ const configFileSchema = z.looseObject({
       ipBlockLadderInSeconds: z.array(z.number().int().positive()).min(1).max(10).optional(),
     })
     .optional(),
+  retention: z
+    .strictObject({
+      auditRetentionInDays: z.number().int().min(1).max(36_500).optional(),
+      deviceRetentionInDays: z.number().int().min(1).max(36_500).optional(),
+    })
+    .optional(),
   passwordPolicy: z
     .strictObject({
       minLength: z.number().int().min(8).max(256).optional(),
