@@ -63,6 +63,38 @@ describe('sign-up', () => {
     }
   });
 
+  it('a resend of the answer for a verified address behaves as for a new one, and mails nothing', async () => {
+    await using t = await createTestServer();
+    const owner = await t.signUp();
+    const { api } = t.client();
+    const fresh = await api.auth.signup.mutate({ email: uniqueEmail('fresh'), password: 'a long enough passphrase' });
+    const decoy = await api.auth.signup.mutate({ email: owner.email, password: 'the attacker passphrase' });
+    await nthMailTo(t, owner.email, 2);
+    const mailsToOwner = () => t.mail.messages.filter((message) => message.to.includes(owner.email)).length;
+    const before = mailsToOwner();
+
+    // Within the spacing both are refused alike; after it both are resent alike, up to the same budget.
+    const tooSoon = async (challengeId: string) =>
+      api.mfa.resend.mutate({ challengeId }).then(
+        (result) => result.status,
+        (error: unknown) => (isIamError(error) ? error.data.iamCode : 'other'),
+      );
+    expect(await tooSoon(decoy.challengeId)).toBe(await tooSoon(fresh.challengeId));
+    const answers: Array<[string, string]> = [];
+    for (let round = 0; round < 4; round++) {
+      t.clock.advance(31);
+      answers.push([await tooSoon(fresh.challengeId), await tooSoon(decoy.challengeId)]);
+    }
+    expect(answers).toEqual([
+      ['sent', 'sent'],
+      ['sent', 'sent'],
+      ['sent', 'sent'],
+      ['RATE_LIMITED', 'RATE_LIMITED'],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mailsToOwner()).toBe(before);
+  });
+
   it('a second sign-up of an unverified address sends a fresh code, and that code applies the new password', async () => {
     await using t = await createTestServer();
     const email = uniqueEmail('resignup');

@@ -56,6 +56,9 @@ export async function completeLoginChallenge(
 /** Sends a fresh code for a live challenge; the previous code and link stop working. */
 export async function resendChallenge(services: Services, challengeId: string, client: ClientInfo): Promise<{ status: 'sent' }> {
   const issued = await services.challenges.resend(challengeId);
+  // A decoy (the sign-up of an address already verified) is resent like any challenge, with the
+  // same budget and spacing, so the answer tells nothing; but nothing is mailed, and no code opens it.
+  if (issued.decoy) return { status: 'sent' };
   const user = await findUserById(services.db, issued.userId);
   if (!user) throw new IamError('CHALLENGE_INVALID');
   if (issued.purpose === 'verify_email') await sendVerificationEmail(services, user.email, issued);

@@ -120,18 +120,12 @@ export function createChallengeService(deps: {
      * Replaces a live challenge's code (and link) with a new one; the old ones stop working.
      * Wrong tries are not forgiven by a resend, so resending buys no extra guesses.
      */
-    async resend(challengeId: string): Promise<IssuedChallenge & { userId: string; purpose: ChallengePurpose }> {
+    async resend(challengeId: string): Promise<IssuedChallenge & { userId: string; purpose: ChallengePurpose; decoy: boolean }> {
       const now = deps.clock.now();
       const outcome = await deps.db.transaction(async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
         // Nothing to resend for a challenge answered by an authenticator app or a backup code.
-        if (
-          !row ||
-          row.consumedAt !== null ||
-          row.expiresAt <= now ||
-          row.data?.decoy === true ||
-          !challengeMethodsOf(row).includes('email_otp')
-        )
+        if (!row || row.consumedAt !== null || row.expiresAt <= now || !challengeMethodsOf(row).includes('email_otp'))
           return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
         if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
         const lastSentAt = row.lastSentAt ?? row.createdAt;
@@ -151,7 +145,15 @@ export function createChallengeService(deps: {
             : await insertLink(tx, { userId: row.userId, purpose: row.purpose as ChallengePurpose, challengeId: row.id }, now);
         return {
           kind: 'ok',
-          value: { challengeId: row.id, code, linkToken, expiresAt, userId: row.userId, purpose: row.purpose as ChallengePurpose },
+          value: {
+            challengeId: row.id,
+            code,
+            linkToken,
+            expiresAt,
+            userId: row.userId,
+            purpose: row.purpose as ChallengePurpose,
+            decoy: row.data?.decoy === true,
+          },
         } as const;
       });
       if (outcome.kind === 'error') {
