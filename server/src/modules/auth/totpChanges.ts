@@ -1,3 +1,4 @@
+import type { Transaction } from '../../db/client';
 import type { ClientInfo } from '../devices/clientInfo';
 import { findUserById } from '../users/users';
 import { queueSecurityAlert } from './securityAlert';
@@ -5,30 +6,28 @@ import type { Services } from './services';
 
 /**
  * Turning the authenticator on or off changes how the account is protected: the owner is
- * told, with a "this was not me" link that ends the session that did it (a stolen access
- * token must not quietly enrol an attacker's authenticator).
+ * told, in the transaction of the change, with a "this was not me" link that ends the session
+ * that did it (a stolen access token must not quietly enrol an attacker's authenticator).
  */
-async function notifyTotpChanged(services: Services, input: { userId: string; sessionId: string }, client: ClientInfo): Promise<void> {
-  const user = await findUserById(services.db, input.userId);
-  if (user) await queueSecurityAlert(services, services.db, user, { reason: 'mfa_changed', client, sessionId: input.sessionId });
+function alertTotpChanged(services: Services, input: { userId: string; sessionId: string }, client: ClientInfo) {
+  return async (tx: Transaction): Promise<void> => {
+    const user = await findUserById(tx, input.userId);
+    if (user) await queueSecurityAlert(services, tx, user, { reason: 'mfa_changed', client, sessionId: input.sessionId });
+  };
 }
 
-export async function confirmTotp(
+export function confirmTotp(
   services: Services,
   input: { userId: string; sessionId: string; code: string },
   client: ClientInfo,
 ): Promise<{ backupCodes: string[] }> {
-  const result = await services.mfa.confirmTotp(input, client);
-  await notifyTotpChanged(services, input, client);
-  return result;
+  return services.mfa.confirmTotp(input, client, alertTotpChanged(services, input, client));
 }
 
-export async function disableTotp(
+export function disableTotp(
   services: Services,
   input: { userId: string; sessionId: string; code: string; stepUpToken: string | undefined },
   client: ClientInfo,
 ): Promise<{ status: 'disabled' }> {
-  const result = await services.mfa.disableTotp(input, client);
-  await notifyTotpChanged(services, input, client);
-  return result;
+  return services.mfa.disableTotp(input, client, alertTotpChanged(services, input, client));
 }

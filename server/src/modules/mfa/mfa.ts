@@ -150,7 +150,12 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
      * Confirms the pending enrolment with a code from the app (which counts as used), turns
      * TOTP on and returns 10 fresh backup codes, shown this once.
      */
-    async confirmTotp(input: { userId: string; sessionId: string; code: string }, client: ClientInfo): Promise<{ backupCodes: string[] }> {
+    async confirmTotp(
+      input: { userId: string; sessionId: string; code: string },
+      client: ClientInfo,
+      /** Runs in the transaction that turns TOTP on (to queue the owner's alert with it). */
+      onChanged?: (tx: Transaction) => Promise<void>,
+    ): Promise<{ backupCodes: string[] }> {
       const now = clock.now();
       const outcome = await transactionWithDeadlockRetry(db, async (tx) => {
         const row = await lockCredential(tx, input.userId);
@@ -165,6 +170,7 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
         await tx.update(users).set({ totpEnabledAt: now, updatedAt: now }).where(eq(users.id, input.userId));
         const codes = await replaceBackupCodes(tx, input.userId, now);
         await recordAudit(tx, { type: 'mfa.totp_enabled', at: now, userId: input.userId, sessionId: input.sessionId, client });
+        await onChanged?.(tx);
         return { kind: 'ok', codes } as const;
       });
       if (outcome.kind === 'error') throw new IamError(outcome.code);
@@ -180,6 +186,8 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
     async disableTotp(
       input: { userId: string; sessionId: string; code: string; stepUpToken: string | undefined },
       client: ClientInfo,
+      /** Runs in the transaction that turns TOTP off. */
+      onChanged?: (tx: Transaction) => Promise<void>,
     ): Promise<{ status: 'disabled' }> {
       const now = clock.now();
       const binding: StepUpBinding = { sessionId: input.sessionId, action: 'totp_disable', stepUpToken: input.stepUpToken };
@@ -195,6 +203,7 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
         await tx.delete(backupCodes).where(eq(backupCodes.userId, input.userId));
         await tx.update(users).set({ totpEnabledAt: null, updatedAt: now }).where(eq(users.id, input.userId));
         await recordAudit(tx, { type: 'mfa.totp_disabled', at: now, userId: input.userId, sessionId: input.sessionId, client });
+        await onChanged?.(tx);
         return { kind: 'ok' } as const;
       });
       if (outcome.kind === 'error') {
