@@ -25,7 +25,7 @@ import { createMetrics } from './modules/metrics';
 import { createMfaService } from './modules/mfa/mfa';
 import { parseOAuthConfig } from './modules/oauth/config';
 import { createOAuthService } from './modules/oauth/service';
-import { createOutboxWorker, sweepOutbox } from './modules/outbox/outbox';
+import { createOutboxWorker } from './modules/outbox/outbox';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import { defaultRetentionPolicy, type SweptCounts, sweepRetention } from './modules/retention/retention';
 import { createSessionService } from './modules/sessions/sessions';
@@ -140,17 +140,16 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   });
   const oauth = createOAuthService({ db: pools.db, clock, logger, publicUrl, config: oauthConfig });
   const retention = { ...defaultRetentionPolicy, ...config.retention };
-  /** Housekeeping: expired limiter rows, nonces, OAuth flows, delivered mail, and retention. Each part fails alone. */
+  /** Housekeeping: expired limiter rows, nonces, OAuth flows, and retention (delivered mail included). Each part fails alone. */
   async function runMaintenance(): Promise<{ swept: SweptCounts | null }> {
     const warn = (what: string) => (error: unknown) => {
       logger.warn({ err: error }, `${what} sweep failed`);
       return null;
     };
-    const [, , , , swept] = await Promise.all([
+    const [, , , swept] = await Promise.all([
       limits.sweep().catch(warn('rate-limit')),
       hmac.sweepNonces().catch(warn('HMAC nonce')),
       oauth.sweep().catch(warn('OAuth flow')),
-      sweepOutbox(pools.auxDb, clock.now()).catch(warn('outbox')),
       sweepRetention(pools.auxDb, clock.now(), retention).catch(warn('retention')),
     ]);
     for (const [table, rows] of Object.entries(swept ?? {})) if (rows > 0) metrics.retentionSwept.inc({ table }, rows);

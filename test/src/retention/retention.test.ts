@@ -23,14 +23,18 @@ describe('retention', () => {
     expect(await countOf(t, 'refresh_tokens', old.userId)).toBe(2);
     expect(await countOf(t, 'challenges', old.userId)).toBeGreaterThan(0);
     expect(await countOf(t, 'links', old.userId)).toBeGreaterThan(0);
+    // The reset mail went out through the outbox.
+    await t.mail.waitFor((message) => message.to.includes(old.email) && message.tags.template === 'password_reset');
+    expect(await countOf(t, 'outbox_messages', old.userId)).toBe(1);
 
     // Past the session's 30-day lifetime (and a day of grace): the session and its tokens go,
     // with the dead challenges and links; the device and the audit trail stay.
     t.clock.advance(32 * day);
     const fresh = await t.signUp();
     const first = await t.iam.runMaintenance();
-    expect(first.swept).toMatchObject({ sessions: 1, refreshTokens: 2 });
-    for (const table of ['sessions', 'refresh_tokens', 'challenges', 'links']) expect(await countOf(t, table, old.userId)).toBe(0);
+    expect(first.swept).toMatchObject({ sessions: 1, refreshTokens: 2, outboxMessages: 1 });
+    for (const table of ['sessions', 'refresh_tokens', 'challenges', 'links', 'outbox_messages'])
+      expect(await countOf(t, table, old.userId)).toBe(0);
     expect(await countOf(t, 'devices', old.userId)).toBe(1);
     expect(await countOf(t, 'audit_events', old.userId)).toBeGreaterThan(0);
     // A live account is untouched and keeps working.

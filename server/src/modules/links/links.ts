@@ -46,6 +46,15 @@ export async function issueLink(executor: Executor, link: LinkToIssue, now: Date
   return token;
 }
 
+/** The link row of a token (the unique index on its hash): at most one. */
+function selectByToken(executor: Executor, token: string) {
+  return executor
+    .select()
+    .from(links)
+    .where(eq(links.tokenHash, hashLinkToken(token)))
+    .limit(1);
+}
+
 function isLive(link: LinkRow, purpose: string | readonly string[], now: Date): boolean {
   const purposeMatches = typeof purpose === 'string' ? link.purpose === purpose : purpose.includes(link.purpose);
   return purposeMatches && link.usedAt === null && link.expiresAt > now;
@@ -62,11 +71,7 @@ export async function spendLink(
   input: { token: string; purpose: string | readonly string[]; challengeId?: string },
   now: Date,
 ): Promise<LinkRow | null> {
-  const [link] = await tx
-    .select()
-    .from(links)
-    .where(eq(links.tokenHash, hashLinkToken(input.token)))
-    .for('update');
+  const [link] = await selectByToken(tx, input.token).for('update');
   if (!link || !isLive(link, input.purpose, now)) return null;
   if (input.challengeId !== undefined && link.challengeId !== input.challengeId) return null;
   await tx.update(links).set({ usedAt: now }).where(eq(links.id, link.id));
@@ -79,11 +84,7 @@ export async function findLiveLink(
   input: { token: string; purpose: string | readonly string[] },
   now: Date,
 ): Promise<LinkRow | null> {
-  const [link] = await executor
-    .select()
-    .from(links)
-    .where(eq(links.tokenHash, hashLinkToken(input.token)))
-    .limit(1);
+  const [link] = await selectByToken(executor, input.token);
   return link && isLive(link, input.purpose, now) ? link : null;
 }
 

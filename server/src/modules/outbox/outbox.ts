@@ -1,5 +1,5 @@
 import type { EmailMessage } from '@iam/emails';
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import superjson, { type SuperJSONResult } from 'superjson';
 import type { Database, Executor } from '../../db/client';
@@ -48,22 +48,6 @@ export async function enqueueMail(executor: Executor, mail: OutboxMail & { userI
     availableAt: now,
   });
   return id;
-}
-
-/** Delivered messages are kept this long (to answer "was it sent?"), then deleted. */
-const deliveredRetentionInSeconds = 7 * 24 * 3600;
-
-/** Deletes delivered messages past their retention, in small batches that hold no hot rows. */
-export async function sweepOutbox(db: Database, now: Date): Promise<number> {
-  let swept = 0;
-  for (;;) {
-    const [result] = await db.execute(
-      sql`DELETE FROM ${outboxMessages} WHERE ${outboxMessages.state} = 'delivered' AND ${outboxMessages.deliveredAt} < ${addSeconds(now, -deliveredRetentionInSeconds)} LIMIT 500`,
-    );
-    const affected = (result as unknown as { affectedRows: number }).affectedRows;
-    swept += affected;
-    if (affected < 500) return swept;
-  }
 }
 
 export interface OutboxWorker {

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull, lt, notExists, or, type SQL } from 'drizzle-orm';
 import type { MySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core';
 import type { Database } from '../../db/client';
-import { auditEvents, challenges, devices, links, refreshTokens, sessions, stepUpTokens } from '../../db/tables';
+import { auditEvents, challenges, devices, links, outboxMessages, refreshTokens, sessions, stepUpTokens } from '../../db/tables';
 import { addSeconds } from '../clock';
 
 /**
@@ -19,6 +19,8 @@ export interface RetentionPolicy {
   deviceRetentionInDays: number;
   /** Revoked and expired sessions, challenges, links and step-up tokens are kept this long for support (default 1 day). */
   expiredGraceInSeconds: number;
+  /** Delivered outbox messages (their body already erased) are kept this long, to answer "was it sent?" (default 7 days). */
+  deliveredMailRetentionInDays: number;
   batchSize: number;
 }
 
@@ -26,11 +28,12 @@ export const defaultRetentionPolicy: RetentionPolicy = {
   auditRetentionInDays: 400,
   deviceRetentionInDays: 180,
   expiredGraceInSeconds: 24 * 3600,
+  deliveredMailRetentionInDays: 7,
   batchSize: 500,
 };
 
 export type SweptCounts = Record<
-  'sessions' | 'refreshTokens' | 'challenges' | 'links' | 'stepUpTokens' | 'devices' | 'auditEvents',
+  'sessions' | 'refreshTokens' | 'challenges' | 'links' | 'stepUpTokens' | 'devices' | 'auditEvents' | 'outboxMessages',
   number
 >;
 
@@ -66,7 +69,16 @@ export async function sweepRetention(
   maxBatches = 20,
 ): Promise<SweptCounts> {
   const cutoff = addSeconds(now, -policy.expiredGraceInSeconds);
-  const counts: SweptCounts = { sessions: 0, refreshTokens: 0, challenges: 0, links: 0, stepUpTokens: 0, devices: 0, auditEvents: 0 };
+  const counts: SweptCounts = {
+    sessions: 0,
+    refreshTokens: 0,
+    challenges: 0,
+    links: 0,
+    stepUpTokens: 0,
+    devices: 0,
+    auditEvents: 0,
+    outboxMessages: 0,
+  };
 
   const deadSession = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
   for (let batch = 0; batch < maxBatches; batch++) {
@@ -112,6 +124,17 @@ export async function sweepRetention(
     auditEvents,
     auditEvents.id,
     lt(auditEvents.createdAt, addSeconds(now, -policy.auditRetentionInDays * 24 * 3600)),
+    policy.batchSize,
+    maxBatches,
+  );
+  counts.outboxMessages = await sweepBatches(
+    db,
+    outboxMessages,
+    outboxMessages.id,
+    and(
+      eq(outboxMessages.state, 'delivered'),
+      lt(outboxMessages.deliveredAt, addSeconds(now, -policy.deliveredMailRetentionInDays * 24 * 3600)),
+    ),
     policy.batchSize,
     maxBatches,
   );
