@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
-import { checkNames } from '../modules/anomaly/config';
+import { checkNames, signInCheckNames } from '../modules/anomaly/config';
 import { isHmacKeyId } from '../modules/hmac/keys';
 import { oauthConfigSchema } from '../modules/oauth/config';
 import { defaultLimits, type LimitName } from '../modules/rateLimit/limits';
@@ -55,6 +55,9 @@ const configFileSchema = z.looseObject({
   anomaly: z
     .strictObject({
       modes: z.strictObject(Object.fromEntries(checkNames.map((name) => [name, z.enum(['enforce', 'log', 'off']).optional()]))).optional(),
+      signInModes: z
+        .strictObject(Object.fromEntries(signInCheckNames.map((name) => [name, z.enum(['enforce', 'log', 'off']).optional()])))
+        .optional(),
       idleChallengeInSeconds: z.number().int().positive().optional(),
       maxActiveSessionsPerUser: z.number().int().positive().optional(),
       maxRefreshesPerSession: z.number().int().positive().optional(),

@@ -112,8 +112,7 @@ describe('password reset', () => {
   it('changing the password needs the current one, keeps this session and ends the others', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
-    const other = t.client();
-    await other.api.auth.login.mutate({ email: user.email, password: user.password });
+    const other = await t.signInOnNewDevice(user);
     expect(
       await user.api.auth.changePassword
         .mutate({ currentPassword: 'not my password', newPassword: 'a changed passphrase entirely' })
@@ -127,7 +126,9 @@ describe('password reset', () => {
     ).resolves.toEqual({ status: 'password_changed' });
     await expect(user.api.auth.me.query()).resolves.toMatchObject({ email: user.email });
     await expect(other.api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'SESSION_REVOKED'));
-    const login = await t.client().api.auth.login.mutate({ email: user.email, password: 'a changed passphrase entirely' });
+    const login = await t
+      .client({ deviceOf: user.jar })
+      .api.auth.login.mutate({ email: user.email, password: 'a changed passphrase entirely' });
     expect(login.status).toBe('authenticated');
   });
 });

@@ -14,7 +14,7 @@ const portoAlegre = '2.16.0.1';
 
 async function signedInFrom(t: TestServer, ip: string) {
   const user = await t.signUp();
-  const { api, jar } = t.client({ headers: { 'x-forwarded-for': ip, 'user-agent': chromeOnLinux } });
+  const { api, jar } = t.client({ deviceOf: user.jar, headers: { 'x-forwarded-for': ip, 'user-agent': chromeOnLinux } });
   authenticated(await api.auth.login.mutate({ email: user.email, password: user.password }));
   return { ...user, api, jar };
 }

@@ -26,7 +26,7 @@ describe('email change', () => {
   it('links the new address, notifies the old one, and once confirmed changes the address and ends every session', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
-    const laptop = t.client();
+    const laptop = t.client({ deviceOf: user.jar });
     expect((await laptop.api.auth.login.mutate({ email: user.email, password: user.password })).status).toBe('authenticated');
     const newEmail = uniqueEmail('moved');
 
@@ -63,7 +63,9 @@ describe('email change', () => {
     expect(await t.client().api.auth.login.mutate({ email: user.email, password: user.password }).catch(iamCodeOf)).toBe(
       'INVALID_CREDENTIALS',
     );
-    const signedIn = await t.client().api.auth.login.mutate({ email: newEmail.toUpperCase(), password: user.password });
+    const signedIn = await t
+      .client({ deviceOf: user.jar })
+      .api.auth.login.mutate({ email: newEmail.toUpperCase(), password: user.password });
     if (signedIn.status !== 'authenticated') throw new Error(signedIn.status);
     expect(signedIn.user).toMatchObject({ id: user.userId, email: newEmail, emailVerified: true });
 

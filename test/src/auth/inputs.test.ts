@@ -132,7 +132,7 @@ describe('malformed input never produces a 500', () => {
   it.each(procedures)('$path answers every malformed body without a 5xx or a stack, and changes no user', async (procedure) => {
     await using t = await createTestServer();
     const main = await t.signUp();
-    const throwaway = await t.client().api.auth.login.mutate({ email: main.email, password: main.password });
+    const throwaway = await t.client({ deviceOf: main.jar }).api.auth.login.mutate({ email: main.email, password: main.password });
     if (throwaway.status !== 'authenticated') throw new Error('expected a sign-in');
     const headers =
       procedure.auth === 'main' ? bearer(main.accessToken) : procedure.auth === 'throwaway' ? bearer(throwaway.accessToken) : {};

@@ -103,7 +103,7 @@ describe('the sign-in journey', () => {
   it('an unknown email and a wrong password fail alike', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
-    const { api } = t.client();
+    const { api } = t.client({ deviceOf: user.jar });
     const unknown = await api.auth.login.mutate({ email: uniqueEmail('nobody'), password: user.password }).catch((error: unknown) => error);
     const wrong = await api.auth.login.mutate({ email: user.email, password: 'not the password at all' }).catch((error: unknown) => error);
     for (const error of [unknown, wrong]) {

@@ -21,7 +21,7 @@ describe('the typed client', () => {
       if (String(input).includes('session.refresh')) refreshRequests++;
       return fetch(input, init);
     };
-    const { api } = t.client({ fetch: countingFetch });
+    const { api } = t.client({ deviceOf: user.jar, fetch: countingFetch });
     await api.auth.login.mutate({ email: user.email, password: user.password });
     t.clock.advance(16 * 60);
     // Separate macrotasks, so the calls travel in separate HTTP requests and fail separately.
@@ -41,7 +41,7 @@ describe('the typed client', () => {
     await using t = await createTestServer();
     const ended: string[] = [];
     const user = await t.signUp();
-    const { api, jar } = t.client({ onSessionEnd: (reason) => ended.push(reason) });
+    const { api, jar } = t.client({ deviceOf: user.jar, onSessionEnd: (reason) => ended.push(reason) });
     await api.auth.login.mutate({ email: user.email, password: user.password });
     await api.session.revokeAll.mutate({ includeCurrent: true });
     await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'SESSION_REVOKED'));
@@ -80,6 +80,7 @@ describe('the typed client and refresh challenges', () => {
     const challenges: RefreshChallenge[] = [];
     const ended: string[] = [];
     const { api } = t.client({
+      deviceOf: user.jar,
       fetch: travellingFetch,
       onChallenge: (challenge) => challenges.push(challenge),
       onSessionEnd: (reason) => ended.push(reason),

@@ -29,14 +29,30 @@ export interface TestServer extends AsyncDisposable {
   /** The Pwned Passwords range API the breach check asks. */
   pwned: PwnedPeer;
   clock: TestClock;
-  /** A typed client with its own cookie jar (a device of its own). */
-  client(options?: Partial<IamClientOptions>): { api: IamClient; jar: CookieJar };
+  /**
+   * A typed client with its own cookie jar (a device of its own). `deviceOf`: the same browser
+   * as that jar (its device canary, `iam_cid`, without its session cookies), as after a sign-out.
+   */
+  client(options?: Partial<IamClientOptions> & { deviceOf?: CookieJar }): { api: IamClient; jar: CookieJar };
   /** Signs up and verifies a user through the real flow; returns a signed-in client. */
   signUp(input?: {
     email?: string;
     password?: string;
     name?: string;
   }): Promise<{ api: IamClient; jar: CookieJar; email: string; password: string; accessToken: string; userId: string }>;
+  /**
+   * Signs in from a device the account has never used (a jar of its own): the sign-in checks
+   * ask it for proof, and the code mailed to the owner answers, as a person would.
+   */
+  signInOnNewDevice(
+    user: { email: string; password: string },
+    options?: Partial<IamClientOptions>,
+  ): Promise<{ api: IamClient; jar: CookieJar; accessToken: string; sessionId: string }>;
+  /** The same on a given client: its password sign-in, and the mailed code when it is asked for one. */
+  signInOn<D extends { api: IamClient }>(
+    device: D,
+    user: { email: string; password: string },
+  ): Promise<D & { accessToken: string; sessionId: string }>;
   /** The newest message to an address (waits for it). */
   lastMailTo(email: string): Promise<ReceivedEmail>;
   close(): Promise<void>;
@@ -123,8 +139,10 @@ export async function createTestServer(
   const sql = mysql.createPool({ uri: database.url, timezone: 'Z', connectionLimit: 4 });
   const trpcUrl = `${url}${options.basePath ?? ''}/trpc`;
 
-  const client = (clientOptions: Partial<IamClientOptions> = {}) => {
+  const client = ({ deviceOf, ...clientOptions }: Partial<IamClientOptions> & { deviceOf?: CookieJar } = {}) => {
     const jar = clientOptions.cookieJar ?? createCookieJar();
+    const canary = deviceOf?.get('iam_cid');
+    if (canary) jar.store({ headers: new Headers([['set-cookie', `iam_cid=${canary}; Path=/`]]) } as Response);
     return { api: createIamClient({ url: trpcUrl, cookieJar: jar, ...clientOptions }), jar };
   };
 
@@ -172,9 +190,28 @@ export async function createTestServer(
       const result = await api.auth.verifyEmail.mutate({ challengeId: signup.challengeId, code });
       return { api, jar, email, password, accessToken: result.accessToken, userId: result.user.id };
     },
+    signInOnNewDevice(user, clientOptions = {}) {
+      return signInOn(client(clientOptions), user);
+    },
+    signInOn,
     close,
     [Symbol.asyncDispose]: close,
   };
+
+  async function signInOn<D extends { api: IamClient }>(device: D, user: { email: string; password: string }) {
+    const mailsBefore = mail.messages.length;
+    let result = await device.api.auth.login.mutate({ email: user.email, password: user.password });
+    if (result.status === 'mfa_required' && result.methods.includes('email_otp')) {
+      const message = await mail.waitFor(
+        (candidate) =>
+          mail.messages.indexOf(candidate) >= mailsBefore && candidate.to.includes(user.email) && candidate.tags.template === 'login_code',
+      );
+      result = await device.api.mfa.verify.mutate({ challengeId: result.challengeId, code: codeFrom(message) });
+    }
+    const signedIn = authenticated(result);
+    const claims = JSON.parse(Buffer.from(signedIn.accessToken.split('.')[1] ?? '', 'base64url').toString()) as { sid: string };
+    return { ...device, accessToken: signedIn.accessToken, sessionId: claims.sid };
+  }
 }
 
 /** Narrows a sign-in or refresh result to tokens; anything else (a challenge) fails the test. */

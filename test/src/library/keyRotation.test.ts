@@ -57,7 +57,9 @@ describe('signing-key rotation', () => {
       // The second instance has never seen this kid: it reloads the keys and verifies.
       await expect(second.verifyAccessToken(fresh.accessToken)).resolves.toMatchObject({ sub: user.userId });
       // And signs with the new key too.
-      const login = await second.createCaller().auth.login({ email: user.email, password: user.password });
+      const login = await second
+        .createCaller({ client: { canary: user.jar.get('iam_cid') ?? null } })
+        .auth.login({ email: user.email, password: user.password });
       if (login.status !== 'authenticated') throw new Error(login.status);
       expect(kidOf(login.accessToken)).toBe(rotation.kid);
     } finally {

@@ -48,13 +48,15 @@ describe('step-up', () => {
     // Spent: it cannot be used again.
     expect(await user.api.mfa.totp.disable.mutate({ code: spare1, stepUpToken }).catch(iamCodeOf)).toBe('STEP_UP_REQUIRED');
     // Sign-in takes the password alone again.
-    expect((await t.client().api.auth.login.mutate({ email: user.email, password: user.password })).status).toBe('authenticated');
+    expect((await t.client({ deviceOf: user.jar }).api.auth.login.mutate({ email: user.email, password: user.password })).status).toBe(
+      'authenticated',
+    );
   });
 
   it('without TOTP the step-up code is emailed (no link); another session can neither answer the challenge nor spend the token', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
-    const other = t.client();
+    const other = t.client({ deviceOf: user.jar });
     expect((await other.api.auth.login.mutate({ email: user.email, password: user.password })).status).toBe('authenticated');
 
     const challenge = await user.api.mfa.stepUp.begin.mutate({ action: 'email_change' });

@@ -81,7 +81,7 @@ describe('sign-in with TOTP enrolled', () => {
     expect(notice.text).toContain('/not-me?token=');
     const mailsBefore = t.mail.messages.length;
 
-    const device = t.client();
+    const device = t.client({ deviceOf: user.jar });
     const challenge = challengeOf(await device.api.auth.login.mutate({ email: user.email, password: user.password }));
     expect(challenge).toEqual({
       status: 'mfa_required',
@@ -149,7 +149,7 @@ describe('sign-in with TOTP enrolled', () => {
   it('an account without TOTP keeps signing in with the password alone', async () => {
     await using t = await createTestServer();
     const user = await t.signUp();
-    const result = await t.client().api.auth.login.mutate({ email: user.email, password: user.password });
+    const result = await t.client({ deviceOf: user.jar }).api.auth.login.mutate({ email: user.email, password: user.password });
     expect(result.status).toBe('authenticated');
   });
 });

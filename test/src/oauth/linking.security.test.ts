@@ -58,7 +58,8 @@ describe('accounts and linking: by (provider, subject), never by address alone',
     await using env = await createOAuthEnv();
     const owner = await env.t.signUp();
     const person = accountId();
-    const browser = env.t.client();
+    // The owner's own browser: the sign-in checks have nothing to doubt there.
+    const browser = env.t.client({ deviceOf: owner.jar });
     const signedIn = authenticated(
       await deliver(
         browser.api,
@@ -69,7 +70,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
     expect(await linkedIdentities(env, owner.userId)).toEqual([expect.objectContaining({ provider: corp, subject: person })]);
     expect(await owner.api.oauth.accounts.query()).toEqual([expect.objectContaining({ provider: corp, name: 'Corp SSO' })]);
     // The password still works.
-    authenticated(await env.t.client().api.auth.login.mutate({ email: owner.email, password: owner.password }));
+    await env.t.signInOnNewDevice(owner);
   });
 
   it('link_required, then the owner signs in with the password in that browser and links; the identity then signs in to the account', async () => {
@@ -83,10 +84,10 @@ describe('accounts and linking: by (provider, subject), never by address alone',
 
     // Another account signed in on this browser cannot take the identity: the token is for the owner's account.
     const other = await env.t.signUp();
-    authenticated(await browser.api.auth.login.mutate({ email: other.email, password: other.password }));
+    await env.t.signInOn(browser, other);
     expect(await browser.api.oauth.link.mutate({ linkToken: pending.linkToken }).catch(iamCodeOf)).toBe('LINK_INVALID');
 
-    authenticated(await browser.api.auth.login.mutate({ email: owner.email, password: owner.password }));
+    await env.t.signInOn(browser, owner);
     expect(await browser.api.oauth.link.mutate({ linkToken: pending.linkToken })).toEqual({
       status: 'linked',
       provider: corp,
@@ -96,7 +97,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
     expect(await browser.api.oauth.link.mutate({ linkToken: pending.linkToken }).catch(iamCodeOf)).toBe('LINK_INVALID');
     expect(await linkedIdentities(env, owner.userId)).toEqual([expect.objectContaining({ provider: corp, subject: person })]);
 
-    const later = env.t.client();
+    const later = env.t.client({ deviceOf: browser.jar });
     expect(authenticated(await deliver(later.api, await visitProvider(env, later.api, person))).user.id).toBe(owner.userId);
   });
 
@@ -110,7 +111,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
         await visitProvider(env, browser.api, accountId(), { account: { email: owner.email, email_verified: false } }),
       ),
     );
-    authenticated(await browser.api.auth.login.mutate({ email: owner.email, password: owner.password }));
+    await env.t.signInOn(browser, owner);
     env.t.clock.advance(30 * 60 + 1);
     expect(await browser.api.oauth.link.mutate({ linkToken: pending.linkToken }).catch(iamCodeOf)).toBe('LINK_INVALID');
   });
@@ -142,7 +143,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
     await using env = await createOAuthEnv();
     const owner = await env.t.signUp();
     const person = accountId();
-    const firstBrowser = env.t.client();
+    const firstBrowser = env.t.client({ deviceOf: owner.jar });
     authenticated(
       await deliver(
         firstBrowser.api,
@@ -163,7 +164,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
         await visitProvider(env, browser.api, accountId(), { account: { email: owner.email, email_verified: false } }),
       ),
     );
-    authenticated(await browser.api.auth.login.mutate({ email: owner.email, password: owner.password }));
+    await env.t.signInOn(browser, owner);
     expect(await browser.api.oauth.link.mutate({ linkToken: pending.linkToken }).catch(iamCodeOf)).toBe('OAUTH_ACCOUNT_LINKED');
     expect(await linkedIdentities(env, owner.userId)).toEqual([expect.objectContaining({ subject: person })]);
   });
@@ -182,7 +183,7 @@ describe('accounts and linking: by (provider, subject), never by address alone',
     expect(await browser.api.oauth.unlink.mutate({ provider: 'nobody' }).catch(iamCodeOf)).toBe('NOT_FOUND');
 
     const withPassword = await env.t.signUp();
-    const linking = env.t.client();
+    const linking = env.t.client({ deviceOf: withPassword.jar });
     authenticated(
       await deliver(
         linking.api,

@@ -72,7 +72,7 @@ describe('social sign-in through a real OpenID Provider', () => {
     );
     // The provider now gives another address: the identity is the subject, not the address.
     env.provider.accounts.set(person, { email: uniqueEmail('renamed'), email_verified: true });
-    const secondBrowser = env.t.client();
+    const secondBrowser = env.t.client({ deviceOf: firstBrowser.jar });
     const second = authenticated(await deliver(secondBrowser.api, await visitProvider(env, secondBrowser.api, person)));
     expect(second.user.id).toBe(first.user.id);
     const [users] = await env.t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM users');
@@ -93,7 +93,7 @@ describe('social sign-in through a real OpenID Provider', () => {
     );
     const { secret } = await enrolTotp(enrolling.api, env.t.clock.now());
 
-    const browser = env.t.client();
+    const browser = env.t.client({ deviceOf: enrolling.jar });
     const challenge = challengeOf(await deliver(browser.api, await visitProvider(env, browser.api, person)));
     expect(challenge.methods).toEqual(['totp', 'backup_code']);
     expect(challenge.reasons).toEqual(['totp_enrolled']);

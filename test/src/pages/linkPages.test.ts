@@ -55,7 +55,9 @@ describe('the pages emailed links open', () => {
       body: new URLSearchParams({ token, password: 'a brand new page passphrase' }).toString(),
     });
     expect(done.status).toBe(200);
-    const login = await t.client().api.auth.login.mutate({ email: user.email, password: 'a brand new page passphrase' });
+    const login = await t
+      .client({ deviceOf: user.jar })
+      .api.auth.login.mutate({ email: user.email, password: 'a brand new page passphrase' });
     expect(login.status).toBe('authenticated');
   });
 });

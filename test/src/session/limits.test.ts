@@ -10,13 +10,13 @@ describe('session limits', () => {
     await using t = await createTestServer({ maxSessionsPerUser: 2 });
     const first = await t.signUp();
     t.clock.advance(1);
-    const second = t.client();
+    const second = t.client({ deviceOf: first.jar });
     authenticated(await second.api.auth.login.mutate({ email: first.email, password: first.password }));
     t.clock.advance(1);
     // The second device is used after the first: the first is now the least recently used.
     await second.api.session.refresh.mutate();
     t.clock.advance(1);
-    const third = t.client();
+    const third = t.client({ deviceOf: first.jar });
     authenticated(await third.api.auth.login.mutate({ email: first.email, password: first.password }));
 
     const [rows] = await t.sql.query<RowDataPacket[]>('SELECT revoked_reason FROM sessions WHERE user_id = ? ORDER BY created_at', [

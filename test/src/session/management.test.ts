@@ -13,10 +13,8 @@ const safariOnIpad =
 
 /** Signs in an existing account from a new device (its own cookie jar), optionally with a user agent. */
 async function signInFrom(t: TestServer, user: { email: string; password: string }, userAgent?: string) {
-  const device = t.client(userAgent ? { headers: { 'user-agent': userAgent } } : {});
-  const result = await device.api.auth.login.mutate({ email: user.email, password: user.password });
-  if (result.status !== 'authenticated') throw new Error(`expected a sign-in, got ${result.status}`);
-  return { ...device, accessToken: result.accessToken, sessionId: String(decodeJwt(result.accessToken).sid) };
+  const device = await t.signInOnNewDevice(user, userAgent ? { headers: { 'user-agent': userAgent } } : {});
+  return { ...device, sessionId: String(decodeJwt(device.accessToken).sid) };
 }
 
 async function sessionRow(t: TestServer, sessionId: string) {

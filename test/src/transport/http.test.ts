@@ -219,6 +219,7 @@ describe('the HTTP transport', () => {
     const user = await t.signUp();
     const response = await post(t.trpcUrl, 'auth.login', JSON.stringify({ json: { email: user.email, password: user.password } }), {
       'x-forwarded-for': '203.0.113.7',
+      cookie: `iam_cid=${user.jar.get('iam_cid')}`,
     });
     expect(response.status).toBe(200);
     const sid = String(
@@ -233,6 +234,7 @@ describe('the HTTP transport', () => {
     const user = await t.signUp();
     const response = await post(t.trpcUrl, 'auth.login', JSON.stringify({ json: { email: user.email, password: user.password } }), {
       'x-forwarded-for': '203.0.113.7',
+      cookie: `iam_cid=${user.jar.get('iam_cid')}`,
     });
     expect(response.status).toBe(200);
     const [rows] = await t.sql.query<RowDataPacket[]>('SELECT ip FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1', [

@@ -12,6 +12,13 @@ export const checkNames = [
 ] as const;
 export type CheckName = (typeof checkNames)[number];
 
+/**
+ * The sign-in checks (docs/security.md, sign-in risk): what a sign-in is compared with is
+ * the account's history, its proven devices, countries, networks and last location.
+ */
+export const signInCheckNames = ['newDevice', 'newCountry', 'newNetwork', 'hostingNetwork', 'impossibleTravel', 'bot'] as const;
+export type SignInCheckName = (typeof signInCheckNames)[number];
+
 /** `enforce` acts on a finding, `log` records it only, `off` skips the check. */
 export type CheckMode = 'enforce' | 'log' | 'off';
 
@@ -19,6 +26,8 @@ export type FingerprintAttribute = 'country' | 'city' | 'browser' | 'os' | 'devi
 
 export interface AnomalyConfig {
   modes: Record<CheckName, CheckMode>;
+  /** Modes of the sign-in checks. */
+  signInModes: Record<SignInCheckName, CheckMode>;
   /** A session unused this long must prove itself again (below the hard idle limit). */
   idleChallengeInSeconds: number;
   /** Live sessions one user may hold before a refresh asks for proof. */
@@ -52,6 +61,16 @@ export const defaultAnomalyConfig: AnomalyConfig = {
     hostingNetwork: 'enforce',
     fingerprint: 'enforce',
   },
+  signInModes: {
+    newDevice: 'enforce',
+    newCountry: 'enforce',
+    // A person's home, office and phone are three networks (ASNs): a new one alone is weak
+    // evidence. Recorded; an operator whose users sit on few networks may enforce it.
+    newNetwork: 'log',
+    hostingNetwork: 'enforce',
+    impossibleTravel: 'enforce',
+    bot: 'enforce',
+  },
   idleChallengeInSeconds: 3 * 24 * 3600,
   maxActiveSessionsPerUser: 20,
   maxRefreshesPerSession: 30,
@@ -63,8 +82,16 @@ export const defaultAnomalyConfig: AnomalyConfig = {
   hostingAsns: [],
 };
 
-export type AnomalyOverrides = Partial<Omit<AnomalyConfig, 'modes'>> & { modes?: Partial<Record<CheckName, CheckMode>> };
+export type AnomalyOverrides = Partial<Omit<AnomalyConfig, 'modes' | 'signInModes'>> & {
+  modes?: Partial<Record<CheckName, CheckMode>>;
+  signInModes?: Partial<Record<SignInCheckName, CheckMode>>;
+};
 
 export function resolveAnomalyConfig(overrides: AnomalyOverrides | undefined): AnomalyConfig {
-  return { ...defaultAnomalyConfig, ...overrides, modes: { ...defaultAnomalyConfig.modes, ...overrides?.modes } };
+  return {
+    ...defaultAnomalyConfig,
+    ...overrides,
+    modes: { ...defaultAnomalyConfig.modes, ...overrides?.modes },
+    signInModes: { ...defaultAnomalyConfig.signInModes, ...overrides?.signInModes },
+  };
 }

@@ -8,6 +8,7 @@ export type AuditEventType =
   | 'user.email_verified'
   | 'login.succeeded'
   | 'login.failed'
+  | 'login.challenged'
   | 'session.created'
   | 'session.refreshed'
   | 'session.revoked'

@@ -32,7 +32,19 @@ export async function completeLoginChallenge(
     const sessionId = typeof challenge.data?.sessionId === 'string' ? challenge.data.sessionId : null;
     const continued =
       challenge.purpose === 'refresh' && sessionId ? await services.sessions.continueOnProvenDevice(tx, sessionId, client) : null;
-    const session = continued ?? (await openSession(services, tx, user, client, { trusted: true }));
+    const session =
+      continued ??
+      (await openSession(services, tx, user, client, {
+        trusted: true,
+        // session.list shows why this sign-in was asked for proof (docs/api.md, sign-in risk).
+        verdict: {
+          decision: 'pass',
+          reasons: ['challenge_passed'],
+          logged: [],
+          at: services.clock.now().toISOString(),
+          lastChallenge: { reasons: reasonsOf(challenge), at: challenge.createdAt.toISOString() },
+        },
+      }));
     await recordAudit(tx, {
       type: challenge.purpose === 'refresh' ? 'session.challenge_passed' : 'login.succeeded',
       at: services.clock.now(),
@@ -51,6 +63,11 @@ export async function completeLoginChallenge(
   // The owner proved control of the mailbox: the account is no longer under suspicion.
   await services.limits.get('loginFailuresPerEmail').reset(normalizeEmail(user.email));
   return completeSignIn(services, user, session);
+}
+
+function reasonsOf(challenge: ChallengeRow): string[] {
+  const reasons = challenge.data?.reasons;
+  return Array.isArray(reasons) ? reasons.filter((reason): reason is string => typeof reason === 'string') : [];
 }
 
 /** Sends a fresh code for a live challenge; the previous code and link stop working. */

@@ -7,10 +7,9 @@ import type { LimitName } from '../rateLimit/limits';
 import { normalizeEmail } from '../users/email';
 import { hashPassword, passwordNeedsRehash, verifyDummyPassword, verifyPassword } from '../users/password';
 import { findUserByEmail } from '../users/users';
-import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
+import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
-import { completeSignIn, openSession, type SignedIn } from './signIn';
-import { startTotpChallenge } from './totpChallenge';
+import { type SignedIn, signInOrChallenge } from './signIn';
 import { sendVerificationEmail } from './verificationEmail';
 
 export type LoginResult = SignedIn | LoginChallenge | { status: 'verification_required'; challengeId: string };
@@ -21,8 +20,9 @@ export type LoginResult = SignedIn | LoginChallenge | { status: 'verification_re
  * §5.2.2): one account from one IP is refused for a while after 5 consecutive failures,
  * even with the right password; one IP is capped per day across accounts; one account
  * attacked from many IPs is never locked: past the threshold the right password yields an
- * email challenge instead of tokens. An account with TOTP enrolled always gets a TOTP
- * challenge (`totp`, `backup_code`) once the password is right. An unverified account that
+ * email challenge instead of tokens. The right password then goes through the sign-in
+ * checks like every way in (`signInOrChallenge`): an enrolled authenticator, a new device,
+ * country or network… ask for a challenge. An unverified account that
  * knows its password gets a fresh verification code.
  */
 export async function login(services: Services, input: { email: string; password: string }, client: ClientInfo): Promise<LoginResult> {
@@ -84,22 +84,7 @@ export async function login(services: Services, input: { email: string; password
 
   const attackedState = await limits.get('loginFailuresPerEmail').peek(identity);
   const attacked = attackedState.consumed >= limits.get('loginFailuresPerEmail').spec.points;
-  if (user.totpEnabledAt !== null) {
-    // An enrolled authenticator is the second factor, also when the account is under attack:
-    // an emailed code must never stand in for it (NIST SP 800-63B §4.2.1, AAL2).
-    services.metrics.logins.inc({ outcome: 'challenged' });
-    return startTotpChallenge(services, user, attacked ? ['totp_enrolled', 'many_failed_attempts'] : ['totp_enrolled']);
-  }
-  if (attacked) {
-    services.metrics.logins.inc({ outcome: 'challenged' });
-    return startEmailChallenge(services, user, client, ['many_failed_attempts']);
-  }
-
-  const session = await db.transaction(async (tx) => {
-    const created = await openSession(services, tx, user, client);
-    await recordAudit(tx, { type: 'login.succeeded', at: clock.now(), userId: user.id, sessionId: created.sessionId, client });
-    return created;
-  });
-  services.metrics.logins.inc({ outcome: 'authenticated' });
-  return completeSignIn(services, user, session);
+  const result = await signInOrChallenge(services, user, client, { method: 'password', reasons: attacked ? ['many_failed_attempts'] : [] });
+  services.metrics.logins.inc({ outcome: result.status === 'authenticated' ? 'authenticated' : 'challenged' });
+  return result;
 }

@@ -15,8 +15,7 @@ import type { CreatedSession } from '../sessions/sessions';
 import { createUser, findUserByEmail, findUserById } from '../users/users';
 import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
-import { completeSignIn, openSession, type SignedIn } from './signIn';
-import { startTotpChallenge } from './totpChallenge';
+import { type Admission, admitSignIn, admittedVerdict, challengeSignIn, completeSignIn, openSession, type SignedIn } from './signIn';
 
 /** docs/api.md: the provider identity waits for the owner of the account to sign in and attach it. */
 export interface LinkRequired {
@@ -36,7 +35,10 @@ export function hashOAuthLinkToken(token: string): string {
   return sha256Hex(`oauth-link:${token}`);
 }
 
-type Resolution = { kind: 'user'; user: UserRow; session: CreatedSession | null } | { kind: 'link'; userId: string | null };
+type Resolution =
+  | { kind: 'user'; user: UserRow; session: CreatedSession }
+  | { kind: 'challenge'; user: UserRow; admission: Extract<Admission, { kind: 'challenge' }> }
+  | { kind: 'link'; userId: string | null };
 
 /**
  * Who a provider identity is, and the sign-in that follows. Accounts are found by (provider,
@@ -50,8 +52,9 @@ type Resolution = { kind: 'user'; user: UserRow; session: CreatedSession | null 
  * - the address is new and verified: a verified account without a password is created;
  * - no verified address: `link_required` too — an account is never created for an address
  *   nobody proved, and the answer does not reveal whether the address is registered.
- * A sign-in then goes through the password path's pipeline: a device and its canary, a
- * new-device alert, the session, and the TOTP challenge when an authenticator is enrolled.
+ * A sign-in then passes the gate every method does (`admitSignIn`: the sign-in checks and an
+ * enrolled authenticator), and opens a session on the device, with a new-device alert.
+ * The sign-in that creates the account has no history to be judged by.
  */
 export async function signInWithProvider(
   services: Services,
@@ -63,12 +66,10 @@ export async function signInWithProvider(
   if (resolution.kind === 'link') {
     return issueLinkToken(services, provider, profile, resolution.userId, client);
   }
-  const { user, session } = resolution;
-  if (!session) {
-    // NIST SP 800-63B §4.2.1 (AAL2): a provider sign-in is one factor; the enrolled authenticator is the second.
-    return startTotpChallenge(services, user, ['totp_enrolled']);
-  }
-  return completeSignIn(services, user, session);
+  // NIST SP 800-63B §4.2.1 (AAL2): a provider sign-in is one factor; an enrolled authenticator,
+  // or the sign-in checks' doubt, asks for the second.
+  if (resolution.kind === 'challenge') return challengeSignIn(services, resolution.user, client, resolution.admission, 'oauth');
+  return completeSignIn(services, resolution.user, resolution.session);
 }
 
 async function resolveWithRetry(
@@ -101,7 +102,7 @@ async function resolve(
     const user = await findUserById(tx, account.userId);
     if (user) {
       await tx.update(oauthAccounts).set({ lastUsedAt: now, email: profile.email }).where(identity);
-      return signIn(services, tx, user, provider, client, { linked: false });
+      return signIn(services, tx, user, provider, client, { linked: false, created: false });
     }
     // The account is gone: the identity is free again.
     await tx.delete(oauthAccounts).where(identity);
@@ -112,7 +113,7 @@ async function resolve(
     if (!profile.emailVerified || owner.emailVerifiedAt === null) return { kind: 'link', userId: owner.id };
     await assertNoOtherIdentity(tx, owner.id, provider.id);
     await insertAccount(services, tx, owner.id, provider, profile, client, 'verified_email');
-    return signIn(services, tx, owner, provider, client, { linked: true });
+    return signIn(services, tx, owner, provider, client, { linked: true, created: false });
   }
 
   if (!profile.email || !profile.emailVerified) return { kind: 'link', userId: null };
@@ -122,7 +123,7 @@ async function resolve(
     { now, client, auditData: { provider: provider.id } },
   );
   await insertAccount(services, tx, user.id, provider, profile, client, 'new_user');
-  return signIn(services, tx, user, provider, client, { linked: true });
+  return signIn(services, tx, user, provider, client, { linked: true, created: true });
 }
 
 async function signIn(
@@ -131,17 +132,28 @@ async function signIn(
   user: UserRow,
   provider: ProviderDefinition,
   client: ClientInfo,
-  detail: { linked: boolean },
+  detail: { linked: boolean; created: boolean },
 ): Promise<Resolution> {
-  if (user.totpEnabledAt !== null) return { kind: 'user', user, session: null };
-  const session = await openSession(services, tx, user, client);
+  const now = services.clock.now();
+  const admission: Admission = detail.created
+    ? { kind: 'open', verdict: { decision: 'pass', reasons: [], logged: [], evidence: {}, at: now.toISOString() } }
+    : await admitSignIn(services, tx, user, client);
+  if (admission.kind === 'challenge') return { kind: 'challenge', user, admission };
+  // The sign-in that creates the account is its sign-up: the provider verified the address,
+  // as the code does for a password sign-up, and the device is trusted as it would be then.
+  const session = await openSession(services, tx, user, client, { trusted: detail.created, verdict: admittedVerdict(admission.verdict) });
   await recordAudit(tx, {
     type: 'login.succeeded',
     at: services.clock.now(),
     userId: user.id,
     sessionId: session.sessionId,
     client,
-    data: { method: 'oauth', provider: provider.id, linked: detail.linked },
+    data: {
+      method: 'oauth',
+      provider: provider.id,
+      linked: detail.linked,
+      ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged } : {}),
+    },
   });
   return { kind: 'user', user, session };
 }

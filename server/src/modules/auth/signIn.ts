@@ -1,10 +1,14 @@
-import type { Transaction } from '../../db/client';
-import type { UserRow } from '../../db/tables';
+import type { Executor, Transaction } from '../../db/client';
+import type { SessionVerdict, UserRow } from '../../db/tables';
+import type { SignInVerdict } from '../anomaly/signInChecks';
+import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
+import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { queueNewSignInAlert, queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
+import { startTotpChallenge } from './totpChallenge';
 
 /** A completed sign-in: the HTTP layer sets the cookies and returns the rest. */
 export interface SignedIn {
@@ -26,9 +30,14 @@ export async function openSession(
   tx: Transaction,
   user: UserRow,
   client: ClientInfo,
-  options: { trusted?: boolean } = {},
+  options: { trusted?: boolean; verdict?: SessionVerdict } = {},
 ): Promise<CreatedSession> {
-  const session = await services.sessions.create(tx, { userId: user.id, client, trusted: options.trusted ?? false });
+  const session = await services.sessions.create(tx, {
+    userId: user.id,
+    client,
+    trusted: options.trusted ?? false,
+    ...(options.verdict ? { verdict: options.verdict } : {}),
+  });
   if (session.newDevice) await queueNewSignInAlert(services, tx, user, session.newDevice, session.sessionId);
   if (session.evicted) await queueSecurityAlert(services, tx, user, { reason: 'session_limit', client });
   return session;
@@ -48,4 +57,96 @@ export async function completeSignIn(services: Services, user: UserRow, session:
     sessionId: session.sessionId,
     sessionExpiresAt: session.expiresAt,
   };
+}
+
+/** How the identity was proven; recorded with every sign-in and its challenge. */
+export type SignInMethod = 'password' | 'oauth' | 'passkey' | 'email_code' | 'email_link';
+
+/** A proven identity either gets tokens now or must answer a challenge first. */
+export type Admission =
+  | { kind: 'open'; verdict: SignInVerdict }
+  | { kind: 'challenge'; factor: 'totp' | 'email'; reasons: string[]; verdict: SignInVerdict };
+
+/**
+ * The one gate of every sign-in method once the identity is proven (docs/security.md,
+ * sign-in risk): the sign-in checks judge it against the account's history, and an enrolled
+ * authenticator is always asked for (NIST SP 800-63B §4.2.1, AAL2). `reasons` are findings the
+ * method made itself (many failed attempts). A trusted device passes the checks.
+ */
+export async function admitSignIn(
+  services: Services,
+  executor: Executor,
+  user: UserRow,
+  client: ClientInfo,
+  options: { reasons?: string[] } = {},
+): Promise<Admission> {
+  const verdict = await services.sessions.assessSignIn(executor, user.id, client);
+  const reasons = [...(options.reasons ?? []), ...verdict.reasons];
+  // An enrolled authenticator answers any doubt: an emailed code must never stand in for it.
+  if (user.totpEnabledAt !== null) return { kind: 'challenge', factor: 'totp', reasons: ['totp_enrolled', ...reasons], verdict };
+  if (reasons.length > 0) return { kind: 'challenge', factor: 'email', reasons, verdict };
+  return { kind: 'open', verdict };
+}
+
+/** The verdict a session opened without a challenge starts with (shown in session.list). */
+export function admittedVerdict(verdict: SignInVerdict): SessionVerdict {
+  return { decision: 'pass', reasons: [], logged: verdict.logged, at: verdict.at };
+}
+
+/** Withholds tokens: the challenge the admission asked for, audited with what the checks saw. */
+export async function challengeSignIn(
+  services: Services,
+  user: UserRow,
+  client: ClientInfo,
+  admission: Extract<Admission, { kind: 'challenge' }>,
+  method: SignInMethod,
+): Promise<LoginChallenge> {
+  const challenge =
+    admission.factor === 'totp'
+      ? await startTotpChallenge(services, user, admission.reasons)
+      : await startEmailChallenge(services, user, client, admission.reasons);
+  await recordAudit(services.db, {
+    type: 'login.challenged',
+    at: services.clock.now(),
+    userId: user.id,
+    client,
+    data: {
+      method,
+      challenge: challenge.challengeId,
+      reasons: admission.reasons,
+      logged: admission.verdict.logged,
+      evidence: admission.verdict.evidence,
+    },
+  });
+  return challenge;
+}
+
+/**
+ * Signs in a user whose identity the method proved (password, passkey, emailed code or
+ * link), through the sign-in checks: tokens, or a challenge.
+ */
+export async function signInOrChallenge(
+  services: Services,
+  user: UserRow,
+  client: ClientInfo,
+  options: { method: SignInMethod; reasons?: string[] },
+): Promise<SignedIn | LoginChallenge> {
+  const admission = await admitSignIn(services, services.db, user, client, { reasons: options.reasons ?? [] });
+  if (admission.kind === 'challenge') return challengeSignIn(services, user, client, admission, options.method);
+  const session = await services.db.transaction(async (tx) => {
+    const created = await openSession(services, tx, user, client, { verdict: admittedVerdict(admission.verdict) });
+    await recordAudit(tx, {
+      type: 'login.succeeded',
+      at: services.clock.now(),
+      userId: user.id,
+      sessionId: created.sessionId,
+      client,
+      data: {
+        method: options.method,
+        ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged, evidence: admission.verdict.evidence } : {}),
+      },
+    });
+    return created;
+  });
+  return completeSignIn(services, user, session);
 }

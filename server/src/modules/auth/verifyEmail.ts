@@ -34,7 +34,13 @@ export async function verifyEmail(
       .where(and(eq(challenges.userId, user.id), eq(challenges.purpose, 'verify_email'), isNull(challenges.consumedAt)));
     await recordAudit(tx, { type: 'user.email_verified', at: now, userId: user.id, client });
     const verified = { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, updatedAt: now };
-    return { user: verified, session: await openSession(services, tx, verified, client) };
+    // The first sign-in of a new account is not judged (it has no history yet), and proving
+    // the mailbox on this device is what a sign-in challenge asks: the device becomes trusted.
+    const session = await openSession(services, tx, verified, client, {
+      trusted: true,
+      verdict: { decision: 'pass', reasons: [], logged: [], at: now.toISOString() },
+    });
+    return { user: verified, session };
   };
 
   const { user, session } =

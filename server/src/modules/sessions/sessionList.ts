@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
-import { devices, sessions } from '../../db/tables';
+import { devices, type SessionVerdict, sessions } from '../../db/tables';
 import { addSeconds } from '../clock';
 import type { DeviceType } from '../devices/clientInfo';
 
@@ -13,8 +13,14 @@ export interface SessionSummary {
   location: { country: string | null; region: string | null; city: string | null } | null;
   device: { browser: string | null; os: string | null; type: DeviceType };
   trusted: boolean;
-  /** Why the last refresh was let through or asked for proof (null before the first refresh). */
+  /**
+   * What the checks concluded about the session (docs/api.md, sign-in risk): `outcome` and
+   * `reasons` say whether it was asked for proof (and why), let through with findings of checks
+   * in log mode, or passed; the other fields are the last assessment's own. Null for sessions
+   * opened before sign-ins were judged, until their first refresh.
+   */
   verdict: {
+    outcome: 'challenged' | 'passed' | 'logged';
     decision: 'pass' | 'challenge' | 'deny';
     reasons: string[];
     logged: string[];
@@ -55,8 +61,8 @@ export async function listActiveSessions(
     trusted: trustedAt !== null,
     verdict: session.lastVerdict
       ? {
+          ...outcomeOf(session.lastVerdict),
           decision: session.lastVerdict.decision,
-          reasons: session.lastVerdict.reasons,
           logged: session.lastVerdict.logged,
           at: new Date(session.lastVerdict.at),
           lastChallenge: session.lastVerdict.lastChallenge
@@ -65,4 +71,12 @@ export async function listActiveSessions(
         }
       : null,
   }));
+}
+
+/** A stored verdict in the terms users read: challenged (and why), logged findings, or passed. */
+function outcomeOf(verdict: SessionVerdict): { outcome: 'challenged' | 'passed' | 'logged'; reasons: string[] } {
+  if (verdict.decision !== 'pass') return { outcome: 'challenged', reasons: verdict.reasons };
+  if (verdict.lastChallenge) return { outcome: 'challenged', reasons: verdict.lastChallenge.reasons };
+  if (verdict.logged.length > 0) return { outcome: 'logged', reasons: verdict.logged };
+  return { outcome: 'passed', reasons: [] };
 }

@@ -1,8 +1,18 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
-import { type DeviceRow, devices, type RefreshTokenRow, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
+import { type Database, type Executor, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import {
+  type DeviceRow,
+  devices,
+  type RefreshTokenRow,
+  type SessionRow,
+  type SessionVerdict,
+  sessions,
+  type UserRow,
+  users,
+} from '../../db/tables';
 import type { AnomalyConfig } from '../anomaly/config';
 import type { Verdict } from '../anomaly/pipeline';
+import { assessSignIn, type SignInVerdict } from '../anomaly/signInChecks';
 import { recordAudit } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual } from '../crypto/hash';
@@ -12,6 +22,7 @@ import { canaryHash } from '../devices/canary';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { describeClient, placeOf } from '../devices/describe';
 import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
+import { accountHistory } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import type { RevocationSet } from '../tokens/revocations';
@@ -219,7 +230,10 @@ export function createSessionService(deps: {
 
   return {
     /** Opens a session for a user who just proved who they are; call inside the proving transaction. */
-    async create(tx: Transaction, input: { userId: string; client: ClientInfo; trusted?: boolean }): Promise<CreatedSession> {
+    async create(
+      tx: Transaction,
+      input: { userId: string; client: ClientInfo; trusted?: boolean; verdict?: SessionVerdict },
+    ): Promise<CreatedSession> {
       const now = clock.now();
       const fallbackCanary = randomToken();
       const description = describeClient(input.client, anomaly);
@@ -247,6 +261,7 @@ export function createSessionService(deps: {
         os: agent.os,
         deviceType: agent.type,
         ...placeOf(description),
+        lastVerdict: input.verdict ?? null,
       });
       const { token } = await issueRefreshToken(tx, { sessionId, generation: 0, parentId: null }, now);
       await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
@@ -313,6 +328,15 @@ export function createSessionService(deps: {
         })
         .where(eq(sessions.id, sessionId));
       return { sessionId, refreshToken: token, expiresAt: row.session.expiresAt };
+    },
+
+    /**
+     * Judges a sign-in whose identity is proven against what the account proved before
+     * (docs/security.md, sign-in risk): its devices, countries, networks, last location.
+     */
+    async assessSignIn(executor: Executor, userId: string, client: ClientInfo): Promise<SignInVerdict> {
+      const history = await accountHistory(executor, userId, client);
+      return assessSignIn({ now: clock.now(), request: describeClient(client, anomaly), history }, anomaly);
     },
 
     /** Revokes sessions; every instance rejects their access tokens within a second. */
