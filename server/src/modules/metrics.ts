@@ -38,6 +38,12 @@ export function createMetrics() {
       help: 'Mails the provider did not accept.',
       registers: [registry],
     }),
+    mailsCapped: new Counter({
+      name: 'iam_mails_capped_total',
+      help: 'Mails to an address a caller named that its quiet cap held back (the caller saw the usual answer).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     retentionSwept: new Counter({
       name: 'iam_retention_swept_rows_total',
       help: 'Rows deleted by retention, by table.',

@@ -5,9 +5,9 @@ import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links';
-import { normalizeEmail } from '../users/email';
 import { hashPassword } from '../users/password';
 import { findUserByEmail, findUserById } from '../users/users';
+import { claimMailBudget } from './mailBudget';
 import { queuePasswordChangedNotice } from './passwordChanged';
 import { queueMail } from './queueMail';
 import { emailLink, type Services } from './services';
@@ -15,19 +15,27 @@ import { emailLink, type Services } from './services';
 const resetPurpose = 'password_reset';
 
 /**
- * Always answers `sent`, whether or not the address has an account, and sends nothing
- * more than 3 times an hour to one address (docs/api.md), whatever the caller sees. The mail
+ * Always answers `sent`, whether or not the address has an account; the mails to one address
+ * are capped quietly (`claimMailBudget`: 3 an hour, then one per requesting network, and a
+ * device of the account has its own budget), whatever the caller sees. The mail
  * goes out off the response path, so timing does not tell either (OWASP ASVS 4.0 V2.5.x).
  */
 export async function requestPasswordReset(services: Services, input: { email: string }, client: ClientInfo): Promise<{ status: 'sent' }> {
-  const { db, clock, limits, settings } = services;
-  const quota = await limits.get('passwordResetPerEmail').hit(normalizeEmail(input.email));
-  if (quota.exceeded) return { status: 'sent' };
+  const { db, clock, settings } = services;
   const user = await findUserByEmail(db, input.email);
+  // Counted for unknown addresses too, so the work done does not tell them apart.
+  const allowance = await claimMailBudget(services, 'passwordReset', input.email, client, user?.id ?? null);
   if (!user) return { status: 'sent' };
+  if (!allowance) {
+    services.metrics.mailsCapped.inc({ kind: 'passwordReset' });
+    return { status: 'sent' };
+  }
 
   const now = clock.now();
   await db.transaction(async (tx) => {
+    // Requests for one account take turns (its row locked): retiring the older links and
+    // issuing the new one in parallel transactions deadlocked on the links index.
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
     // A newer link retires the older ones.
     await retireResetLinks(tx, user.id, now);
     const token = await issueLink(tx, { purpose: resetPurpose, userId: user.id, ttlInSeconds: settings.lifetimes.linkTtlInSeconds }, now);

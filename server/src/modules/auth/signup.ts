@@ -2,6 +2,7 @@ import { isDuplicateKeyError } from '../../db/client';
 import type { ClientInfo } from '../devices/clientInfo';
 import { hashPassword } from '../users/password';
 import { createUser, findUserByEmail } from '../users/users';
+import { sendWithinBudget } from './mailBudget';
 import { pageUrl, type Services } from './services';
 import { sendVerificationEmail } from './verificationEmail';
 
@@ -13,7 +14,8 @@ export interface SignupResult {
 /**
  * Registers an address, or answers as if it did. The response has the same shape and
  * costs the same work whether the address is new, unverified or taken (OWASP ASVS 4.0
- * V2.2.x, enumeration): the password is always hashed and exactly one mail is sent.
+ * V2.2.x, enumeration): the password is always hashed and one mail is sent, within the
+ * address's quiet cap (`sendWithinBudget`: past it the answer is the same and no mail goes out).
  * - new: an unverified account and a verification code;
  * - unverified: a fresh code; the password of *this* sign-up is applied only when its
  *   code is used, so whoever controls the mailbox decides it (no pre-hijacking);
@@ -29,7 +31,9 @@ export async function signup(
   await services.emailPolicy.check(input.email);
   await services.passwordPolicy.check(input.password, { email: input.email, name: input.name });
   const passwordHash = await hashPassword(input.password);
-  const pending = { passwordHash, name: input.name ?? null };
+  // What this sign-up sets once its code is used: the password, the name, and the address as
+  // this person typed it (the first sign-up of an address, perhaps someone else's, set its case).
+  const pending = { passwordHash, name: input.name ?? null, email: input.email };
 
   let existing = await findUserByEmail(db, input.email);
   if (!existing) {
@@ -42,7 +46,9 @@ export async function signup(
         );
         return { user, challenge: await challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: pending }) };
       });
-      await sendVerificationEmail(services, user.email, challenge);
+      await sendWithinBudget(services, { kind: 'signup', email: user.email, client, userId: user.id }, () =>
+        sendVerificationEmail(services, user.email, challenge),
+      );
       return { status: 'verification_required', challengeId: challenge.challengeId };
     } catch (error) {
       // Another sign-up for the same address won the race: answer as for an existing one.
@@ -55,23 +61,27 @@ export async function signup(
   const owner = existing;
   if (owner.emailVerifiedAt === null) {
     const challenge = await db.transaction((tx) => challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: pending }));
-    await sendVerificationEmail(services, owner.email, challenge);
+    await sendWithinBudget(services, { kind: 'signup', email: owner.email, client, userId: owner.id }, () =>
+      sendVerificationEmail(services, owner.email, challenge),
+    );
     return { status: 'verification_required', challengeId: challenge.challengeId };
   }
 
   const decoy = await db.transaction((tx) =>
     challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: { decoy: true }, withLink: false }),
   );
-  await services.mailer.send({
-    to: owner.email,
-    email: {
-      template: 'already_registered',
-      props: {
-        productName: settings.productName,
-        signInLink: pageUrl(settings, 'sign-in').toString(),
-        resetLink: pageUrl(settings, 'reset-password').toString(),
+  await sendWithinBudget(services, { kind: 'signup', email: owner.email, client, userId: owner.id }, () =>
+    services.mailer.send({
+      to: owner.email,
+      email: {
+        template: 'already_registered',
+        props: {
+          productName: settings.productName,
+          signInLink: pageUrl(settings, 'sign-in').toString(),
+          resetLink: pageUrl(settings, 'reset-password').toString(),
+        },
       },
-    },
-  });
+    }),
+  );
   return { status: 'verification_required', challengeId: decoy.challengeId };
 }

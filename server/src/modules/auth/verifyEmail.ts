@@ -4,6 +4,7 @@ import { type ChallengeRow, challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { normalizeEmail } from '../users/email';
 import { findUserById } from '../users/users';
 import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
@@ -23,9 +24,14 @@ export async function verifyEmail(
     const now = services.clock.now();
     const passwordHash = typeof data.passwordHash === 'string' ? data.passwordHash : user.passwordHash;
     const name = typeof data.name === 'string' ? data.name : user.name;
+    // The spelling of the address the verifying person typed (the same address, another case).
+    const email =
+      user.emailVerifiedAt === null && typeof data.email === 'string' && normalizeEmail(data.email) === normalizeEmail(user.email)
+        ? data.email
+        : user.email;
     await tx
       .update(users)
-      .set({ emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, updatedAt: now })
+      .set({ emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, email, updatedAt: now })
       .where(eq(users.id, user.id));
     // Other pending sign-ups of this address die with this one.
     await tx
@@ -33,7 +39,7 @@ export async function verifyEmail(
       .set({ consumedAt: now })
       .where(and(eq(challenges.userId, user.id), eq(challenges.purpose, 'verify_email'), isNull(challenges.consumedAt)));
     await recordAudit(tx, { type: 'user.email_verified', at: now, userId: user.id, client });
-    const verified = { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, updatedAt: now };
+    const verified = { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now, passwordHash, name, email, updatedAt: now };
     // The first sign-in of a new account is not judged (it has no history yet), and proving
     // the mailbox on this device is what a sign-in challenge asks: the device becomes trusted.
     const session = await openSession(services, tx, verified, client, {

@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
 import { devices } from '../../db/tables';
 import { canaryHash } from './canary';
@@ -56,4 +56,15 @@ export async function accountHistory(executor: Executor, userId: string, client:
         : null,
     devices: rows.length,
   };
+}
+
+/** Whether the presented canary names a device that signed in to this account before. */
+export async function isDeviceOfAccount(executor: Executor, userId: string, client: ClientInfo): Promise<boolean> {
+  if (!client.canary || client.canaryIsNew) return false;
+  const [row] = await executor
+    .select({ id: devices.id })
+    .from(devices)
+    .where(and(eq(devices.userId, userId), eq(devices.canaryHash, canaryHash(client.canary))))
+    .limit(1);
+  return row !== undefined;
 }

@@ -13,7 +13,12 @@ export interface LimitSpec {
 export const defaultLimits = {
   // Sign-up: docs/api.md, "signup, one IP ≤ 5 an hour".
   signupPerIp: { points: 5, durationInSeconds: 3600 },
+  // Mails to one address are capped quietly (docs/security.md, lockout resistance): the
+  // address's budget, then one an hour per requesting network, and a device of the account
+  // has a budget of its own.
   signupPerEmail: { points: 5, durationInSeconds: 3600 },
+  signupPerEmailNetwork: { points: 1, durationInSeconds: 3600 },
+  signupPerDevice: { points: 5, durationInSeconds: 3600 },
   // Login attempts, whatever their outcome: bursts from one IP or at one account.
   loginPerIp: { points: 30, durationInSeconds: 60 },
   loginPerIpEmail: { points: 10, durationInSeconds: 60 },
@@ -32,6 +37,8 @@ export const defaultLimits = {
   resendsPerIp: { points: 10, durationInSeconds: 600 },
   // Password reset: docs/api.md, "≤ 3 reset mails an hour per address, whatever the caller sees".
   passwordResetPerEmail: { points: 3, durationInSeconds: 3600 },
+  passwordResetPerEmailNetwork: { points: 1, durationInSeconds: 3600 },
+  passwordResetPerDevice: { points: 3, durationInSeconds: 3600 },
   passwordResetPerIp: { points: 10, durationInSeconds: 3600 },
   passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
   // MFA: enrolling, confirming and disabling TOTP, per user.

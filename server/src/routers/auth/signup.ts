@@ -1,6 +1,5 @@
 import { nameSchema, signupInput } from '@iam/shared';
 import { signup as signupUser } from '../../modules/auth/signup';
-import { normalizeEmail } from '../../modules/users/email';
 import type { Context } from '../../trpc/context';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
@@ -9,9 +8,8 @@ import { safeText } from '../../trpc/safeText';
 export const signup = publicProcedure
   .input(signupInput.extend({ name: safeText(nameSchema).optional() }))
   .use(
-    withLimits<Context, { email: string }>((ctx, input) => [
-      ['signupPerIp', ctx.client.ip],
-      ['signupPerEmail', normalizeEmail(input.email)],
-    ]),
+    // Per IP only: the per-address cap is quiet, inside the flow (a flood at one address must
+    // not turn its owner away).
+    withLimits<Context, { email: string }>((ctx) => [['signupPerIp', ctx.client.ip]]),
   )
   .mutation(({ ctx, input }) => signupUser(ctx.services, input, ctx.client));
