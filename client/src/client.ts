@@ -1,8 +1,9 @@
 import type { AppRouter } from '@iam/server';
-import { maxCallsPerBatch } from '@iam/shared';
+import { type IamErrorData, maxCallsPerBatch } from '@iam/shared';
 import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
+import { solveBotCheck } from './botCheck';
 import { type CookieJar, withCookieJar } from './cookieJar';
 import { ChallengeRequiredError, iamCodeOf, type RefreshChallenge } from './errors';
 import { type AccessTokenStore, createAccessTokenStore } from './session';
@@ -29,6 +30,12 @@ export interface IamClientOptions {
   accessToken?: AccessTokenStore;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
+  /**
+   * A call refused with `BOT_CHECK_REQUIRED` is solved (the proof of work in
+   * `error.data.botCheck`) and sent again once with its solution (default `'auto'`); `'off'`
+   * hands the refusal to the caller (solve it with `solveBotCheck`, e.g. behind a spinner).
+   */
+  botCheck?: 'auto' | 'off';
 }
 
 const refreshPath = 'session.refresh';
@@ -84,7 +91,12 @@ export function createIamClient(options: IamClientOptions): IamClient {
   };
 
   return createTRPCClient<AppRouter>({
-    links: [refreshAndRetry(refreshOnce), captureTokens(store, options.onSessionEnd), transport],
+    links: [
+      ...(options.botCheck === 'off' ? [] : [solveAndRetry()]),
+      refreshAndRetry(refreshOnce),
+      captureTokens(store, options.onSessionEnd),
+      transport,
+    ],
   });
 }
 
@@ -135,6 +147,33 @@ function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<A
                   return;
                 }
                 subscription = next(op).subscribe(observer);
+              },
+              () => observer.error(error),
+            );
+          },
+        });
+        return () => subscription.unsubscribe();
+      });
+}
+
+/** A call refused for want of a bot check is solved and sent again, once, with the solution. */
+function solveAndRetry(): TRPCLink<AppRouter> {
+  return () =>
+    ({ op, next }) =>
+      observable((observer) => {
+        let subscription = next(op).subscribe({
+          next: (result) => observer.next(result),
+          complete: () => observer.complete(),
+          error(error) {
+            const challenge = iamCodeOf(error) === 'BOT_CHECK_REQUIRED' ? (error.data as IamErrorData | undefined)?.botCheck : undefined;
+            const input = op.input as Record<string, unknown> | undefined;
+            if (!challenge || typeof input !== 'object' || input === null || 'botCheck' in input) {
+              observer.error(error);
+              return;
+            }
+            solveBotCheck(challenge).then(
+              (botCheck) => {
+                subscription = next({ ...op, input: { ...input, botCheck } }).subscribe(observer);
               },
               () => observer.error(error),
             );

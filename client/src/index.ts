@@ -2,6 +2,7 @@ import type { AppRouter } from '@iam/server';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
 export { type BffClient, type BffClientOptions, createBffClient } from './bff';
+export { solveBotCheck } from './botCheck';
 export { createIamClient, type IamClient, type IamClientOptions, type SessionEndReason } from './client';
 export { type CookieJar, createCookieJar, withCookieJar } from './cookieJar';
 export {
@@ -18,4 +19,4 @@ export { canonicalRequest, createNonce, type SignedHeaders, type SignRequestInpu
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
-export type { IamErrorCode } from '@iam/shared';
+export type { BotCheckChallenge, IamErrorCode } from '@iam/shared';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnomalyOverrides } from './modules/anomaly/config';
+import type { BotCheckOverrides } from './modules/botCheck/botCheck';
 import type { Clock } from './modules/clock';
 import type { HmacKeyConfig } from './modules/hmac/keys';
 import type { Lifetimes } from './modules/lifetimes';
@@ -37,6 +38,11 @@ export interface IamConfig {
   signingKeyRotationInSeconds?: number;
   /** Keys services sign `bff.*` requests with (`HMAC_KEYS`), each with an optional procedure allowlist. */
   hmacKeys?: HmacKeyConfig[];
+  /**
+   * Proof-of-work bot checks per procedure (`off | under_attack | always`, default
+   * `under_attack`) and their work (`maxNumber`, default 50,000); see `modules/botCheck`.
+   */
+  botCheck?: BotCheckOverrides;
   /** Modes and thresholds of the anomaly checks (see `modules/anomaly/config.ts`). */
   anomaly?: AnomalyOverrides;
   /**

@@ -12,6 +12,7 @@ import { createLogger } from './logger';
 import { resolveAnomalyConfig } from './modules/anomaly/config';
 import type { Services } from './modules/auth/services';
 import { requireStepUp, resolveStepUpActions } from './modules/auth/stepUp';
+import { createBotCheckService, resolveBotCheckConfig } from './modules/botCheck/botCheck';
 import { createChallengeService } from './modules/challenges/challenges';
 import { systemClock } from './modules/clock';
 import { createEmailPolicy } from './modules/email/emailPolicy';
@@ -132,6 +133,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     overrides: config.rateLimits,
     logger,
   });
+  const botCheck = createBotCheckService({ db: pools.db, clock, secret: config.secret, config: resolveBotCheckConfig(config.botCheck) });
   const hmac = createHmacService({
     keys: config.hmacKeys ?? [],
     nonces: redis ? createRedisNonceStore({ redis, now: () => clock.now() }) : createMysqlNonceStore({ db: pools.auxDb }),
@@ -146,10 +148,11 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       logger.warn({ err: error }, `${what} sweep failed`);
       return null;
     };
-    const [, , , swept] = await Promise.all([
+    const [, , , , swept] = await Promise.all([
       limits.sweep().catch(warn('rate-limit')),
       hmac.sweepNonces().catch(warn('HMAC nonce')),
       oauth.sweep().catch(warn('OAuth flow')),
+      botCheck.sweep().catch(warn('bot-check')),
       sweepRetention(pools.auxDb, clock.now(), retention).catch(warn('retention')),
     ]);
     for (const [table, rows] of Object.entries(swept ?? {})) if (rows > 0) metrics.retentionSwept.inc({ table }, rows);
@@ -191,6 +194,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     keys,
     accessTokens,
     revocations,
+    botCheck,
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly, maxSessionsPerUser: config.maxSessionsPerUser }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,

@@ -21,6 +21,10 @@ export const iamErrors = {
   FORBIDDEN: { status: 'FORBIDDEN', message: 'You are not allowed to do this.' },
   NOT_FOUND: { status: 'NOT_FOUND', message: 'Not found.' },
   RATE_LIMITED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
+  BOT_CHECK_REQUIRED: {
+    status: 'BAD_REQUEST',
+    message: 'Solve the proof-of-work in error.data.botCheck and send the call again with its solution.',
+  },
   IP_BLOCKED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
   XSS_DETECTED: { status: 'BAD_REQUEST', message: 'Markup is not allowed in this field.' },
   EMAIL_DISPOSABLE: { status: 'BAD_REQUEST', message: 'Disposable email addresses are not accepted.' },
@@ -86,6 +90,17 @@ export function isIamErrorCode(value: unknown): value is IamErrorCode {
 export interface IamErrorData {
   iamCode: IamErrorCode;
   retryAfterSeconds?: number;
+  /** Present on BOT_CHECK_REQUIRED: the ALTCHA challenge to solve (docs/api.md, bot check). */
+  botCheck?: BotCheckChallenge;
   /** Present on INVALID_INPUT: which fields failed and why (never the values). */
   issues?: Array<{ path: string; message: string }>;
+}
+
+/** An ALTCHA proof-of-work challenge: find `number` ≤ `maxnumber` with SHA-256(salt + number) = challenge. */
+export interface BotCheckChallenge {
+  algorithm: 'SHA-256';
+  challenge: string;
+  salt: string;
+  maxnumber: number;
+  signature: string;
 }

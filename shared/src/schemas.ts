@@ -64,10 +64,14 @@ export const linkTokenSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9_-]+$/);
 
+/** A solved bot check: the base64 ALTCHA payload (docs/api.md, bot check). */
+export const botCheckSchema = z.string().min(1).max(2048);
+
 export const signupInput = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
   name: nameSchema.optional(),
+  botCheck: botCheckSchema.optional(),
 });
 
 export const verifyEmailInput = z.union([
@@ -81,9 +85,10 @@ export const loginInput = z.strictObject({
     .string()
     .min(1)
     .max(passwordMaxLength * 4),
+  botCheck: botCheckSchema.optional(),
 });
 
-export const requestPasswordResetInput = z.strictObject({ email: emailSchema });
+export const requestPasswordResetInput = z.strictObject({ email: emailSchema, botCheck: botCheckSchema.optional() });
 export const resetPasswordInput = z.strictObject({ token: linkTokenSchema, password: passwordSchema });
 export const changePasswordInput = z.strictObject({
   currentPassword: loginInput.shape.password,

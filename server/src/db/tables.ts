@@ -1,4 +1,5 @@
 export * from './schema/auditEvents';
+export * from './schema/botChecks';
 export * from './schema/challenges';
 export * from './schema/devices';
 export * from './schema/hmacNonces';

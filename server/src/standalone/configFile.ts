@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { bffProcedureNames, stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
+import type { IamConfig } from '../config';
 import { checkNames, signInCheckNames } from '../modules/anomaly/config';
 import { isHmacKeyId } from '../modules/hmac/keys';
 import { oauthConfigSchema } from '../modules/oauth/config';
@@ -11,6 +12,8 @@ const limitOverride = z.strictObject({
   durationInSeconds: z.number().int().positive().optional(),
   blockInSeconds: z.number().int().nonnegative().optional(),
 });
+
+const botCheckMode = z.enum(['off', 'under_attack', 'always']);
 
 const limitNames = Object.keys(defaultLimits) as [LimitName, ...LimitName[]];
 
@@ -69,6 +72,16 @@ const configFileSchema = z.looseObject({
       hostingAsns: z.array(z.number().int().positive()).max(100_000).optional(),
     })
     .optional(),
+  // Proof-of-work bot checks: a mode per procedure, and the work asked.
+  botCheck: z
+    .strictObject({
+      signup: botCheckMode.optional(),
+      login: botCheckMode.optional(),
+      requestPasswordReset: botCheckMode.optional(),
+      requestSignIn: botCheckMode.optional(),
+      maxNumber: z.number().int().min(1_000).max(10_000_000).optional(),
+    })
+    .optional(),
   // Per-key allowlists of the procedures a key of HMAC_KEYS may call (default: every bff.*).
   hmac: z
     .strictObject({
@@ -96,4 +109,11 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
     throw new Error(`IAM_CONFIG_FILE ${path} is not valid:\n${problems}`);
   }
   return parsed.data;
+}
+
+/** The `botCheck` section as the service takes it: the modes, and the work. */
+export function botCheckOf(section: ConfigFile['botCheck']): IamConfig['botCheck'] {
+  if (!section) return undefined;
+  const { maxNumber, ...modes } = section;
+  return { modes, ...(maxNumber ? { maxNumber } : {}) };
 }

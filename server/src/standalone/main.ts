@@ -4,7 +4,7 @@ import type { IamConfig } from '../config';
 import { createIamServer } from '../createIamServer';
 import { createLogger } from '../logger';
 import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
-import { loadConfigFile } from './configFile';
+import { botCheckOf, loadConfigFile } from './configFile';
 import { loadEnv, parseTrustProxy } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
@@ -54,6 +54,7 @@ try {
     hmacKeys,
     rateLimits: configFile.rateLimits,
     anomaly: configFile.anomaly as IamConfig['anomaly'],
+    botCheck: botCheckOf(configFile.botCheck),
     stepUpActions: configFile.stepUpActions,
     oauth: configFile.oauth,
     passwordPolicy: configFile.passwordPolicy,

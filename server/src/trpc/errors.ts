@@ -58,6 +58,7 @@ export function formatError<TShape extends { message: string; code: number; data
   if (shape.data.path !== undefined) data.path = shape.data.path;
   if (error.cause instanceof IamError && error.cause.retryAfterSeconds !== undefined)
     data.retryAfterSeconds = error.cause.retryAfterSeconds;
+  if (error.cause instanceof IamError && error.cause.botCheck) data.botCheck = error.cause.botCheck;
   let message: string = iamErrors[iamCode].message;
   if (error.cause instanceof IamError) message = error.cause.message;
   if (error.cause instanceof ZodError) {

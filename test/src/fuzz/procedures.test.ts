@@ -6,12 +6,12 @@ import { createTestServer, type TestServer } from '../harness/server';
 
 /** Every procedure, as a client would reach it. */
 const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Record<string, fc.Arbitrary<unknown>> }> = [
-  { path: 'auth.signup', type: 'mutation', shape: { email: text(), password: text(), name: text() } },
+  { path: 'auth.signup', type: 'mutation', shape: { email: text(), password: text(), name: text(), botCheck: botCheck() } },
   { path: 'auth.verifyEmail', type: 'mutation', shape: { challengeId: text(), code: text(), token: text() } },
-  { path: 'auth.login', type: 'mutation', shape: { email: text(), password: text() } },
+  { path: 'auth.login', type: 'mutation', shape: { email: text(), password: text(), botCheck: botCheck() } },
   { path: 'auth.logout', type: 'mutation', shape: {} },
   { path: 'auth.me', type: 'query', shape: {} },
-  { path: 'auth.requestPasswordReset', type: 'mutation', shape: { email: text() } },
+  { path: 'auth.requestPasswordReset', type: 'mutation', shape: { email: text(), botCheck: botCheck() } },
   { path: 'auth.resetPassword', type: 'mutation', shape: { token: text(), password: text() } },
   { path: 'auth.changePassword', type: 'mutation', shape: { currentPassword: text(), newPassword: text() } },
   { path: 'auth.requestEmailChange', type: 'mutation', shape: { newEmail: text(), stepUpToken: text() } },
@@ -43,6 +43,24 @@ function text(): fc.Arbitrary<unknown> {
     fc.array(fc.string(), { maxLength: 3 }),
     fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
     fc.constant({ password: 1 }),
+  );
+}
+
+/** A bot-check solution as a script might forge it: base64 of near-payloads, or anything. */
+function botCheck(): fc.Arbitrary<unknown> {
+  const payload = fc.record(
+    {
+      algorithm: fc.oneof(fc.constant('SHA-256'), text()),
+      challenge: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), text()),
+      number: fc.oneof(fc.nat(), fc.integer(), fc.double(), text()),
+      salt: fc.oneof(fc.constant('abc?expires=9999999999'), text()),
+      signature: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), text()),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.oneof(
+    payload.map((value) => Buffer.from(JSON.stringify(value)).toString('base64')),
+    text(),
   );
 }
 
@@ -81,6 +99,32 @@ async function stateOf(t: TestServer): Promise<string> {
 }
 
 describe('every procedure under generated input', () => {
+  it('the bot check refuses every forged or malformed solution with BOT_CHECK_REQUIRED and a challenge, never a 5xx, and changes nothing', async () => {
+    await using t = await createTestServer({ botCheck: { modes: { signup: 'always', login: 'always', requestPasswordReset: 'always' } } });
+    const guarded = procedures.filter((procedure) => 'botCheck' in procedure.shape);
+    for (const procedure of guarded) {
+      await fc.assert(
+        fc.asyncProperty(botCheck(), async (solution) => {
+          const before = await stateOf(t);
+          const input = { email: 'x@example.com', password: 'a long enough passphrase', botCheck: solution };
+          const response = await send(`${t.trpcUrl}/${procedure.path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ json: input }),
+          });
+          expect(response.status, `${procedure.path} ${JSON.stringify(solution)?.slice(0, 100)}`).toBe(400);
+          const data = (response.body as { error?: { json?: { data?: { iamCode?: string; botCheck?: unknown } } } }).error?.json?.data;
+          expect(['BOT_CHECK_REQUIRED', 'INVALID_INPUT']).toContain(data?.iamCode);
+          if (data?.iamCode === 'BOT_CHECK_REQUIRED') expect(data.botCheck).toMatchObject({ algorithm: 'SHA-256' });
+          expect(await stateOf(t)).toBe(before);
+        }),
+        { numRuns: 60, seed: 20261202 + procedure.path.length },
+      );
+    }
+    const [spent] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM bot_check_solutions');
+    expect(Number(spent[0]?.n)).toBe(0);
+  }, 120_000);
+
   it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 22 procedures: 1,320)', async () => {
     await using t = await createTestServer({
       // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.

@@ -99,6 +99,8 @@ export async function createTestServer(
     /** Social sign-in: providers and the `returnTo` allowlist (`oauth` of the config file). */
     oauth?: IamConfig['oauth'];
     maxSessionsPerUser?: number;
+    /** Bot-check modes; the work defaults to a small one here, so solving costs tests milliseconds. */
+    botCheck?: IamConfig['botCheck'];
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -130,6 +132,7 @@ export async function createTestServer(
     hmacKeys: options.hmacKeys,
     oauth: options.oauth,
     maxSessionsPerUser: options.maxSessionsPerUser,
+    botCheck: { maxNumber: 1_000, ...options.botCheck },
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,

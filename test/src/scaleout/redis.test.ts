@@ -12,13 +12,16 @@ const codeOf = (error: unknown) => (error as { cause?: { code?: string } }).caus
 describe('two instances sharing Redis (REDIS_URL)', () => {
   it('count login failures together in Redis, not in MySQL', async () => {
     await using redis = await startRedisPeer();
-    await using t = await createTestServer({ redisUrl: redis.url });
+    // In-process callers solve no proof of work: the bot check stays out of this count.
+    const botCheck = { modes: { login: 'off' as const } };
+    await using t = await createTestServer({ redisUrl: redis.url, botCheck });
     const second = await createIamServer({
       ...t.config,
       redisUrl: redis.url,
       clock: t.clock,
       logger: createLogger({ level: 'silent' }),
       hibpApiUrl: null,
+      botCheck,
     });
     try {
       const user = await t.signUp();

@@ -60,7 +60,7 @@ export async function claimMailBudget(
 export async function sendWithinBudget(
   services: Services,
   target: { kind: AddressMail; email: string; client: ClientInfo; userId: string | null },
-  send: () => Promise<void>,
+  send: () => Promise<unknown>,
 ): Promise<void> {
   const allowance = await claimMailBudget(services, target.kind, target.email, target.client, target.userId);
   if (!allowance) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database, DatabasePools } from '../../db/client';
+import type { BotCheckService } from '../botCheck/botCheck';
 import type { ChallengeService } from '../challenges/challenges';
 import type { Clock } from '../clock';
 import type { EmailPolicy } from '../email/emailPolicy';
@@ -30,6 +31,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   revocations: RevocationSet;
   sessions: SessionService;
+  /** Proof-of-work bot checks (ALTCHA): issues challenges, redeems solutions once. */
+  botCheck: BotCheckService;
   challenges: ChallengeService;
   /** TOTP enrolment and second-factor checks (secrets sealed, backup codes keyed-hashed). */
   mfa: MfaService;

@@ -1,4 +1,4 @@
-import { type IamErrorCode, iamErrors } from '@iam/shared';
+import { type BotCheckChallenge, type IamErrorCode, iamErrors } from '@iam/shared';
 
 /**
  * The one error type domain code throws. It carries a catalog code; the tRPC layer maps it
@@ -8,12 +8,18 @@ import { type IamErrorCode, iamErrors } from '@iam/shared';
 export class IamError extends Error {
   readonly code: IamErrorCode;
   readonly retryAfterSeconds: number | undefined;
+  /** BOT_CHECK_REQUIRED: the challenge to solve, sent as `error.data.botCheck`. */
+  readonly botCheck: BotCheckChallenge | undefined;
 
-  constructor(code: IamErrorCode, options: { cause?: unknown; retryAfterSeconds?: number; message?: string } = {}) {
+  constructor(
+    code: IamErrorCode,
+    options: { cause?: unknown; retryAfterSeconds?: number; message?: string; botCheck?: BotCheckChallenge } = {},
+  ) {
     super(options.message ?? iamErrors[code].message, { cause: options.cause });
     this.name = 'IamError';
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.botCheck = options.botCheck;
   }
 }
 

@@ -2,12 +2,14 @@ import { loginInput } from '@iam/shared';
 import { login as loginUser } from '../../modules/auth/login';
 import { normalizeEmail } from '../../modules/users/email';
 import { respondSignedIn } from '../../trpc/authResult';
+import { withBotCheck } from '../../trpc/botCheck';
 import type { Context } from '../../trpc/context';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
 export const login = publicProcedure
   .input(loginInput)
+  .use(withBotCheck('login'))
   .use(
     withLimits<Context, { email: string }>((ctx, input) => [
       ['loginPerIp', ctx.client.ip],
