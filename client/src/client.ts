@@ -7,6 +7,7 @@ import { solveBotCheck } from './botCheck';
 import { type CookieJar, withCookieJar } from './cookieJar';
 import { ChallengeRequiredError, iamCodeOf, type RefreshChallenge } from './errors';
 import { type AccessTokenStore, createAccessTokenStore } from './session';
+import { createTabCoordinator, type RefreshOutcome } from './tabs';
 
 export type IamClient = TRPCClient<AppRouter>;
 
@@ -36,6 +37,19 @@ export interface IamClientOptions {
    * hands the refusal to the caller (solve it with `solveBotCheck`, e.g. behind a spinner).
    */
   botCheck?: 'auto' | 'off';
+  /**
+   * Browsers: one refresh across the tabs of this service (Web Locks, or a BroadcastChannel
+   * where there are none), its new access token shared with the others, and a sign-out in one
+   * tab signing out the others. Default on in browsers (`'auto'`); never with a `cookieJar`.
+   */
+  crossTab?: 'auto' | 'off';
+  /**
+   * Refresh before the access token expires instead of when a call fails: `secondsBeforeExpiry`
+   * (default 60) ahead, less a random jitter of up to a third of it so tabs and clients spread
+   * out; a refresh the network lost is tried again with exponential backoff and jitter
+   * (`retryBaseInMs`, default 1,000), at most `maxRetries` times (default 5). Off by default.
+   */
+  refreshAhead?: { secondsBeforeExpiry?: number; maxRetries?: number; retryBaseInMs?: number } | boolean;
 }
 
 const refreshPath = 'session.refresh';
@@ -66,23 +80,49 @@ export function createIamClient(options: IamClientOptions): IamClient {
 
   // A separate, unbatched client for the refresh itself, so it never recurses through the retry link.
   const refresher = createTRPCClient<AppRouter>({ links: [captureTokens(store), transport] });
+  const ahead = refreshAheadOptions(options.refreshAhead);
+  let aheadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** What an outcome means here, whichever tab's refresh it was. */
+  const apply = (outcome: RefreshOutcome) => {
+    if (outcome.kind === 'renewed') store.set(outcome.accessToken, outcome.accessTokenExpiresAt);
+    // Nothing rotated and the session lives on: the app asks the user for the code.
+    if (outcome.kind === 'challenge') options.onChallenge?.(outcome.challenge);
+    if (outcome.kind === 'ended') {
+      store.set(null);
+      options.onSessionEnd?.('refresh_failed');
+    }
+    if (outcome.kind !== 'unreachable') schedule(outcome.kind === 'renewed' ? 0 : null);
+  };
+  const tabs =
+    options.crossTab !== 'off' && !options.cookieJar && typeof window !== 'undefined'
+      ? createTabCoordinator({
+          name: `iam:${options.url}`,
+          onOutcome: apply,
+          onSignedOut: () => {
+            store.set(null);
+            clearTimeout(aheadTimer);
+            options.onSessionEnd?.('signed_out');
+          },
+        })
+      : null;
+
+  const refreshHere = (): Promise<RefreshOutcome> =>
+    refresher.session.refresh.mutate().then(
+      (result): RefreshOutcome =>
+        result.status === 'authenticated'
+          ? { kind: 'renewed', accessToken: result.accessToken, accessTokenExpiresAt: result.accessTokenExpiresAt }
+          : { kind: 'challenge', challenge: result },
+      // Only a refusal ends the session; a network failure leaves it for the next try.
+      (error: unknown): RefreshOutcome => (iamCodeOf(error) ? { kind: 'ended' } : { kind: 'unreachable' }),
+    );
+
   let inFlight: Promise<RefreshOutcome> | null = null;
   const refreshOnce = (): Promise<RefreshOutcome> => {
-    inFlight ??= refresher.session.refresh
-      .mutate()
-      .then((result): RefreshOutcome => {
-        if (result.status === 'authenticated') return { kind: 'renewed' };
-        // Nothing rotated and the session lives on: the app asks the user for the code.
-        options.onChallenge?.(result);
-        return { kind: 'challenge', challenge: result };
-      })
-      .catch((error: unknown): RefreshOutcome => {
-        // Only a refusal ends the session; a network failure leaves it for the next try.
-        if (iamCodeOf(error)) {
-          store.set(null);
-          options.onSessionEnd?.('refresh_failed');
-        }
-        return { kind: 'failed' };
+    inFlight ??= (tabs ? tabs.refresh(refreshHere) : refreshHere())
+      .then((outcome) => {
+        apply(outcome);
+        return outcome;
       })
       .finally(() => {
         inFlight = null;
@@ -90,27 +130,74 @@ export function createIamClient(options: IamClientOptions): IamClient {
     return inFlight;
   };
 
+  /**
+   * Refresh-ahead: the next refresh is due `secondsBeforeExpiry` (less jitter) before the token
+   * expires; `attempt` counts the network failures since the last success.
+   */
+  function schedule(attempt: number | null): void {
+    clearTimeout(aheadTimer);
+    if (!ahead || attempt === null) return;
+    const expiresAt = store.expiresAt();
+    if (!store.get() || !expiresAt) return;
+    const lead = ahead.secondsBeforeExpiry * 1000;
+    const delay =
+      attempt === 0
+        ? Math.max(0, expiresAt.getTime() - Date.now() - lead - Math.random() * (lead / 3))
+        : Math.random() * ahead.retryBaseInMs * 2 ** (attempt - 1);
+    const settings = ahead;
+    aheadTimer = setTimeout(() => {
+      void refreshOnce().then((outcome) => {
+        if (outcome.kind === 'unreachable') schedule(attempt < settings.maxRetries ? attempt + 1 : null);
+      });
+    }, delay);
+    // Node: a pending refresh never keeps the process alive.
+    (aheadTimer as { unref?: () => void }).unref?.();
+  }
+
+  const signedOut = () => {
+    clearTimeout(aheadTimer);
+    tabs?.signedOut();
+  };
+
   return createTRPCClient<AppRouter>({
     links: [
       ...(options.botCheck === 'off' ? [] : [solveAndRetry()]),
       refreshAndRetry(refreshOnce),
-      captureTokens(store, options.onSessionEnd),
+      captureTokens(store, options.onSessionEnd, { onSignedIn: () => schedule(0), onSignedOut: signedOut }),
       transport,
     ],
   });
 }
 
+function refreshAheadOptions(option: IamClientOptions['refreshAhead']) {
+  if (!option) return null;
+  const given = option === true ? {} : option;
+  return {
+    secondsBeforeExpiry: given.secondsBeforeExpiry ?? 60,
+    maxRetries: given.maxRetries ?? 5,
+    retryBaseInMs: given.retryBaseInMs ?? 1_000,
+  };
+}
+
 /** Remembers the access token of every `AuthResult`, and forgets it on sign-out. */
-function captureTokens(store: AccessTokenStore, onSessionEnd?: (reason: SessionEndReason) => void): TRPCLink<AppRouter> {
+function captureTokens(
+  store: AccessTokenStore,
+  onSessionEnd?: (reason: SessionEndReason) => void,
+  hooks: { onSignedIn?: () => void; onSignedOut?: () => void } = {},
+): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) =>
         next(op).subscribe({
           next(result) {
             const data = result.result.type === 'data' ? (result.result.data as unknown) : undefined;
-            if (isAuthResult(data)) store.set(data.accessToken, data.accessTokenExpiresAt);
+            if (isAuthResult(data)) {
+              store.set(data.accessToken, data.accessTokenExpiresAt);
+              hooks.onSignedIn?.();
+            }
             if (op.path === 'auth.logout') {
               store.set(null);
+              hooks.onSignedOut?.();
               onSessionEnd?.('signed_out');
             }
             observer.next(result);
@@ -120,8 +207,6 @@ function captureTokens(store: AccessTokenStore, onSessionEnd?: (reason: SessionE
         }),
       );
 }
-
-type RefreshOutcome = { kind: 'renewed' } | { kind: 'challenge'; challenge: RefreshChallenge } | { kind: 'failed' };
 
 function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<AppRouter> {
   return () =>
@@ -142,7 +227,7 @@ function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<A
                   observer.error(TRPCClientError.from(new ChallengeRequiredError(outcome.challenge)));
                   return;
                 }
-                if (outcome.kind === 'failed') {
+                if (outcome.kind === 'ended' || outcome.kind === 'unreachable') {
                   observer.error(error);
                   return;
                 }

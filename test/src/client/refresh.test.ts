@@ -104,4 +104,50 @@ describe('the typed client and refresh challenges', () => {
     expect((await api.auth.me.query()).id).toBe(user.userId);
     expect(ended).toEqual([]);
   });
+
+  it('refreshes ahead of expiry when asked to, so calls never meet an expired token', async () => {
+    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 60 } });
+    const user = await t.signUp();
+    let refreshes = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).includes('session.refresh')) refreshes++;
+      return fetch(input, init);
+    };
+    // 60 s tokens, renewed 59.5 s ahead (less jitter): due within half a second of sign-in.
+    const { api } = t.client({ deviceOf: user.jar, fetch: countingFetch, refreshAhead: { secondsBeforeExpiry: 59.5 } });
+    await api.auth.login.mutate({ email: user.email, password: user.password });
+    const deadline = Date.now() + 5_000;
+    while (refreshes === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(refreshes).toBeGreaterThanOrEqual(1);
+    // The renewed token is the one calls use: the next call needs no refresh of its own.
+    const before = refreshes;
+    expect((await api.auth.me.query()).id).toBe(user.userId);
+    expect(refreshes).toBe(before);
+  });
+
+  it('a refresh ahead that the network loses is retried with backoff, at most maxRetries times', async () => {
+    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 60 } });
+    const user = await t.signUp();
+    let attempts = 0;
+    const unreachable: typeof fetch = (input, init) => {
+      if (String(input).includes('session.refresh')) {
+        attempts++;
+        return Promise.reject(new TypeError('fetch failed'));
+      }
+      return fetch(input, init);
+    };
+    const ended: string[] = [];
+    const { api } = t.client({
+      deviceOf: user.jar,
+      fetch: unreachable,
+      onSessionEnd: (reason) => ended.push(reason),
+      refreshAhead: { secondsBeforeExpiry: 59.9, maxRetries: 3, retryBaseInMs: 20 },
+    });
+    await api.auth.login.mutate({ email: user.email, password: user.password });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The first try and three retries, then it stops; the session is not given up for a network failure.
+    expect(attempts).toBe(4);
+    expect(ended).toEqual([]);
+    expect((await api.auth.me.query()).id).toBe(user.userId);
+  });
 });

@@ -1,0 +1,3 @@
+-- Like every table: utf8mb4 with a binary collation (see 0001_charset.sql), so hashes compare
+-- byte for byte.
+ALTER TABLE `bot_check_solutions` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
