@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from './configFile';
+import { botCheckOf, loadConfigFile } from './configFile';
 
 function file(content: unknown): string {
   const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'iam-config-')), 'iam.json');
@@ -59,5 +59,20 @@ describe('IAM_CONFIG_FILE oauth section', () => {
     ]);
     const typo = file({ oauth: { providers: [{ type: 'google', clientID: 'x' }] } });
     expect(() => loadConfigFile(typo)).toThrow(/oauth\.providers\.0/);
+  });
+});
+
+describe('IAM_CONFIG_FILE sign-in checks and bot check', () => {
+  it('takes sign-in check modes and bot-check modes, and refuses unknown ones', () => {
+    const config = loadConfigFile(
+      file({ anomaly: { signInModes: { newDevice: 'log' } }, botCheck: { signup: 'always', maxNumber: 20_000 } }),
+    );
+    expect(config.anomaly?.signInModes).toEqual({ newDevice: 'log' });
+    expect(botCheckOf(config.botCheck)).toEqual({ modes: { signup: 'always' }, maxNumber: 20_000 });
+    expect(botCheckOf(undefined)).toBeUndefined();
+    expect(() => loadConfigFile(file({ anomaly: { signInModes: { newBrowser: 'log' } } }))).toThrow(/signInModes/);
+    expect(() => loadConfigFile(file({ botCheck: { signup: 'sometimes' } }))).toThrow(/botCheck\.signup/);
+    expect(() => loadConfigFile(file({ botCheck: { logn: 'always' } }))).toThrow(/botCheck/);
+    expect(() => loadConfigFile(file({ botCheck: { maxNumber: 10 } }))).toThrow(/botCheck\.maxNumber/);
   });
 });

@@ -58,6 +58,11 @@ describe('proof-of-work bot check', () => {
     t.clock.advance(5 * 60 + 1);
     challengeOf(await rawSignup(t, uniqueEmail('late'), late));
 
+    // Redeemed solutions are kept only until their challenges expire.
+    await t.iam.runMaintenance();
+    const [kept] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM bot_check_solutions');
+    expect(Number(kept[0]?.n)).toBe(0);
+
     // Forged: the work done, but not on a challenge the service signed.
     const forged = btoa(JSON.stringify({ ...JSON.parse(atob(late)), signature: '0'.repeat(64) }));
     challengeOf(await rawSignup(t, uniqueEmail('forged'), forged));
