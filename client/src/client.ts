@@ -1,6 +1,15 @@
 import type { AppRouter } from '@iam/server';
 import { type IamErrorData, maxCallsPerBatch } from '@iam/shared';
-import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  type Operation,
+  splitLink,
+  type TRPCClient,
+  TRPCClientError,
+  type TRPCLink,
+} from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
 import { solveBotCheck } from './botCheck';
@@ -140,9 +149,13 @@ export function createIamClient(options: IamClientOptions): IamClient {
     const expiresAt = store.expiresAt();
     if (!store.get() || !expiresAt) return;
     const lead = ahead.secondsBeforeExpiry * 1000;
+    const remaining = expiresAt.getTime() - Date.now();
+    // Never sooner than a quarter of the token's life left (at least a second): a lead longer
+    // than the token lives would otherwise refresh in a loop.
+    const floor = Math.max(1_000, remaining / 4);
     const delay =
       attempt === 0
-        ? Math.max(0, expiresAt.getTime() - Date.now() - lead - Math.random() * (lead / 3))
+        ? Math.min(Math.max(0, remaining - 1_000), Math.max(floor, remaining - lead - Math.random() * (lead / 3)))
         : Math.random() * ahead.retryBaseInMs * 2 ** (attempt - 1);
     const settings = ahead;
     aheadTimer = setTimeout(() => {
@@ -208,7 +221,13 @@ function captureTokens(
       );
 }
 
-function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<AppRouter> {
+/**
+ * A link that may answer a failed call by sending it again: `recover` gives the operation to
+ * send (once), an error to fail with instead, or null to pass the failure on.
+ */
+function retryLink(
+  recover: (error: TRPCClientError<AppRouter>, op: Operation) => Promise<Operation | Error | null> | null,
+): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {
@@ -216,22 +235,16 @@ function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<A
           next: (result) => observer.next(result),
           complete: () => observer.complete(),
           error(error) {
-            const code = iamCodeOf(error);
-            if (op.path === refreshPath || !code || !refreshableCodes.has(code)) {
+            const recovery = recover(error, op);
+            if (!recovery) {
               observer.error(error);
               return;
             }
-            refreshOnce().then(
+            recovery.then(
               (outcome) => {
-                if (outcome.kind === 'challenge') {
-                  observer.error(TRPCClientError.from(new ChallengeRequiredError(outcome.challenge)));
-                  return;
-                }
-                if (outcome.kind === 'ended' || outcome.kind === 'unreachable') {
-                  observer.error(error);
-                  return;
-                }
-                subscription = next(op).subscribe(observer);
+                if (outcome === null) observer.error(error);
+                else if (outcome instanceof Error) observer.error(TRPCClientError.from(outcome));
+                else subscription = next(outcome).subscribe(observer);
               },
               () => observer.error(error),
             );
@@ -241,31 +254,26 @@ function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<A
       });
 }
 
+/** A call that failed on an expired token waits for the one refresh, then goes again. */
+function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<AppRouter> {
+  return retryLink((error, op) => {
+    const code = iamCodeOf(error);
+    if (op.path === refreshPath || !code || !refreshableCodes.has(code)) return null;
+    return refreshOnce().then((outcome) => {
+      if (outcome.kind === 'challenge') return new ChallengeRequiredError(outcome.challenge);
+      return outcome.kind === 'renewed' ? op : null;
+    });
+  });
+}
+
 /** A call refused for want of a bot check is solved and sent again, once, with the solution. */
 function solveAndRetry(): TRPCLink<AppRouter> {
-  return () =>
-    ({ op, next }) =>
-      observable((observer) => {
-        let subscription = next(op).subscribe({
-          next: (result) => observer.next(result),
-          complete: () => observer.complete(),
-          error(error) {
-            const challenge = iamCodeOf(error) === 'BOT_CHECK_REQUIRED' ? (error.data as IamErrorData | undefined)?.botCheck : undefined;
-            const input = op.input as Record<string, unknown> | undefined;
-            if (!challenge || typeof input !== 'object' || input === null || 'botCheck' in input) {
-              observer.error(error);
-              return;
-            }
-            solveBotCheck(challenge).then(
-              (botCheck) => {
-                subscription = next({ ...op, input: { ...input, botCheck } }).subscribe(observer);
-              },
-              () => observer.error(error),
-            );
-          },
-        });
-        return () => subscription.unsubscribe();
-      });
+  return retryLink((error, op) => {
+    const challenge = iamCodeOf(error) === 'BOT_CHECK_REQUIRED' ? (error.data as IamErrorData | undefined)?.botCheck : undefined;
+    const input = op.input as Record<string, unknown> | undefined;
+    if (!challenge || typeof input !== 'object' || input === null || 'botCheck' in input) return null;
+    return solveBotCheck(challenge).then((botCheck) => ({ ...op, input: { ...input, botCheck } }));
+  });
 }
 
 function isAuthResult(value: unknown): value is { status: 'authenticated'; accessToken: string; accessTokenExpiresAt: Date } {

@@ -106,27 +106,38 @@ describe('the typed client and refresh challenges', () => {
   });
 
   it('refreshes ahead of expiry when asked to, so calls never meet an expired token', async () => {
-    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 60 } });
+    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 6 } });
     const user = await t.signUp();
     let refreshes = 0;
-    const countingFetch: typeof fetch = (input, init) => {
+    let expiredCalls = 0;
+    const countingFetch: typeof fetch = async (input, init) => {
       if (String(input).includes('session.refresh')) refreshes++;
-      return fetch(input, init);
+      const response = await fetch(input, init);
+      if (String(input).includes('auth.me') && response.status === 401) expiredCalls++;
+      return response;
     };
-    // 60 s tokens, renewed 59.5 s ahead (less jitter): due within half a second of sign-in.
-    const { api } = t.client({ deviceOf: user.jar, fetch: countingFetch, refreshAhead: { secondsBeforeExpiry: 59.5 } });
-    await api.auth.login.mutate({ email: user.email, password: user.password });
-    const deadline = Date.now() + 5_000;
-    while (refreshes === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(refreshes).toBeGreaterThanOrEqual(1);
-    // The renewed token is the one calls use: the next call needs no refresh of its own.
-    const before = refreshes;
-    expect((await api.auth.me.query()).id).toBe(user.userId);
-    expect(refreshes).toBe(before);
+    // 6 s tokens, renewed 4 s ahead less up to 1.3 s of jitter, and never sooner than a
+    // quarter of the token's life: due 1.5 to 2 s after each renewal.
+    const { api } = t.client({ deviceOf: user.jar, fetch: countingFetch, refreshAhead: { secondsBeforeExpiry: 4 } });
+    const signedIn = await api.auth.login.mutate({ email: user.email, password: user.password });
+    if (signedIn.status !== 'authenticated') throw new Error(signedIn.status);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(refreshes).toBe(0);
+    // Calls through the first token's expiry and beyond never fail on an expired one.
+    const until = Date.now() + 7_000;
+    while (Date.now() < until) {
+      expect((await api.auth.me.query()).id).toBe(user.userId);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(expiredCalls).toBe(0);
+    // A few renewals, each a rotation of the session's refresh token (no loop, no reuse).
+    expect(refreshes).toBeGreaterThanOrEqual(3);
+    expect(refreshes).toBeLessThanOrEqual(6);
+    expect(await refreshTokenCount(t.sql, user.userId)).toBe(2 + refreshes);
   });
 
   it('a refresh ahead that the network loses is retried with backoff, at most maxRetries times', async () => {
-    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 60 } });
+    await using t = await createTestServer({ lifetimes: { accessTokenTtlInSeconds: 8 } });
     const user = await t.signUp();
     let attempts = 0;
     const unreachable: typeof fetch = (input, init) => {
@@ -141,10 +152,11 @@ describe('the typed client and refresh challenges', () => {
       deviceOf: user.jar,
       fetch: unreachable,
       onSessionEnd: (reason) => ended.push(reason),
-      refreshAhead: { secondsBeforeExpiry: 59.9, maxRetries: 3, retryBaseInMs: 20 },
+      refreshAhead: { secondsBeforeExpiry: 7, maxRetries: 3, retryBaseInMs: 20 },
     });
     await api.auth.login.mutate({ email: user.email, password: user.password });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Due 2 s after sign-in (a quarter of the token's life), then three quick retries.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     // The first try and three retries, then it stops; the session is not given up for a network failure.
     expect(attempts).toBe(4);
     expect(ended).toEqual([]);
