@@ -89,6 +89,9 @@ export const loginInput = z.strictObject({
 });
 
 export const requestPasswordResetInput = z.strictObject({ email: emailSchema, botCheck: botCheckSchema.optional() });
+export const requestSignInInput = z.strictObject({ email: emailSchema, botCheck: botCheckSchema.optional() });
+export const signInWithCodeInput = z.strictObject({ challengeId: idSchema, code: codeSchema });
+export const signInWithLinkInput = z.strictObject({ token: linkTokenSchema });
 export const resetPasswordInput = z.strictObject({ token: linkTokenSchema, password: passwordSchema });
 export const changePasswordInput = z.strictObject({
   currentPassword: loginInput.shape.password,

@@ -47,6 +47,18 @@ const pages: LinkPage[] = [
     },
   },
   {
+    path: '/sign-in-link',
+    title: 'Sign in',
+    intro: 'Sign in on this device with the link you asked for.',
+    button: 'Sign in',
+    run: async (caller, token) => {
+      const result = await caller.auth.signInWithLink({ token });
+      return result.status === 'authenticated'
+        ? 'You are signed in. You can close this page.'
+        : 'One more step: enter the code from your authenticator app where you asked to sign in.';
+    },
+  },
+  {
     path: '/not-me',
     title: 'This was not me',
     intro: 'End the session we told you about. Change your password afterwards if someone may know it.',

@@ -16,6 +16,9 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'auth.changePassword', type: 'mutation', shape: { currentPassword: text(), newPassword: text() } },
   { path: 'auth.requestEmailChange', type: 'mutation', shape: { newEmail: text(), stepUpToken: text() } },
   { path: 'auth.confirmEmailChange', type: 'mutation', shape: { token: text() } },
+  { path: 'auth.requestSignIn', type: 'mutation', shape: { email: text(), botCheck: botCheck() } },
+  { path: 'auth.signInWithCode', type: 'mutation', shape: { challengeId: text(), code: text() } },
+  { path: 'auth.signInWithLink', type: 'mutation', shape: { token: text() } },
   { path: 'session.refresh', type: 'mutation', shape: {} },
   { path: 'session.list', type: 'query', shape: {} },
   { path: 'session.revoke', type: 'mutation', shape: { sessionId: text() } },
@@ -100,7 +103,9 @@ async function stateOf(t: TestServer): Promise<string> {
 
 describe('every procedure under generated input', () => {
   it('the bot check refuses every forged or malformed solution with BOT_CHECK_REQUIRED and a challenge, never a 5xx, and changes nothing', async () => {
-    await using t = await createTestServer({ botCheck: { modes: { signup: 'always', login: 'always', requestPasswordReset: 'always' } } });
+    await using t = await createTestServer({
+      botCheck: { modes: { signup: 'always', login: 'always', requestPasswordReset: 'always', requestSignIn: 'always' } },
+    });
     const guarded = procedures.filter((procedure) => 'botCheck' in procedure.shape);
     for (const procedure of guarded) {
       await fc.assert(
@@ -125,7 +130,7 @@ describe('every procedure under generated input', () => {
     expect(Number(spent[0]?.n)).toBe(0);
   }, 120_000);
 
-  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 22 procedures: 1,320)', async () => {
+  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 25 procedures: 1,500)', async () => {
     await using t = await createTestServer({
       // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.
       rateLimits: Object.fromEntries(
@@ -138,6 +143,7 @@ describe('every procedure under generated input', () => {
           'linksPerIp',
           'resendsPerIp',
           'passwordResetPerIp',
+          'signInRequestsPerIp',
         ].map((name) => [name, { points: 100_000 }]),
       ),
     });
@@ -168,6 +174,6 @@ describe('every procedure under generated input', () => {
         { numRuns: 60, seed: 20261122 + procedure.path.length },
       );
     }
-    expect(calls).toBeGreaterThanOrEqual(1_300);
+    expect(calls).toBeGreaterThanOrEqual(1_500);
   }, 300_000);
 });

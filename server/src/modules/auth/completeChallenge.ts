@@ -79,6 +79,7 @@ export async function resendChallenge(services: Services, challengeId: string, c
   const user = await findUserById(services.db, issued.userId);
   if (!user) throw new IamError('CHALLENGE_INVALID');
   if (issued.purpose === 'verify_email') await sendVerificationEmail(services, user.email, issued);
+  else if (issued.purpose === 'sign_in') await sendLoginCode(services, user.email, issued, client, [], undefined, 'sign-in-link');
   else await sendLoginCode(services, user.email, issued, client, []);
   return { status: 'sent' };
 }

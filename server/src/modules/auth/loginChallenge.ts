@@ -49,6 +49,7 @@ export async function sendLoginCode(
   client: ClientInfo,
   reasons: string[],
   notMeLink?: string,
+  linkPage = 'confirm-sign-in',
 ): Promise<void> {
   const { settings } = services;
   await services.mailer.send({
@@ -59,7 +60,7 @@ export async function sendLoginCode(
         productName: settings.productName,
         code: challenge.code,
         // A challenge issued without a link (a step-up, bound to a session) mails the code alone.
-        ...(challenge.linkToken ? { link: emailLink(settings, 'confirm-sign-in', challenge.linkToken) } : {}),
+        ...(challenge.linkToken ? { link: emailLink(settings, linkPage, challenge.linkToken) } : {}),
         expiresInMinutes: Math.round(settings.lifetimes.codeTtlInSeconds / 60),
         ...describeWhereAndWhat(client),
         time: services.clock.now(),

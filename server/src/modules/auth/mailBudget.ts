@@ -7,11 +7,12 @@ import { normalizeEmail } from '../users/email';
 import type { Services } from './services';
 
 /** Mails a caller can make the service send to an address it names (sign-up, reset, sign-in codes). */
-export type AddressMail = 'signup' | 'passwordReset';
+export type AddressMail = 'signup' | 'passwordReset' | 'signIn';
 
 const budgets: Record<AddressMail, { device: LimitName; address: LimitName; network: LimitName }> = {
   signup: { device: 'signupPerDevice', address: 'signupPerEmail', network: 'signupPerEmailNetwork' },
   passwordReset: { device: 'passwordResetPerDevice', address: 'passwordResetPerEmail', network: 'passwordResetPerEmailNetwork' },
+  signIn: { device: 'signInMailsPerDevice', address: 'signInMailsPerEmail', network: 'signInMailsPerEmailNetwork' },
 };
 
 /** A mail the budget allowed; `refund` gives the point back when the provider did not take the mail. */

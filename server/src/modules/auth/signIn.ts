@@ -129,12 +129,23 @@ export async function signInOrChallenge(
   services: Services,
   user: UserRow,
   client: ClientInfo,
-  options: { method: SignInMethod; reasons?: string[] },
+  options: { method: SignInMethod; reasons?: string[]; mailboxProven?: boolean },
 ): Promise<SignedIn | LoginChallenge> {
   const admission = await admitSignIn(services, services.db, user, client, { reasons: options.reasons ?? [] });
-  if (admission.kind === 'challenge') return challengeSignIn(services, user, client, admission, options.method);
+  // A method that proved the mailbox (an emailed code or link) already answered what an email
+  // challenge would ask: its findings are recorded as answered, and the device is trusted.
+  const answered = options.mailboxProven === true && admission.kind === 'challenge' && admission.factor === 'email';
+  if (admission.kind === 'challenge' && !answered) return challengeSignIn(services, user, client, admission, options.method);
+  const verdict: SessionVerdict =
+    answered && admission.kind === 'challenge'
+      ? {
+          ...admittedVerdict(admission.verdict),
+          reasons: ['challenge_passed'],
+          lastChallenge: { reasons: admission.reasons, at: admission.verdict.at },
+        }
+      : admittedVerdict(admission.verdict);
   const session = await services.db.transaction(async (tx) => {
-    const created = await openSession(services, tx, user, client, { verdict: admittedVerdict(admission.verdict) });
+    const created = await openSession(services, tx, user, client, { trusted: options.mailboxProven === true, verdict });
     await recordAudit(tx, {
       type: 'login.succeeded',
       at: services.clock.now(),
@@ -143,6 +154,7 @@ export async function signInOrChallenge(
       client,
       data: {
         method: options.method,
+        ...(answered ? { reasons: admission.verdict.reasons, evidence: admission.verdict.evidence } : {}),
         ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged, evidence: admission.verdict.evidence } : {}),
       },
     });

@@ -22,8 +22,10 @@ const pressure: Record<BotCheckedProcedure, Array<{ limit: LimitName; key: 'ip' 
     { limit: 'passwordResetPerIp', key: 'ip', from: 5 },
     { limit: 'passwordResetPerEmail', key: 'address', from: 3 },
   ],
-  // Passwordless sign-in has no counters of its own yet: only `always` asks there.
-  requestSignIn: [],
+  requestSignIn: [
+    { limit: 'signInRequestsPerIp', key: 'ip', from: 5 },
+    { limit: 'signInMailsPerEmail', key: 'address', from: 5 },
+  ],
 };
 
 export async function isUnderAttack(

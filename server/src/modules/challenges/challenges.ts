@@ -10,7 +10,7 @@ import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import { challengeIdOfLink, issueLink, retireLinks, spendLink } from '../links/links';
 
-export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up';
+export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up' | 'sign_in';
 
 /** How a challenge may be answered (docs/api.md `Challenge.methods`). */
 export type ChallengeMethod = 'email_otp' | 'totp' | 'backup_code';

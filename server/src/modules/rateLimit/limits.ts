@@ -40,6 +40,12 @@ export const defaultLimits = {
   passwordResetPerEmailNetwork: { points: 1, durationInSeconds: 3600 },
   passwordResetPerDevice: { points: 3, durationInSeconds: 3600 },
   passwordResetPerIp: { points: 10, durationInSeconds: 3600 },
+  // Passwordless sign-in mails: docs/api.md, "≤ 5 mails an hour" per address, quietly; then one
+  // per requesting network, and a device of the account has its own budget.
+  signInMailsPerEmail: { points: 5, durationInSeconds: 3600 },
+  signInMailsPerEmailNetwork: { points: 1, durationInSeconds: 3600 },
+  signInMailsPerDevice: { points: 5, durationInSeconds: 3600 },
+  signInRequestsPerIp: { points: 20, durationInSeconds: 3600 },
   passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
   // MFA: enrolling, confirming and disabling TOTP, per user.
   mfaChangesPerUser: { points: 10, durationInSeconds: 3600 },

@@ -6,7 +6,10 @@ import { logout } from './logout';
 import { me } from './me';
 import { requestEmailChange } from './requestEmailChange';
 import { requestPasswordReset } from './requestPasswordReset';
+import { requestSignIn } from './requestSignIn';
 import { resetPassword } from './resetPassword';
+import { signInWithCode } from './signInWithCode';
+import { signInWithLink } from './signInWithLink';
 import { signup } from './signup';
 import { verifyEmail } from './verifyEmail';
 
@@ -21,4 +24,7 @@ export const authRouter = {
   changePassword,
   requestEmailChange,
   confirmEmailChange,
+  requestSignIn,
+  signInWithCode,
+  signInWithLink,
 } satisfies TRPCRouterRecord;

@@ -1,0 +1,13 @@
+import { signInWithLinkInput } from '@iam/shared';
+import { signInWithEmail } from '../../modules/auth/passwordless';
+import { respondSignedIn } from '../../trpc/authResult';
+import { publicProcedure } from '../../trpc/procedures';
+import { withLimits } from '../../trpc/rateLimit';
+
+export const signInWithLink = publicProcedure
+  .input(signInWithLinkInput)
+  .use(withLimits((ctx) => [['linksPerIp', ctx.client.ip]]))
+  .mutation(async ({ ctx, input }) => {
+    const result = await signInWithEmail(ctx.services, input, ctx.client);
+    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+  });
