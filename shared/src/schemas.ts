@@ -129,6 +129,7 @@ export const stepUpTokenSchema = z
 export const totpConfirmInput = z.strictObject({ code: totpCodeSchema });
 export const totpDisableInput = z.strictObject({ code: codeSchema, stepUpToken: stepUpTokenSchema.optional() });
 export const stepUpBeginInput = z.strictObject({ action: stepUpActionSchema });
+export const setPasswordInput = z.strictObject({ newPassword: passwordSchema, stepUpToken: stepUpTokenSchema.optional() });
 export const requestEmailChangeInput = z.strictObject({ newEmail: emailSchema, stepUpToken: stepUpTokenSchema.optional() });
 
 export const revokeAllInput = z.strictObject({ includeCurrent: z.boolean().optional() }).optional();

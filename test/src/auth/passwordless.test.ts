@@ -124,4 +124,37 @@ describe('passwordless email sign-in', () => {
       'INVALID_CREDENTIALS',
     );
   });
+
+  it('an account without a password adds one with a fresh step-up, once; an account with one is sent to changePassword', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('nopassword');
+    await t.client().api.auth.signup.mutate({ email, password: 'the squatter passphrase' });
+    const device = t.client();
+    const request = await device.api.auth.requestSignIn.mutate({ email });
+    authenticated(
+      await device.api.auth.signInWithCode.mutate({ challengeId: request.challengeId, code: codeFrom(await nextSignInMail(t, email, 0)) }),
+    );
+    expect(await device.api.auth.setPassword.mutate({ newPassword: 'my very own passphrase' }).catch(iamCodeOf)).toBe('STEP_UP_REQUIRED');
+
+    const mailsBefore = t.mail.messages.length;
+    const stepUp = await device.api.mfa.stepUp.begin.mutate({ action: 'password_set' });
+    await t.mail.waitFor(() => t.mail.messages.length > mailsBefore);
+    const code = codeFrom(t.mail.messages.at(-1) as never);
+    const { stepUpToken } = await device.api.mfa.stepUp.verify.mutate({ challengeId: stepUp.challengeId, code });
+    // A weak password is refused and the token survives for the next try.
+    expect(await device.api.auth.setPassword.mutate({ newPassword: 'password1', stepUpToken }).catch(iamCodeOf)).toBe('PASSWORD_TOO_WEAK');
+    expect(await device.api.auth.setPassword.mutate({ newPassword: 'my very own passphrase', stepUpToken })).toEqual({
+      status: 'password_set',
+    });
+    authenticated(await t.client({ deviceOf: device.jar }).api.auth.login.mutate({ email, password: 'my very own passphrase' }));
+    await t.mail.waitFor((message) => message.to.includes(email) && message.tags.template === 'password_changed');
+    // Spent, and the account now has a password: both refused.
+    expect(await device.api.auth.setPassword.mutate({ newPassword: 'another passphrase here', stepUpToken }).catch(iamCodeOf)).toBe(
+      'INVALID_INPUT',
+    );
+    const withPassword = await t.signUp();
+    expect(await withPassword.api.auth.setPassword.mutate({ newPassword: 'another passphrase here' }).catch(iamCodeOf)).toBe(
+      'INVALID_INPUT',
+    );
+  });
 });

@@ -8,6 +8,7 @@ import { requestEmailChange } from './requestEmailChange';
 import { requestPasswordReset } from './requestPasswordReset';
 import { requestSignIn } from './requestSignIn';
 import { resetPassword } from './resetPassword';
+import { setPassword } from './setPassword';
 import { signInWithCode } from './signInWithCode';
 import { signInWithLink } from './signInWithLink';
 import { signup } from './signup';
@@ -27,4 +28,5 @@ export const authRouter = {
   requestSignIn,
   signInWithCode,
   signInWithLink,
+  setPassword,
 } satisfies TRPCRouterRecord;
