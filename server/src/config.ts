@@ -43,6 +43,8 @@ export interface IamConfig {
    * `under_attack`) and their work (`maxNumber`, default 50,000); see `modules/botCheck`.
    */
   botCheck?: BotCheckOverrides;
+  /** Origins passkey ceremonies may come from (`WEBAUTHN_ORIGINS`); default the origin of `publicUrl`. The RP ID is `publicUrl`'s host. */
+  webauthnOrigins?: string[];
   /** Modes and thresholds of the anomaly checks (see `modules/anomaly/config.ts`). */
   anomaly?: AnomalyOverrides;
   /**

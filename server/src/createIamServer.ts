@@ -27,6 +27,7 @@ import { createMfaService } from './modules/mfa/mfa';
 import { parseOAuthConfig } from './modules/oauth/config';
 import { createOAuthService } from './modules/oauth/service';
 import { createOutboxWorker } from './modules/outbox/outbox';
+import { createPasskeyService } from './modules/passkeys/passkeys';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import { defaultRetentionPolicy, type SweptCounts, sweepRetention } from './modules/retention/retention';
 import { createSessionService } from './modules/sessions/sessions';
@@ -133,6 +134,13 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     overrides: config.rateLimits,
     logger,
   });
+  const passkeyService = createPasskeyService({
+    db: pools.db,
+    clock,
+    rpId: new URL(publicUrl).hostname,
+    rpName: settings.productName,
+    origins: config.webauthnOrigins?.length ? config.webauthnOrigins : [new URL(publicUrl).origin],
+  });
   const botCheck = createBotCheckService({ db: pools.db, clock, secret: config.secret, config: resolveBotCheckConfig(config.botCheck) });
   const hmac = createHmacService({
     keys: config.hmacKeys ?? [],
@@ -148,11 +156,12 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       logger.warn({ err: error }, `${what} sweep failed`);
       return null;
     };
-    const [, , , , swept] = await Promise.all([
+    const [, , , , , swept] = await Promise.all([
       limits.sweep().catch(warn('rate-limit')),
       hmac.sweepNonces().catch(warn('HMAC nonce')),
       oauth.sweep().catch(warn('OAuth flow')),
       botCheck.sweep().catch(warn('bot-check')),
+      passkeyService.sweep().catch(warn('passkey ceremony')),
       sweepRetention(pools.auxDb, clock.now(), retention).catch(warn('retention')),
     ]);
     for (const [table, rows] of Object.entries(swept ?? {})) if (rows > 0) metrics.retentionSwept.inc({ table }, rows);
@@ -195,6 +204,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     accessTokens,
     revocations,
     botCheck,
+    passkeys: passkeyService,
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly, maxSessionsPerUser: config.maxSessionsPerUser }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,

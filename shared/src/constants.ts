@@ -22,6 +22,8 @@ export const idPrefixes = {
   signingKey: 'key',
   auditEvent: 'aud',
   outboxMessage: 'obx',
+  passkey: 'pky',
+  ceremony: 'wac',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -41,6 +41,11 @@ export const iamErrors = {
     status: 'BAD_REQUEST',
     message: 'Another account of this sign-in provider is already linked; unlink it first.',
   },
+  PASSKEY_INVALID: { status: 'BAD_REQUEST', message: 'The passkey could not be verified; try again.' },
+  LAST_SIGN_IN_METHOD: {
+    status: 'BAD_REQUEST',
+    message: 'This is the last way to sign in to the account; add another first.',
+  },
   OAUTH_LAST_SIGN_IN_METHOD: {
     status: 'BAD_REQUEST',
     message: 'This is the last way to sign in; set a password or link another provider first.',

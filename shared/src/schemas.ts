@@ -219,3 +219,46 @@ export const oauthCallbackInput = z.strictObject({
 });
 export const oauthLinkInput = z.strictObject({ linkToken: linkTokenSchema });
 export const oauthUnlinkInput = z.strictObject({ provider: oauthProviderIdSchema });
+
+/** A base64url field of a WebAuthn response, bounded. */
+const webauthnBytes = z
+  .string()
+  .max(16_384)
+  .regex(/^[A-Za-z0-9_-]*$/);
+
+/** `RegistrationResponseJSON` (WebAuthn Level 3), as `@simplewebauthn/browser` sends it. */
+export const registrationResponseSchema = z.looseObject({
+  id: webauthnBytes.min(1).max(1_024),
+  rawId: webauthnBytes.min(1).max(1_024),
+  type: z.literal('public-key'),
+  response: z.looseObject({
+    clientDataJSON: webauthnBytes.min(1),
+    attestationObject: webauthnBytes.min(1),
+    transports: z.array(z.string().max(32)).max(10).optional(),
+  }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+});
+
+/** `AuthenticationResponseJSON` (WebAuthn Level 3). */
+export const authenticationResponseSchema = z.looseObject({
+  id: webauthnBytes.min(1).max(1_024),
+  rawId: webauthnBytes.min(1).max(1_024),
+  type: z.literal('public-key'),
+  response: z.looseObject({
+    clientDataJSON: webauthnBytes.min(1),
+    authenticatorData: webauthnBytes.min(1),
+    signature: webauthnBytes.min(1),
+    userHandle: webauthnBytes.max(256).optional(),
+  }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+});
+
+export const passkeyNameSchema = z.string().trim().min(1).max(100);
+export const passkeyRegistrationOptionsInput = z.strictObject({ stepUpToken: stepUpTokenSchema.optional() }).optional();
+export const passkeyRegisterInput = z.strictObject({ response: registrationResponseSchema, name: passkeyNameSchema.optional() });
+export const passkeyAuthenticationOptionsInput = z.strictObject({ challengeId: idSchema.optional() }).optional();
+export const passkeySignInInput = z.strictObject({ ceremonyId: idSchema, response: authenticationResponseSchema });
+export const passkeyRenameInput = z.strictObject({ id: idSchema, name: passkeyNameSchema });
+export const passkeyRemoveInput = z.strictObject({ id: idSchema, stepUpToken: stepUpTokenSchema.optional() });

@@ -1,7 +1,15 @@
 import { ActionButton, type BaseEmailProps, defaultProductName, EmailLayout, Paragraph } from '../components/layout';
 import { ReasonList, SignInDetails } from '../components/signInDetails';
 
-export type SecurityAlertReason = 'token_reuse' | 'session_revoked' | 'session_limit' | 'anomaly' | 'mfa_changed';
+export type SecurityAlertReason =
+  | 'token_reuse'
+  | 'session_revoked'
+  | 'session_limit'
+  | 'anomaly'
+  | 'mfa_changed'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_cloned';
 
 export interface SecurityAlertProps extends BaseEmailProps {
   reason: SecurityAlertReason;
@@ -34,6 +42,21 @@ const copy = {
     subject: (productName: string) => `Two-step sign-in changed on your ${productName} account`,
     heading: 'Your two-step sign-in changed',
     body: 'An authenticator app was turned on or off for your account. If you did not do this, end that session and change your password.',
+  },
+  passkey_added: {
+    subject: (productName: string) => `A passkey was added to your ${productName} account`,
+    heading: 'A passkey was added',
+    body: 'A new passkey can now sign in to your account. If you did not add it, end that session, remove the passkey and change your password.',
+  },
+  passkey_removed: {
+    subject: (productName: string) => `A passkey was removed from your ${productName} account`,
+    heading: 'A passkey was removed',
+    body: 'One of your passkeys can no longer sign in to your account. If you did not remove it, end that session and change your password.',
+  },
+  passkey_cloned: {
+    subject: (productName: string) => `Security alert: a ${productName} passkey may have been copied`,
+    heading: 'A passkey may have been copied',
+    body: 'A sign-in with one of your passkeys carried a signature counter older than one we had seen, which can mean the key was copied to another device. We refused it. Remove that passkey and add a new one.',
   },
   anomaly: {
     subject: (productName: string) => `Unusual activity on your ${productName} account`,

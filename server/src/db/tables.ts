@@ -6,6 +6,7 @@ export * from './schema/hmacNonces';
 export * from './schema/mfa';
 export * from './schema/oauth';
 export * from './schema/outbox';
+export * from './schema/passkeys';
 export * from './schema/rateLimits';
 export * from './schema/sessions';
 export * from './schema/signingKeys';

@@ -3,6 +3,7 @@ import { authRouter } from './auth';
 import { bffRouter } from './bff';
 import { mfaRouter } from './mfa';
 import { oauthRouter } from './oauth';
+import { passkeyRouter } from './passkey';
 import { sessionRouter } from './session';
 import { systemRouter } from './system';
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   session: sessionRouter,
   mfa: mfaRouter,
   oauth: oauthRouter,
+  passkey: passkeyRouter,
   bff: bffRouter,
   system: systemRouter,
 });

@@ -50,6 +50,8 @@ const envSchema = z.object({
   }),
   IAM_CONFIG_FILE: optionalString,
   CORS_ORIGINS: optionalString,
+  // Origins passkey ceremonies may come from, comma-separated (default: PUBLIC_URL's origin).
+  WEBAUTHN_ORIGINS: optionalString,
   /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

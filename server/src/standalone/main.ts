@@ -35,6 +35,9 @@ try {
     redisUrl: env.REDIS_URL,
     dataDir: env.IAM_DATA_DIR,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    webauthnOrigins: env.WEBAUTHN_ORIGINS?.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
     corsOrigins: env.CORS_ORIGINS?.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),

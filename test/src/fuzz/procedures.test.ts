@@ -20,6 +20,13 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'auth.signInWithCode', type: 'mutation', shape: { challengeId: text(), code: text() } },
   { path: 'auth.signInWithLink', type: 'mutation', shape: { token: text() } },
   { path: 'auth.setPassword', type: 'mutation', shape: { newPassword: text(), stepUpToken: text() } },
+  { path: 'passkey.registrationOptions', type: 'mutation', shape: { stepUpToken: text() } },
+  { path: 'passkey.register', type: 'mutation', shape: { response: webauthnResponse(), name: text() } },
+  { path: 'passkey.authenticationOptions', type: 'mutation', shape: { challengeId: text() } },
+  { path: 'passkey.signIn', type: 'mutation', shape: { ceremonyId: text(), response: webauthnResponse() } },
+  { path: 'passkey.list', type: 'query', shape: {} },
+  { path: 'passkey.rename', type: 'mutation', shape: { id: text(), name: text() } },
+  { path: 'passkey.remove', type: 'mutation', shape: { id: text(), stepUpToken: text() } },
   { path: 'session.refresh', type: 'mutation', shape: {} },
   { path: 'session.list', type: 'query', shape: {} },
   { path: 'session.revoke', type: 'mutation', shape: { sessionId: text() } },
@@ -47,6 +54,30 @@ function text(): fc.Arbitrary<unknown> {
     fc.array(fc.string(), { maxLength: 3 }),
     fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
     fc.constant({ password: 1 }),
+  );
+}
+
+/** A WebAuthn response as a script might forge it: the right shape with wild fields, or anything. */
+function webauthnResponse(): fc.Arbitrary<unknown> {
+  const b64 = fc.oneof(
+    fc.base64String({ maxLength: 200 }).map((value) => value.replace(/=+$/, '')),
+    text(),
+  );
+  return fc.oneof(
+    fc.record(
+      {
+        id: b64,
+        rawId: b64,
+        type: fc.oneof(fc.constant('public-key'), text()),
+        response: fc.record(
+          { clientDataJSON: b64, attestationObject: b64, authenticatorData: b64, signature: b64, userHandle: b64 },
+          { requiredKeys: [] },
+        ),
+        clientExtensionResults: fc.oneof(fc.constant({}), text()),
+      },
+      { requiredKeys: [] },
+    ),
+    text(),
   );
 }
 
@@ -131,7 +162,7 @@ describe('every procedure under generated input', () => {
     expect(Number(spent[0]?.n)).toBe(0);
   }, 120_000);
 
-  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 26 procedures: 1,560)', async () => {
+  it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each of 33 procedures: 1,980)', async () => {
     await using t = await createTestServer({
       // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.
       rateLimits: Object.fromEntries(
@@ -175,6 +206,6 @@ describe('every procedure under generated input', () => {
         { numRuns: 60, seed: 20261122 + procedure.path.length },
       );
     }
-    expect(calls).toBeGreaterThanOrEqual(1_560);
+    expect(calls).toBeGreaterThanOrEqual(1_980);
   }, 300_000);
 });

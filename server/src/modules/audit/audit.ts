@@ -25,7 +25,10 @@ export type AuditEventType =
   | 'user.email_change_requested'
   | 'user.email_changed'
   | 'oauth.linked'
-  | 'oauth.unlinked';
+  | 'oauth.unlinked'
+  | 'passkey.added'
+  | 'passkey.removed'
+  | 'passkey.counter_regressed';
 
 /** Records a security event; pass the open transaction so it commits with the change. */
 export async function recordAudit(

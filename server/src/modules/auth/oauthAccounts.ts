@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import { isDuplicateKeyError, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
-import { oauthAccounts, oauthLinkTokens, type UserRow, users } from '../../db/tables';
+import { oauthAccounts, oauthLinkTokens, passkeys, type UserRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { addSeconds } from '../clock';
 import { sha256Hex } from '../crypto/hash';
@@ -302,7 +302,8 @@ export async function unlinkProvider(
     const target = linked.find((row) => row.provider === input.provider);
     if (!target) throw new IamError('NOT_FOUND', { message: 'This sign-in provider is not linked.' });
     const others = linked.filter((row) => row.provider !== input.provider && services.oauth.registry.get(row.provider));
-    if (!user.passwordHash && others.length === 0) throw new IamError('OAUTH_LAST_SIGN_IN_METHOD');
+    const [passkey] = await tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, input.userId)).limit(1);
+    if (!user.passwordHash && others.length === 0 && !passkey) throw new IamError('OAUTH_LAST_SIGN_IN_METHOD');
     await tx.delete(oauthAccounts).where(and(eq(oauthAccounts.provider, target.provider), eq(oauthAccounts.subject, target.subject)));
     await recordAudit(tx, {
       type: 'oauth.unlinked',

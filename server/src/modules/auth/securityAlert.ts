@@ -1,3 +1,4 @@
+import type { SecurityAlertReason } from '@iam/emails';
 import type { Executor } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
@@ -26,7 +27,7 @@ export async function queueSecurityAlert(
   executor: Executor,
   user: UserRow,
   event: {
-    reason: 'token_reuse' | 'session_revoked' | 'session_limit' | 'anomaly' | 'mfa_changed';
+    reason: SecurityAlertReason;
     client: ClientInfo;
     reasons?: string[];
     sessionId?: string;

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics';
 import type { MfaService } from '../mfa/mfa';
 import type { OAuthService } from '../oauth/service';
 import type { OutboxWorker } from '../outbox/outbox';
+import type { PasskeyService } from '../passkeys/passkeys';
 import type { RateLimits } from '../rateLimit/rateLimiter';
 import type { SessionService } from '../sessions/sessions';
 import type { AccessTokenService } from '../tokens/accessToken';
@@ -31,6 +32,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   revocations: RevocationSet;
   sessions: SessionService;
+  /** Passkeys: WebAuthn ceremonies and credentials. */
+  passkeys: PasskeyService;
   /** Proof-of-work bot checks (ALTCHA): issues challenges, redeems solutions once. */
   botCheck: BotCheckService;
   challenges: ChallengeService;

@@ -78,12 +78,14 @@ export async function admitSignIn(
   executor: Executor,
   user: UserRow,
   client: ClientInfo,
-  options: { reasons?: string[] } = {},
+  options: { reasons?: string[]; multiFactor?: boolean } = {},
 ): Promise<Admission> {
   const verdict = await services.sessions.assessSignIn(executor, user.id, client);
   const reasons = [...(options.reasons ?? []), ...verdict.reasons];
   // An enrolled authenticator answers any doubt: an emailed code must never stand in for it.
-  if (user.totpEnabledAt !== null) return { kind: 'challenge', factor: 'totp', reasons: ['totp_enrolled', ...reasons], verdict };
+  // (A multi-factor authenticator, such as a passkey with user verification, is that factor.)
+  if (user.totpEnabledAt !== null && !options.multiFactor)
+    return { kind: 'challenge', factor: 'totp', reasons: ['totp_enrolled', ...reasons], verdict };
   if (reasons.length > 0) return { kind: 'challenge', factor: 'email', reasons, verdict };
   return { kind: 'open', verdict };
 }
@@ -129,9 +131,12 @@ export async function signInOrChallenge(
   services: Services,
   user: UserRow,
   client: ClientInfo,
-  options: { method: SignInMethod; reasons?: string[]; mailboxProven?: boolean },
+  options: { method: SignInMethod; reasons?: string[]; mailboxProven?: boolean; multiFactor?: boolean },
 ): Promise<SignedIn | LoginChallenge> {
-  const admission = await admitSignIn(services, services.db, user, client, { reasons: options.reasons ?? [] });
+  const admission = await admitSignIn(services, services.db, user, client, {
+    reasons: options.reasons ?? [],
+    multiFactor: options.multiFactor === true,
+  });
   // A method that proved the mailbox (an emailed code or link) already answered what an email
   // challenge would ask: its findings are recorded as answered, and the device is trusted.
   const answered = options.mailboxProven === true && admission.kind === 'challenge' && admission.factor === 'email';

@@ -15,7 +15,7 @@ import type { Services } from './services';
  * §4.2.3 reauthentication; OWASP ASVS 4.0 V2.7/V3.7: sensitive operations ask again). The
  * proof is a token bound to the session that earned it and to one action, spent once.
  */
-export const builtInStepUpActions = ['email_change', 'totp_disable', 'password_set'] as const;
+export const builtInStepUpActions = ['email_change', 'totp_disable', 'password_set', 'passkey_add', 'passkey_remove'] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
 
@@ -41,6 +41,8 @@ const actionTexts: Record<string, string> = {
   email_change: 'You asked to change the email address of your account.',
   totp_disable: 'You asked to turn off your authenticator app.',
   password_set: 'You asked to add a password to your account.',
+  passkey_add: 'You asked to add a passkey to your account.',
+  passkey_remove: 'You asked to remove a passkey from your account.',
 };
 
 /**
