@@ -23,7 +23,7 @@ describe('TOTP enrolment', () => {
     expect(backupCodes).toHaveLength(10);
     expect(new Set(backupCodes).size).toBe(10);
     for (const code of backupCodes) expect(code).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
-    expect((await user.api.auth.me.query()).mfa).toEqual({ totp: true });
+    expect((await user.api.auth.me.query()).mfa).toEqual({ totp: true, passkeys: 0 });
 
     // At rest: the secret sealed, the backup codes hashed.
     const [credentials] = await t.sql.query<RowDataPacket[]>('SELECT secret_sealed, confirmed_at FROM totp_credentials WHERE user_id = ?', [

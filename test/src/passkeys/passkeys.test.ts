@@ -36,6 +36,7 @@ describe('passkeys with a software authenticator (ES256, real CBOR)', () => {
     const authenticator = createSoftwareAuthenticator();
     const added = await registerPasskey(t, user, authenticator);
     expect(added).toEqual({ id: expect.stringMatching(/^pky_/), name: 'Laptop', createdAt: expect.any(Date) });
+    expect((await user.api.auth.me.query()).mfa).toEqual({ totp: false, passkeys: 1 });
     await t.mail.waitFor((message) => message.to.includes(user.email) && /passkey was added/i.test(message.subject));
 
     // Later, on the same browser, without a password: the authenticator names the account.
@@ -132,6 +133,7 @@ describe('passkeys with a software authenticator (ES256, real CBOR)', () => {
       status: 'removed',
     });
     expect(await user.api.passkey.list.query()).toEqual([]);
+    expect((await user.api.auth.me.query()).mfa.passkeys).toBe(0);
 
     // An account whose only way in is its passkey keeps it.
     await t.sql.query('UPDATE users SET password_hash = NULL WHERE id = ?', [user.userId]);

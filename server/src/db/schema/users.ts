@@ -1,4 +1,4 @@
-import { mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, idColumn, instantColumn, jsonColumn } from './columns';
 
 export const users = mysqlTable(
@@ -16,6 +16,8 @@ export const users = mysqlTable(
     roles: jsonColumn<string[]>('roles').notNull(),
     /** When a TOTP authenticator was confirmed (`PublicUser.mfa.totp`); null when none is enrolled. */
     totpEnabledAt: instantColumn('totp_enabled_at'),
+    /** Passkeys registered (`PublicUser.mfa.passkeys`), kept with every add and remove. */
+    passkeyCount: int('passkey_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: instantColumn('updated_at').notNull(),
   },

@@ -1,5 +1,5 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { oauthAccounts, passkeys, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -99,6 +99,10 @@ export async function removePasskey(
     if (!locked?.passwordHash && providers.length === 0 && own.length === 1) throw new IamError('LAST_SIGN_IN_METHOD');
     await requireStepUp(services, { sessionId: input.sessionId, action: 'passkey_remove', stepUpToken }, tx);
     await tx.delete(passkeys).where(and(eq(passkeys.id, input.id), eq(passkeys.userId, user.id)));
+    await tx
+      .update(users)
+      .set({ passkeyCount: sql`GREATEST(${users.passkeyCount} - 1, 0)` })
+      .where(eq(users.id, user.id));
     const at = services.clock.now();
     await recordAudit(tx, {
       type: 'passkey.removed',

@@ -8,9 +8,9 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import { and, eq, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client';
-import { type PasskeyRow, passkeys, webauthnCeremonies } from '../../db/tables';
+import { type PasskeyRow, passkeys, users, webauthnCeremonies } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { newId } from '../crypto/ids';
 import { canaryHash } from '../devices/canary';
@@ -143,7 +143,13 @@ export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: s
         lastUsedAt: null,
       };
       try {
-        await db.insert(passkeys).values(row);
+        await db.transaction(async (tx) => {
+          await tx.insert(passkeys).values(row);
+          await tx
+            .update(users)
+            .set({ passkeyCount: sql`${users.passkeyCount} + 1` })
+            .where(eq(users.id, userId));
+        });
       } catch {
         // The credential is already registered (to this account or another).
         throw new IamError('PASSKEY_INVALID');

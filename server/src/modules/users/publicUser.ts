@@ -7,7 +7,9 @@ export interface PublicUser {
   name: string | null;
   emailVerified: boolean;
   roles: string[];
-  mfa: { totp: boolean };
+  mfa: { totp: boolean; passkeys: number };
+  /** A user who can sign in is never disabled. */
+  disabled: false;
   createdAt: Date;
 }
 
@@ -18,7 +20,8 @@ export function toPublicUser(user: UserRow): PublicUser {
     name: user.name,
     emailVerified: user.emailVerifiedAt !== null,
     roles: user.roles,
-    mfa: { totp: user.totpEnabledAt !== null },
+    mfa: { totp: user.totpEnabledAt !== null, passkeys: user.passkeyCount },
+    disabled: false,
     createdAt: user.createdAt,
   };
 }

@@ -53,6 +53,7 @@ export async function createUser(
     passwordHash: input.passwordHash,
     roles: defaultRoles,
     totpEnabledAt: null,
+    passkeyCount: 0,
     createdAt: now,
     updatedAt: now,
   };

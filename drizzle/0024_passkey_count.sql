@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `passkey_count` int DEFAULT 0 NOT NULL;
