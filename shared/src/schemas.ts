@@ -226,33 +226,28 @@ const webauthnBytes = z
   .max(16_384)
   .regex(/^[A-Za-z0-9_-]*$/);
 
-/** `RegistrationResponseJSON` (WebAuthn Level 3), as `@simplewebauthn/browser` sends it. */
-export const registrationResponseSchema = z.looseObject({
-  id: webauthnBytes.min(1).max(1_024),
-  rawId: webauthnBytes.min(1).max(1_024),
-  type: z.literal('public-key'),
-  response: z.looseObject({
-    clientDataJSON: webauthnBytes.min(1),
-    attestationObject: webauthnBytes.min(1),
-    transports: z.array(z.string().max(32)).max(10).optional(),
-  }),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+/** A WebAuthn credential response (Level 3 JSON) around its ceremony-specific `response` part. */
+const credentialResponse = <T extends z.ZodRawShape>(response: T) =>
+  z.looseObject({
+    id: webauthnBytes.min(1).max(1_024),
+    rawId: webauthnBytes.min(1).max(1_024),
+    type: z.literal('public-key'),
+    response: z.looseObject({ clientDataJSON: webauthnBytes.min(1), ...response }),
+    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  });
+
+/** `RegistrationResponseJSON`, as `@simplewebauthn/browser` sends it. */
+export const registrationResponseSchema = credentialResponse({
+  attestationObject: webauthnBytes.min(1),
+  transports: z.array(z.string().max(32)).max(10).optional(),
 });
 
-/** `AuthenticationResponseJSON` (WebAuthn Level 3). */
-export const authenticationResponseSchema = z.looseObject({
-  id: webauthnBytes.min(1).max(1_024),
-  rawId: webauthnBytes.min(1).max(1_024),
-  type: z.literal('public-key'),
-  response: z.looseObject({
-    clientDataJSON: webauthnBytes.min(1),
-    authenticatorData: webauthnBytes.min(1),
-    signature: webauthnBytes.min(1),
-    userHandle: webauthnBytes.max(256).optional(),
-  }),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+/** `AuthenticationResponseJSON`. */
+export const authenticationResponseSchema = credentialResponse({
+  authenticatorData: webauthnBytes.min(1),
+  signature: webauthnBytes.min(1),
+  userHandle: webauthnBytes.max(256).optional(),
 });
 
 export const passkeyNameSchema = z.string().trim().min(1).max(100);

@@ -19,3 +19,11 @@ export function respondSignedIn(ctx: Context, signedIn: SignedIn): AuthResult {
     accessTokenExpiresAt: signedIn.accessTokenExpiresAt,
   };
 }
+
+/** A sign-in's answer: tokens (and their cookies) when it completed, anything else (a challenge…) as it is. */
+export function respondSignInResult<T extends { status: string }>(
+  ctx: Context,
+  result: T | SignedIn,
+): AuthResult | Exclude<T, { status: 'authenticated' }> {
+  return result.status === 'authenticated' ? respondSignedIn(ctx, result as SignedIn) : (result as Exclude<T, { status: 'authenticated' }>);
+}

@@ -1,7 +1,7 @@
 import { loginInput } from '@iam/shared';
 import { login as loginUser } from '../../modules/auth/login';
 import { normalizeEmail } from '../../modules/users/email';
-import { respondSignedIn } from '../../trpc/authResult';
+import { respondSignInResult } from '../../trpc/authResult';
 import { withBotCheck } from '../../trpc/botCheck';
 import type { Context } from '../../trpc/context';
 import { publicProcedure } from '../../trpc/procedures';
@@ -18,5 +18,5 @@ export const login = publicProcedure
   )
   .mutation(async ({ ctx, input }) => {
     const result = await loginUser(ctx.services, input, ctx.client);
-    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+    return respondSignInResult(ctx, result);
   });

@@ -1,6 +1,6 @@
 import { signInWithCodeInput } from '@iam/shared';
 import { signInWithEmail } from '../../modules/auth/passwordless';
-import { respondSignedIn } from '../../trpc/authResult';
+import { respondSignInResult } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
@@ -9,5 +9,5 @@ export const signInWithCode = publicProcedure
   .use(withLimits((ctx) => [['codesPerIp', ctx.client.ip]]))
   .mutation(async ({ ctx, input }) => {
     const result = await signInWithEmail(ctx.services, input, ctx.client);
-    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+    return respondSignInResult(ctx, result);
   });

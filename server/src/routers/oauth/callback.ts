@@ -1,6 +1,6 @@
 import { oauthCallbackInput } from '@iam/shared';
 import { oauthCallback } from '../../modules/auth/oauthFlow';
-import { respondSignedIn } from '../../trpc/authResult';
+import { respondSignInResult } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
@@ -9,5 +9,5 @@ export const callback = publicProcedure
   .use(withLimits((ctx) => [['oauthPerIp', ctx.client.ip]]))
   .mutation(async ({ ctx, input }) => {
     const result = await oauthCallback(ctx.services, input, ctx.client);
-    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+    return respondSignInResult(ctx, result);
   });

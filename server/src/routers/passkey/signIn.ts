@@ -1,7 +1,7 @@
 import { passkeySignInInput } from '@iam/shared';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { signInWithPasskey } from '../../modules/auth/passkeyFlows';
-import { respondSignedIn } from '../../trpc/authResult';
+import { respondSignInResult } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
@@ -14,5 +14,5 @@ export const signIn = publicProcedure
       { ceremonyId: input.ceremonyId, response: input.response as unknown as AuthenticationResponseJSON },
       ctx.client,
     );
-    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+    return respondSignInResult(ctx, result);
   });

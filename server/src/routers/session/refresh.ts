@@ -1,6 +1,6 @@
 import { refreshSession } from '../../modules/auth/refreshSession';
 import { isIamError } from '../../modules/errors/iamError';
-import { respondSignedIn } from '../../trpc/authResult';
+import { respondSignInResult } from '../../trpc/authResult';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
@@ -9,7 +9,7 @@ export const refresh = publicProcedure.use(withLimits((ctx) => [['refreshPerIp',
   try {
     const result = await refreshSession(ctx.services, ctx.cookies.get('refreshToken'), ctx.client);
     // A challenge rotates nothing: the cookies stay as they are.
-    return result.status === 'authenticated' ? respondSignedIn(ctx, result) : result;
+    return respondSignInResult(ctx, result);
   } catch (error) {
     if (isIamError(error)) ctx.cookies.clearSession();
     throw error;
