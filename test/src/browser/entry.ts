@@ -1,4 +1,8 @@
 // What the browser tests load: the typed client, as an application bundles it.
 import { createIamClient, isChallengeRequired, isIamError } from '@iam/client';
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 
-Object.assign(globalThis, { iam: { createIamClient, isChallengeRequired, isIamError } });
+Object.assign(globalThis, {
+  iam: { createIamClient, isChallengeRequired, isIamError },
+  webauthn: { startRegistration, startAuthentication },
+});

@@ -99,6 +99,11 @@ export async function createTestServer(
     /** Social sign-in: providers and the `returnTo` allowlist (`oauth` of the config file). */
     oauth?: IamConfig['oauth'];
     maxSessionsPerUser?: number;
+    /**
+     * The host name the service is reached by (default 127.0.0.1). Browser passkey tests use
+     * `localhost`: WebAuthn wants a domain as the RP ID, never an IP address.
+     */
+    hostName?: 'localhost' | '127.0.0.1';
     /** Bot-check modes; the work defaults to a small one here, so solving costs tests milliseconds. */
     botCheck?: IamConfig['botCheck'];
   } = {},
@@ -111,7 +116,7 @@ export async function createTestServer(
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-test-data-'));
   const http = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const url = `http://${options.hostName ?? '127.0.0.1'}:${(http.address() as AddressInfo).port}`;
 
   const secret = randomBytes(32).toString('base64url');
   const iam = await createIamServer({

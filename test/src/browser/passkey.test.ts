@@ -1,0 +1,65 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../harness/browser';
+import { createTestServer } from '../harness/server';
+import { pageHost, signInOnTab } from './pages';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('passkeys in real Chromium (CDP virtual authenticator)', () => {
+  it('registers a passkey with @simplewebauthn/browser and signs in with it, discoverably, on a page beside the service', async () => {
+    const { host } = await pageHost();
+    // WebAuthn wants a domain as the RP ID: the service is reached as localhost.
+    await using t = await createTestServer({ host, hostName: 'localhost' });
+    const user = await t.signUp();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      await page.goto(`${t.url}/tab.html`);
+      await signInOnTab(t, page, user);
+
+      const added = await page.evaluate(async () => {
+        const options = await window.api.passkey.registrationOptions.mutate();
+        const response = await window.webauthn.startRegistration({ optionsJSON: options as never });
+        return window.api.passkey.register.mutate({ response: response as never, name: 'Chromium' });
+      });
+      expect(added).toMatchObject({ name: 'Chromium' });
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]?.isResidentCredential).toBe(true);
+
+      // Signed out, the same browser signs in with the passkey alone.
+      await page.evaluate(() => window.api.auth.logout.mutate());
+      const signedIn = await page.evaluate(async () => {
+        const options = await window.api.passkey.authenticationOptions.mutate();
+        const response = await window.webauthn.startAuthentication({ optionsJSON: options as never });
+        const result = await window.api.passkey.signIn.mutate({ ceremonyId: options.ceremonyId, response: response as never });
+        return result.status === 'authenticated' ? result.user.id : result.status;
+      });
+      expect(signedIn).toBe(user.userId);
+      expect(await page.evaluate(() => window.api.passkey.list.query().then((list) => list.map((passkey) => passkey.name)))).toEqual([
+        'Chromium',
+      ]);
+    } finally {
+      await context.close();
+    }
+  });
+});
