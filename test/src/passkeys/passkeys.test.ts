@@ -37,6 +37,9 @@ describe('passkeys with a software authenticator (ES256, real CBOR)', () => {
     const added = await registerPasskey(t, user, authenticator);
     expect(added).toEqual({ id: expect.stringMatching(/^pky_/), name: 'Laptop', createdAt: expect.any(Date) });
     expect((await user.api.auth.me.query()).mfa).toEqual({ totp: false, passkeys: 1 });
+    // The same credential again is refused (excludeCredentials would have told the browser).
+    expect(await registerPasskey(t, user, authenticator).catch(iamCodeOf)).toBe('PASSKEY_INVALID');
+    expect((await user.api.auth.me.query()).mfa.passkeys).toBe(1);
     await t.mail.waitFor((message) => message.to.includes(user.email) && /passkey was added/i.test(message.subject));
 
     // Later, on the same browser, without a password: the authenticator names the account.

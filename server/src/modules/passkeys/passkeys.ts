@@ -9,7 +9,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client';
+import { type Database, type Executor, isDuplicateKeyError } from '../../db/client';
 import { type PasskeyRow, passkeys, users, webauthnCeremonies } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { newId } from '../crypto/ids';
@@ -150,9 +150,11 @@ export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: s
             .set({ passkeyCount: sql`${users.passkeyCount} + 1` })
             .where(eq(users.id, userId));
         });
-      } catch {
-        // The credential is already registered (to this account or another).
-        throw new IamError('PASSKEY_INVALID');
+      } catch (error) {
+        // The credential is already registered (to this account or another); anything else is
+        // the database's failure, not the caller's.
+        if (isDuplicateKeyError(error)) throw new IamError('PASSKEY_INVALID');
+        throw error;
       }
       return summary(row);
     },
