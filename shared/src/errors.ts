@@ -42,6 +42,10 @@ export const iamErrors = {
     message: 'Another account of this sign-in provider is already linked; unlink it first.',
   },
   PASSKEY_INVALID: { status: 'BAD_REQUEST', message: 'The passkey could not be verified; try again.' },
+  PASSWORD_REQUIRED: {
+    status: 'BAD_REQUEST',
+    message: 'This account was created in another browser: choose your own password to finish.',
+  },
   LAST_SIGN_IN_METHOD: {
     status: 'BAD_REQUEST',
     message: 'This is the last way to sign in to the account; add another first.',

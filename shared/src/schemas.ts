@@ -74,9 +74,13 @@ export const signupInput = z.strictObject({
   botCheck: botCheckSchema.optional(),
 });
 
+/**
+ * `password` is the verifier's own, asked for (`password_required`) when the code or link is
+ * used in another browser than the sign-up's: a password someone else chose never becomes valid.
+ */
 export const verifyEmailInput = z.union([
-  z.strictObject({ challengeId: idSchema, code: codeSchema }),
-  z.strictObject({ token: linkTokenSchema }),
+  z.strictObject({ challengeId: idSchema, code: codeSchema, password: passwordSchema.optional() }),
+  z.strictObject({ token: linkTokenSchema, password: passwordSchema.optional() }),
 ]);
 
 export const loginInput = z.strictObject({

@@ -21,8 +21,19 @@ interface LinkPage {
   intro: string;
   button: string;
   /** A form field besides the token, e.g. the new password. */
-  field?: { name: string; label: string; type: 'password' };
-  run(caller: ReturnType<typeof callerFactory>, token: string, field: string | undefined): Promise<string>;
+  field?: FormField;
+  /** The message to show, or a question: the form again, with a field it needs. */
+  run(
+    caller: ReturnType<typeof callerFactory>,
+    token: string,
+    field: string | undefined,
+  ): Promise<string | { ask: FormField; intro: string }>;
+}
+
+interface FormField {
+  name: string;
+  label: string;
+  type: 'password';
 }
 
 const pages: LinkPage[] = [
@@ -31,8 +42,17 @@ const pages: LinkPage[] = [
     title: 'Confirm your email address',
     intro: 'Confirm that this address is yours to finish creating your account.',
     button: 'Confirm my address',
-    run: async (caller, token) => {
-      await caller.auth.verifyEmail({ token });
+    run: async (caller, token, password) => {
+      try {
+        await caller.auth.verifyEmail(password === undefined ? { token } : { token, password });
+      } catch (error) {
+        if (!isIamError((error as { cause?: unknown }).cause, 'PASSWORD_REQUIRED')) throw error;
+        return {
+          ask: { name: 'password', label: 'Choose a password', type: 'password' },
+          intro:
+            'This account was created in another browser. Choose your own password to finish; any password chosen there stops working.',
+        };
+      }
       return 'Your address is confirmed and you are signed in. You can close this page.';
     },
   },
@@ -98,24 +118,20 @@ export function createLinkPages(services: Services, extra: LinkPage[] = []): Rou
     router.get(page.path, (req, res) => {
       const token = typeof req.query.token === 'string' && tokenPattern.test(req.query.token) ? req.query.token : null;
       if (!token) return send(res, 400, page.title, '<p>This link is not valid. Ask for a new one.</p>');
-      const field = page.field
-        ? `<label>${page.field.label}<br><input name="${page.field.name}" type="${page.field.type}" required minlength="8" maxlength="256" autocomplete="new-password"></label>`
-        : '';
-      return send(
-        res,
-        200,
-        page.title,
-        `<p>${page.intro}</p><form method="post">${field}<input type="hidden" name="token" value="${token}"><button type="submit">${page.button}</button></form>`,
-      );
+      return send(res, 200, page.title, formHtml(page.intro, page.field, token, page.button));
     });
     router.post(page.path, express.urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
       const body = req.body as Record<string, unknown>;
       const token = typeof body.token === 'string' && tokenPattern.test(body.token) ? body.token : null;
       if (!token) return send(res, 400, page.title, '<p>This link is not valid. Ask for a new one.</p>');
-      const field = page.field && typeof body[page.field.name] === 'string' ? (body[page.field.name] as string) : undefined;
+      // The page's own field, or the one a first answer asked for (verify-email: a password).
+      const fieldName = page.field?.name ?? 'password';
+      const field = typeof body[fieldName] === 'string' ? (body[fieldName] as string) : undefined;
       try {
         const caller = callerFactory(createContext({ req, res }));
-        return send(res, 200, page.title, `<p>${await page.run(caller, token, field)}</p>`);
+        const outcome = await page.run(caller, token, field);
+        if (typeof outcome !== 'string') return send(res, 200, page.title, formHtml(outcome.intro, outcome.ask, token, page.button));
+        return send(res, 200, page.title, `<p>${outcome}</p>`);
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
         if (isIamError(cause)) return send(res, 400, page.title, `<p>${escapeHtml(cause.message)}</p>`);
@@ -127,6 +143,13 @@ export function createLinkPages(services: Services, extra: LinkPage[] = []): Rou
     });
   }
   return router;
+}
+
+function formHtml(intro: string, field: FormField | undefined, token: string, button: string): string {
+  const input = field
+    ? `<label>${field.label}<br><input name="${field.name}" type="${field.type}" required minlength="8" maxlength="256" autocomplete="new-password"></label>`
+    : '';
+  return `<p>${escapeHtml(intro)}</p><form method="post">${input}<input type="hidden" name="token" value="${token}"><button type="submit">${button}</button></form>`;
 }
 
 function send(res: Response, status: number, title: string, bodyHtml: string): void {

@@ -169,7 +169,7 @@ describe('sign-up', () => {
     });
     for (let round = 0; round < 8; round++) {
       const email = uniqueEmail(`verify-race${round}`);
-      const { api } = t.client();
+      const { api, jar } = t.client();
       const first = await api.auth.signup.mutate({ email, password: 'the first passphrase' });
       const firstMail = await nthMailTo(t, email, 1);
       const second = await api.auth.signup.mutate({ email, password: 'the second passphrase' });
@@ -181,7 +181,10 @@ describe('sign-up', () => {
         ['the second link', { token: linkTokenFrom(secondMail) }],
       ];
       const responses = await Promise.all(
-        attempts.map(([, input]) => post(t.trpcUrl, 'auth.verifyEmail', JSON.stringify({ json: input }))),
+        // From the browser that signed up, so each would apply its own pending password.
+        attempts.map(([, input]) =>
+          post(t.trpcUrl, 'auth.verifyEmail', JSON.stringify({ json: input }), { cookie: `iam_cid=${jar.get('iam_cid')}` }),
+        ),
       );
       const outcomes = responses.map((response, index) => ({
         attempt: attempts[index]?.[0],
@@ -342,5 +345,99 @@ describe('sign-up', () => {
       .api.auth.login.mutate({ email: decomposed, password: 'the accented passphrase' });
     if (again.status !== 'authenticated') throw new Error('expected a sign-in');
     expect(again.user.id).toBe(accounts[1]?.id);
+  });
+});
+
+describe('a sign-up verified from another browser (pre-hijack)', () => {
+  it('never makes the password of whoever signed up valid: the verifier sets their own, and every pending password dies', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('prehijack');
+    // The attacker signs up with the victim's address and a password of the attacker's, twice
+    // (sign-up and an unverified login both leave a pending credential).
+    const attacker = t.client();
+    await attacker.api.auth.signup.mutate({ email, password: 'the attacker passphrase' });
+    await expect(attacker.api.auth.login.mutate({ email, password: 'the attacker passphrase' })).resolves.toMatchObject({
+      status: 'verification_required',
+    });
+    const mail = await t.lastMailTo(email);
+
+    // The victim follows the link in their own browser: the address is theirs, the password is not.
+    const victim = t.client();
+    const token = linkTokenFrom(mail);
+    await expect(victim.api.auth.verifyEmail.mutate({ token })).rejects.toSatisfy((error) => isIamError(error, 'PASSWORD_REQUIRED'));
+    // Nothing changed yet: the address is unverified and the link still works.
+    const [pending] = await usersWithEmail(t, email);
+    expect(pending?.email_verified_at).toBeNull();
+
+    // A password refused by the policy is a clear error and changes nothing either.
+    await expect(victim.api.auth.verifyEmail.mutate({ token, password: 'short' })).rejects.toSatisfy((error) => isIamError(error));
+    const verified = await victim.api.auth.verifyEmail.mutate({ token, password: 'the victim passphrase' });
+    expect(verified).toMatchObject({ status: 'authenticated', user: { email, emailVerified: true } });
+
+    const [user] = await usersWithEmail(t, email);
+    expect(user?.email_verified_at).not.toBeNull();
+    await expect(t.client().api.auth.login.mutate({ email, password: 'the attacker passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+    await expect(
+      t.client({ deviceOf: victim.jar }).api.auth.login.mutate({ email, password: 'the victim passphrase' }),
+    ).resolves.toMatchObject({ status: 'authenticated' });
+    // The attacker's own browser holds no session and no pending verification opens any more.
+    await expect(attacker.api.session.refresh.mutate()).rejects.toSatisfy((error) => isIamError(error));
+    const [open] = await t.sql.query<RowDataPacket[]>(
+      "SELECT COUNT(*) AS n FROM challenges WHERE user_id = ? AND purpose = 'verify_email' AND consumed_at IS NULL",
+      [user?.id],
+    );
+    expect(Number(open[0]?.n)).toBe(0);
+  });
+
+  it('a code typed in another browser than the sign-up also asks for the verifier’s own password', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('prehijack-code');
+    const { challengeId } = await t.client().api.auth.signup.mutate({ email, password: 'the attacker passphrase' });
+    const code = codeFrom(await t.lastMailTo(email));
+    const other = t.client();
+    await expect(other.api.auth.verifyEmail.mutate({ challengeId, code })).rejects.toSatisfy((error) =>
+      isIamError(error, 'PASSWORD_REQUIRED'),
+    );
+    const verified = await other.api.auth.verifyEmail.mutate({ challengeId, code, password: 'the verifier passphrase' });
+    expect(verified.status).toBe('authenticated');
+    await expect(t.client().api.auth.login.mutate({ email, password: 'the attacker passphrase' })).rejects.toSatisfy((error) =>
+      isIamError(error, 'INVALID_CREDENTIALS'),
+    );
+  });
+
+  it('the browser that signed up verifies by code or link as before, with the password it chose', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('same-browser');
+    const { api, jar } = t.client();
+    await api.auth.signup.mutate({ email, password: 'my own passphrase' });
+    const verified = await api.auth.verifyEmail.mutate({ token: linkTokenFrom(await t.lastMailTo(email)) });
+    expect(verified.status).toBe('authenticated');
+    await expect(t.client({ deviceOf: jar }).api.auth.login.mutate({ email, password: 'my own passphrase' })).resolves.toMatchObject({
+      status: 'authenticated',
+    });
+  });
+
+  it('the link page asks for a password when opened in another browser, and signs in after it is set', async () => {
+    await using t = await createTestServer();
+    const email = uniqueEmail('prehijack-page');
+    await t.client().api.auth.signup.mutate({ email, password: 'the attacker passphrase' });
+    const token = linkTokenFrom(await t.lastMailTo(email));
+    const form = (fields: Record<string, string>) =>
+      fetch(`${t.url}/verify-email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: t.url },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const asked = await form({ token });
+    expect(asked.status).toBe(200);
+    const page = await asked.text();
+    expect(page).toContain('name="password"');
+    expect((await usersWithEmail(t, email))[0]?.email_verified_at).toBeNull();
+    const done = await form({ token, password: 'the verifier passphrase' });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('signed in');
+    expect((await usersWithEmail(t, email))[0]?.email_verified_at).not.toBeNull();
   });
 });

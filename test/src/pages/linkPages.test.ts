@@ -7,7 +7,10 @@ describe('the pages emailed links open', () => {
   it('a prefetch (GET) of the verification link consumes nothing; the button (POST) verifies and signs in', async () => {
     await using t = await createTestServer();
     const email = uniqueEmail('page');
-    await t.client().api.auth.signup.mutate({ email, password: 'a page-driven passphrase' });
+    const { api, jar } = t.client();
+    await api.auth.signup.mutate({ email, password: 'a page-driven passphrase' });
+    // The page opened in the browser that signed up (another browser is asked for a password).
+    const cookie = `iam_cid=${jar.get('iam_cid')}`;
     const mail = await t.lastMailTo(email);
     const token = linkTokenFrom(mail);
     expect(mail.text).toContain(`${t.url}/verify-email?token=${token}`);
@@ -23,7 +26,7 @@ describe('the pages emailed links open', () => {
 
     const confirmed = await send(`${t.url}/verify-email`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
       body: new URLSearchParams({ token }).toString(),
     });
     expect(confirmed.status).toBe(200);

@@ -11,6 +11,7 @@ import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
 import { type SignedIn, signInOrChallenge } from './signIn';
 import { sendVerificationEmail } from './verificationEmail';
+import { pendingCredentials } from './verifyEmail';
 
 export type LoginResult = SignedIn | LoginChallenge | { status: 'verification_required'; challengeId: string };
 
@@ -68,7 +69,11 @@ export async function login(services: Services, input: { email: string; password
 
   if (user.emailVerifiedAt === null) {
     const challenge = await db.transaction((tx) =>
-      services.challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: { passwordHash: user.passwordHash } }),
+      services.challenges.issue(tx, {
+        userId: user.id,
+        purpose: 'verify_email',
+        data: pendingCredentials(client, { passwordHash: user.passwordHash }),
+      }),
     );
     await sendVerificationEmail(services, user.email, challenge);
     services.metrics.logins.inc({ outcome: 'verification_required' });

@@ -5,6 +5,7 @@ import { createUser, findUserByEmail } from '../users/users';
 import { sendWithinBudget } from './mailBudget';
 import { pageUrl, type Services } from './services';
 import { sendVerificationEmail } from './verificationEmail';
+import { pendingCredentials } from './verifyEmail';
 
 export interface SignupResult {
   status: 'verification_required';
@@ -33,7 +34,8 @@ export async function signup(
   const passwordHash = await hashPassword(input.password);
   // What this sign-up sets once its code is used: the password, the name, and the address as
   // this person typed it (the first sign-up of an address, perhaps someone else's, set its case).
-  const pending = { passwordHash, name: input.name ?? null, email: input.email };
+  // They apply only in this browser (verifyEmail: pre-hijacking).
+  const pending = pendingCredentials(client, { passwordHash, name: input.name ?? null, email: input.email });
 
   let existing = await findUserByEmail(db, input.email);
   if (!existing) {

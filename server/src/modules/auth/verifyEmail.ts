@@ -1,20 +1,50 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Transaction } from '../../db/client';
+import type { Executor, Transaction } from '../../db/client';
 import { type ChallengeRow, challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { challengeIdOfLink } from '../links/links';
 import { normalizeEmail } from '../users/email';
+import { hashPassword } from '../users/password';
 import { findUserById } from '../users/users';
 import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 
-/** Completes a sign-up (or an unverified sign-in) by code or by the emailed link, and signs in. */
-export async function verifyEmail(
-  services: Services,
-  input: { challengeId: string; code: string } | { token: string },
+export type VerifyEmailInput = ({ challengeId: string; code: string } | { token: string }) & { password?: string | undefined };
+
+/**
+ * What a pending sign-up carries until its address is verified: its credentials and the
+ * device canary (`iam_cid`) of the browser that made it, so that they apply only there.
+ */
+export function pendingCredentials(
   client: ClientInfo,
-): Promise<SignedIn> {
+  credentials: { passwordHash: string | null; name?: string | null; email?: string },
+): Record<string, unknown> {
+  return { ...credentials, canary: client.canary };
+}
+
+/**
+ * Completes a sign-up (or an unverified sign-in) by code or by the emailed link, and signs in.
+ *
+ * Pre-hijacking (OWASP ASVS 4.0 V2.5, account takeover through an unverified registration):
+ * anyone can sign up with someone else's address, so a pending password is applied only when
+ * the code or link is used in the browser that chose it (the canary it signed up from). From
+ * any other browser the address owner proves the mailbox and sets a password of their own
+ * (`PASSWORD_REQUIRED` until they send one, thrown inside the consuming transaction so that
+ * nothing is spent or changed); every pending password and name is discarded.
+ */
+export async function verifyEmail(services: Services, input: VerifyEmailInput, client: ClientInfo): Promise<SignedIn> {
+  // The verifier's own password is judged and hashed before any row is locked.
+  let ownPasswordHash: string | null = null;
+  if (input.password !== undefined) {
+    const owner = await ownerOfPendingVerification(services, input);
+    if (owner) {
+      await services.passwordPolicy.check(input.password, { email: owner.email, name: owner.name ?? undefined });
+      ownPasswordHash = await hashPassword(input.password);
+    }
+  }
+
   const onSuccess = async (tx: Transaction, challenge: ChallengeRow) => {
     const data = challenge.data ?? {};
     // A decoy (sign-up of a taken address) never opens, even to a lucky guess.
@@ -22,11 +52,18 @@ export async function verifyEmail(
     const user = await findUserById(tx, challenge.userId);
     if (!user) throw new IamError('CHALLENGE_INVALID');
     const now = services.clock.now();
-    const passwordHash = typeof data.passwordHash === 'string' ? data.passwordHash : user.passwordHash;
-    const name = typeof data.name === 'string' ? data.name : user.name;
+    const sameBrowser = typeof data.canary === 'string' && client.canary !== null && data.canary === client.canary;
+    const pendingHash = sameBrowser && typeof data.passwordHash === 'string' ? data.passwordHash : null;
+    const passwordHash = ownPasswordHash ?? pendingHash;
+    if (passwordHash === null) throw new IamError('PASSWORD_REQUIRED');
+    // Whatever someone else's sign-up chose goes with their password.
+    const name = sameBrowser ? (typeof data.name === 'string' ? data.name : user.name) : null;
     // The spelling of the address the verifying person typed (the same address, another case).
     const email =
-      user.emailVerifiedAt === null && typeof data.email === 'string' && normalizeEmail(data.email) === normalizeEmail(user.email)
+      sameBrowser &&
+      user.emailVerifiedAt === null &&
+      typeof data.email === 'string' &&
+      normalizeEmail(data.email) === normalizeEmail(user.email)
         ? data.email
         : user.email;
     await tx
@@ -54,4 +91,15 @@ export async function verifyEmail(
       ? await services.challenges.consumeLink({ token: input.token, purpose: 'verify_email' }, onSuccess)
       : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: 'verify_email' }, onSuccess);
   return completeSignIn(services, user, session);
+}
+
+/** The account a code or link would verify, read without locks (judged again when consumed). */
+async function ownerOfPendingVerification(services: Services, input: VerifyEmailInput) {
+  const challengeId = 'token' in input ? await challengeIdOfLink(services.db, input.token) : input.challengeId;
+  if (!challengeId) return null;
+  const [row] = await (services.db as Executor)
+    .select({ userId: challenges.userId, purpose: challenges.purpose })
+    .from(challenges)
+    .where(eq(challenges.id, challengeId));
+  return row?.purpose === 'verify_email' ? findUserById(services.db, row.userId) : null;
 }
