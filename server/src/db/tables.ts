@@ -8,6 +8,7 @@ export * from './schema/oauth';
 export * from './schema/outbox';
 export * from './schema/passkeys';
 export * from './schema/rateLimits';
+export * from './schema/serviceLocks';
 export * from './schema/sessions';
 export * from './schema/signingKeys';
 export * from './schema/users';

@@ -1,4 +1,5 @@
-import { createIamServer, createLogger } from '@iam/server';
+import { type Clock, createIamServer, createLogger } from '@iam/server';
+import type { RowDataPacket } from 'mysql2';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { send } from '../harness/http';
@@ -71,6 +72,66 @@ describe('signing-key rotation', () => {
       await expect(restarted.verifyAccessToken(user.accessToken)).resolves.toBeTruthy();
     } finally {
       await restarted.close();
+    }
+  });
+
+  it('two instances whose clocks are 280 s apart agree on one key and accept each other’s tokens', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const behind: Clock = { now: () => new Date(t.clock.now().getTime() - 280_000) };
+    const late = await createIamServer({ ...t.config, clock: behind, logger: createLogger({ level: 'silent' }), hibpApiUrl: null });
+    try {
+      const keyCount = async () => Number((await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM signing_keys'))[0][0]?.n);
+      // The late instance found the key the other made "in its future" and made none of its own.
+      expect(await keyCount()).toBe(1);
+      // A token issued 280 s in its future (by its clock) is accepted…
+      await expect(late.verifyAccessToken(user.accessToken)).resolves.toMatchObject({ sub: user.userId });
+      // …and its own tokens are signed with the shared key and accepted by the other.
+      const [device] = (await t.sql.query<RowDataPacket[]>('SELECT user_agent FROM devices WHERE user_id = ?', [user.userId]))[0];
+      const signIn = async () => {
+        const login = await late
+          .createCaller({ client: { canary: user.jar.get('iam_cid') ?? null, userAgent: device?.user_agent ?? null } })
+          .auth.login({ email: user.email, password: user.password });
+        if (login.status !== 'authenticated') throw new Error(login.status);
+        return login.accessToken;
+      };
+      const lateToken = await signIn();
+      expect(kidOf(lateToken)).toBe(kidOf(user.accessToken));
+      await expect(t.iam.verifyAccessToken(lateToken)).resolves.toMatchObject({ sub: user.userId });
+
+      // Across a scheduled rotation: the punctual instance moves to the new key, the late one
+      // still signs with the old one for a while; each accepts the other's tokens throughout.
+      const rotation = await t.iam.services.keys.rotate({ accessTokenTtlInSeconds: 900 });
+      t.clock.advance(301);
+      const fresh = authenticated(await user.api.session.refresh.mutate()).accessToken;
+      expect(kidOf(fresh)).toBe(rotation.kid);
+      await expect(late.verifyAccessToken(fresh)).resolves.toMatchObject({ sub: user.userId });
+      // Just before the old key retires by the late clock, the late instance still signs with it;
+      // that token verifies everywhere until it expires.
+      t.clock.advance(270);
+      const stillOld = await signIn();
+      expect(kidOf(stillOld)).toBe(kidOf(user.accessToken));
+      // Its `exp` is by the late clock: 280 s sooner by the punctual one.
+      t.clock.advance((t.config.lifetimes?.accessTokenTtlInSeconds ?? 900) - 280 - 10);
+      await expect(t.iam.verifyAccessToken(stillOld)).resolves.toMatchObject({ sub: user.userId });
+      expect(await keyCount()).toBe(2);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('instances starting together on a database without keys make exactly one between them', async () => {
+    await using t = await createTestServer();
+    await t.sql.query('DELETE FROM signing_keys');
+    const start = () => createIamServer({ ...t.config, clock: t.clock, logger: createLogger({ level: 'silent' }), hibpApiUrl: null });
+    const instances = await Promise.all([start(), start(), start()]);
+    try {
+      const [rows] = await t.sql.query<RowDataPacket[]>('SELECT id FROM signing_keys');
+      expect(rows).toHaveLength(1);
+      const kids = instances.map((instance) => instance.services.keys.current().kid);
+      expect(new Set(kids)).toEqual(new Set([rows[0]?.id]));
+    } finally {
+      await Promise.all(instances.map((instance) => instance.close()));
     }
   });
 });

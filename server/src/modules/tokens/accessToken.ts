@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type JWTHeaderParameters, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock';
+import { type Clock, maxClockSkewInSeconds } from '../clock';
 import { base32 } from '../crypto/random';
 import { IamError } from '../errors/iamError';
 import type { RevocationSet } from './revocations';
@@ -94,7 +94,8 @@ export function createAccessTokenService(deps: {
       throw new IamError('UNAUTHENTICATED');
     }
     // jose checks a future `iat` only with maxTokenAge; we check it here whatever the options.
-    if (iat > now.getTime() / 1000 + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
+    // Another instance's clock may be ahead of ours, within the documented skew.
+    if (iat > now.getTime() / 1000 + maxClockSkewInSeconds) throw new IamError('UNAUTHENTICATED');
     // No token of ours lives longer than the configured lifetime.
     if (exp - iat > deps.ttlInSeconds + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
     return { kid, sub, sid, jti, iat, exp, roles: roles as string[] };

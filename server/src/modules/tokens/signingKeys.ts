@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { desc, gt, isNull, or, sql } from 'drizzle-orm';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
 import type { Logger } from 'pino';
-import type { Database } from '../../db/client';
+import { type Database, type Executor, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
 import { signingKeys } from '../../db/tables';
-import { addSeconds, type Clock } from '../clock';
+import { addSeconds, type Clock, maxClockSkewInSeconds } from '../clock';
 import { base32 } from '../crypto/random';
 import { deriveKey, open, seal } from '../crypto/seal';
+import { takeServiceLock } from '../locks/serviceLock';
 
 /** EdDSA over Ed25519: small, fast, deterministic signatures (RFC 8037; RFC 8725 §3.1 pins it). */
 export const accessTokenAlgorithm = 'EdDSA';
@@ -63,13 +65,15 @@ export interface SigningKeyStore {
 export function createSigningKeyStore(deps: { db: Database; secret: string; clock: Clock; logger: Logger }): SigningKeyStore {
   const sealKey = deriveKey(deps.secret, sealPurpose);
   let keys = new Map<string, LoadedKey>();
-  let lastReloadAt = 0;
   let timer: NodeJS.Timeout | undefined;
-  const unknownKidReloadIntervalInMs = 5_000;
+  /** Reloads for unknown `kid`s: at most one a second (real time), shared by every waiting request. */
+  const unknownKidReloadIntervalInMs = 1_000;
+  let lastReloadAtMs = 0;
+  let pendingReload: Promise<void> | undefined;
 
-  async function load(): Promise<void> {
+  async function load(executor: Executor = deps.db): Promise<void> {
     const now = deps.clock.now();
-    const rows = await deps.db
+    const rows = await executor
       .select()
       .from(signingKeys)
       .where(or(isNull(signingKeys.expiresAt), gt(signingKeys.expiresAt, now)))
@@ -96,26 +100,60 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       });
     }
     keys = next;
-    lastReloadAt = deps.clock.now().getTime();
+    lastReloadAtMs = Date.now();
   }
 
-  /** The newest active key we can sign with. */
+  /** One reload for every request that met an unknown `kid` meanwhile, at most one a second. */
+  function reloadForUnknownKid(): Promise<void> {
+    pendingReload ??= (async () => {
+      const waitInMs = lastReloadAtMs + unknownKidReloadIntervalInMs - Date.now();
+      if (waitInMs > 0) await sleep(waitInMs);
+      await load();
+    })().finally(() => {
+      pendingReload = undefined;
+    });
+    return pendingReload;
+  }
+
+  /**
+   * The key to sign with: the newest that has started signing by this instance's clock. An
+   * instance whose clock is behind the others' (within `maxClockSkewInSeconds`) can find that
+   * none has started yet; it then signs with the oldest key still in service, which the others
+   * sign with or have just stopped signing with, and which every instance verifies. It never
+   * makes a key of its own for that: keys are created only under the lock row (`create`), so
+   * the instances agree on one key whatever their clocks say.
+   */
   function signingKey(now: Date): LoadedKey | undefined {
     let best: LoadedKey | undefined;
+    let earliest: LoadedKey | undefined;
     for (const key of keys.values()) {
-      if (!key.privateKey || key.activatesAt > now || (key.retiredAt && key.retiredAt <= now) || (key.expiresAt && key.expiresAt <= now))
-        continue;
+      if (!key.privateKey || (key.retiredAt && key.retiredAt <= now) || (key.expiresAt && key.expiresAt <= now)) continue;
+      if (!earliest || key.activatesAt < earliest.activatesAt) earliest = key;
+      if (key.activatesAt > now) continue;
       if (!best || key.activatesAt > best.activatesAt) best = key;
     }
-    return best;
+    if (best) return best;
+    return earliest && earliest.activatesAt.getTime() - now.getTime() <= maxClockSkewInSeconds * 1000 ? earliest : undefined;
   }
 
-  async function create(activatesAt: Date): Promise<string> {
+  /** Whether the database holds a key some instance signs with now or will (not retired). */
+  async function hasKeyInService(tx: Transaction, now: Date): Promise<boolean> {
+    const [row] = await tx
+      .select({ id: signingKeys.id })
+      .from(signingKeys)
+      .where(
+        sql`(${signingKeys.retiredAt} is null or ${signingKeys.retiredAt} > ${now}) and (${signingKeys.expiresAt} is null or ${signingKeys.expiresAt} > ${now})`,
+      )
+      .limit(1);
+    return row !== undefined;
+  }
+
+  async function create(tx: Transaction, activatesAt: Date): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(accessTokenAlgorithm, { crv: 'Ed25519', extractable: true });
     const kid = `key_${base32(randomBytes(10))}`;
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: accessTokenAlgorithm, use: 'sig' };
     const pkcs8 = await exportPKCS8(privateKey);
-    await deps.db.insert(signingKeys).values({
+    await tx.insert(signingKeys).values({
       id: kid,
       alg: accessTokenAlgorithm,
       publicJwk,
@@ -123,54 +161,78 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       createdAt: deps.clock.now(),
       activatesAt,
     });
-    deps.logger.info({ kid, activatesAt }, 'created access-token signing key');
     return kid;
   }
 
-  async function rotate(options: { immediately?: boolean; accessTokenTtlInSeconds: number }): Promise<RotationResult> {
+  async function rotateLocked(
+    tx: Transaction,
+    options: { immediately?: boolean; accessTokenTtlInSeconds: number },
+  ): Promise<RotationResult> {
     const now = deps.clock.now();
     const activatesAt = options.immediately ? now : addSeconds(now, jwksMaxAgeInSeconds);
-    // Tokens signed by an instance that has not reloaded yet must still verify: their
-    // lifetime plus one reload interval and a margin.
+    // Tokens signed by an instance that has not reloaded yet must still verify: their lifetime
+    // plus one reload interval and a margin. Clock skew needs nothing here: an instance stops
+    // signing with a key when its own clock reaches `retiredAt`, so every token of the key has
+    // `exp` before `retiredAt` plus a lifetime, as timestamps, and each verifier compares both
+    // to the same clock, its own.
     const previousExpireAt = options.immediately
       ? now
       : addSeconds(activatesAt, options.accessTokenTtlInSeconds + 2 * keyReloadIntervalInSeconds);
-    const kid = await create(activatesAt);
-    await deps.db
+    const kid = await create(tx, activatesAt);
+    await tx
       .update(signingKeys)
       .set({ retiredAt: activatesAt, expiresAt: previousExpireAt })
       .where(sql`${signingKeys.id} <> ${kid} and (${signingKeys.retiredAt} is null or ${signingKeys.retiredAt} > ${activatesAt})`);
-    await load();
-    deps.logger.warn({ kid, activatesAt, previousExpireAt, immediately: Boolean(options.immediately) }, 'signing keys rotated');
     return { kid, activatesAt, previousExpireAt };
   }
 
-  /** Rotates when the newest key is older than the schedule; one instance at a time. */
+  async function rotate(options: { immediately?: boolean; accessTokenTtlInSeconds: number }): Promise<RotationResult> {
+    const result = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+      await takeServiceLock(tx, 'signing_keys', deps.clock.now());
+      return rotateLocked(tx, options);
+    });
+    await load();
+    deps.logger.warn({ ...result, immediately: Boolean(options.immediately) }, 'signing keys rotated');
+    return result;
+  }
+
+  /** Rotates when the newest key is older than the schedule; the lock row lets one instance do it. */
   async function rotateIfDue(everyInSeconds: number, accessTokenTtlInSeconds: number): Promise<void> {
     const newest = [...keys.values()].reduce<LoadedKey | undefined>((a, b) => (!a || b.activatesAt > a.activatesAt ? b : a), undefined);
     if (newest && addSeconds(newest.activatesAt, everyInSeconds) > deps.clock.now()) return;
-    const lockName = 'iam_signing_key_rotation';
-    await deps.db.transaction(async (tx) => {
-      const [rows] = (await tx.execute(sql`SELECT GET_LOCK(${lockName}, 0) AS locked`)) as unknown as [Array<{ locked: number }>];
-      if (rows[0]?.locked !== 1) return;
-      try {
-        await load();
-        const latest = [...keys.values()].reduce<LoadedKey | undefined>((a, b) => (!a || b.activatesAt > a.activatesAt ? b : a), undefined);
-        if (!latest || addSeconds(latest.activatesAt, everyInSeconds) <= deps.clock.now()) await rotate({ accessTokenTtlInSeconds });
-      } finally {
-        await tx.execute(sql`SELECT RELEASE_LOCK(${lockName})`);
-      }
+    const result = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+      await takeServiceLock(tx, 'signing_keys', deps.clock.now());
+      // Judged again under the lock: another instance may have rotated meanwhile.
+      const [latest] = await tx
+        .select({ activatesAt: signingKeys.activatesAt })
+        .from(signingKeys)
+        .orderBy(desc(signingKeys.activatesAt))
+        .limit(1);
+      if (latest && addSeconds(latest.activatesAt, everyInSeconds) > deps.clock.now()) return null;
+      return rotateLocked(tx, { accessTokenTtlInSeconds });
     });
+    await load();
+    if (result) deps.logger.warn({ ...result, scheduled: true }, 'signing keys rotated');
   }
 
   return {
     async init() {
       await load();
       if (!signingKey(deps.clock.now())) {
-        await create(deps.clock.now());
+        // Only when no key is in service at all (a new database): created under the lock row,
+        // so instances starting together make one key between them.
+        const created = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+          const now = deps.clock.now();
+          await takeServiceLock(tx, 'signing_keys', now);
+          return (await hasKeyInService(tx, now)) ? null : create(tx, now);
+        });
+        if (created) deps.logger.info({ kid: created }, 'created access-token signing key');
         await load();
       }
-      if (!signingKey(deps.clock.now())) throw new Error('No usable signing key: IAM_SECRET does not open any stored key.');
+      if (!signingKey(deps.clock.now()))
+        throw new Error(
+          'No usable signing key: IAM_SECRET does not open any stored key, or this clock is far behind the one that made it.',
+        );
     },
     current() {
       const key = signingKey(deps.clock.now());
@@ -181,8 +243,9 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       const known = keys.get(kid);
       const now = deps.clock.now();
       if (known) return known.expiresAt && known.expiresAt <= now ? null : known.publicKey;
-      if (deps.clock.now().getTime() - lastReloadAt < unknownKidReloadIntervalInMs) return null;
-      await load();
+      // Another instance may have rotated: reload (shared and spaced, so a flood of made-up
+      // `kid`s costs one query a second).
+      await reloadForUnknownKid();
       return keys.get(kid)?.publicKey ?? null;
     },
     isTrusted(kid) {
