@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import * as tables from './tables';
@@ -59,11 +60,6 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return hasErrno(error, 1062);
 }
 
-/** errno 1213 (ER_LOCK_DEADLOCK): the server rolled the whole transaction back. */
-export function isDeadlockError(error: unknown): boolean {
-  return hasErrno(error, 1213);
-}
-
 /**
  * A conflict between transactions that outlived its retries (deadlock 1213, lock wait timeout
  * 1205): transient, so the caller is told to try again (503), never a 500.
@@ -82,17 +78,23 @@ function hasErrno(error: unknown, errno: number): boolean {
 }
 
 /**
- * A transaction that is run again when InnoDB picks it as a deadlock victim, as the MySQL
- * manual asks ("How to Minimize and Handle Deadlocks": be ready to re-issue it). The victim
- * was rolled back whole, so `work` must keep all its effects in the database; the new attempt
- * re-reads and re-locks, and sees what the winner committed.
+ * Every transaction of the service runs through here: it is run again, whole, when the
+ * database gives it up as a conflict between transactions: a deadlock victim (1213; also how a
+ * multi-primary cluster such as Galera reports a certification failure at commit) or a lock
+ * wait timeout (1205), as the MySQL manual asks ("How to Minimize and Handle Deadlocks": be
+ * ready to re-issue a transaction). The failed attempt was rolled back, so `work` must keep all
+ * its effects in the database (no mail sent, no memory changed that a second run would repeat);
+ * the new attempt re-reads and re-locks, and sees what the winner committed. A short, jittered
+ * pause between attempts keeps two victims from meeting again in lockstep. A conflict that
+ * outlives the attempts answers 503 (`isTransientConflictError`), never a 500.
  */
-export async function transactionWithDeadlockRetry<T>(db: Database, work: (tx: Transaction) => Promise<T>, attempts = 3): Promise<T> {
+export async function runTransaction<T>(db: Database, work: (tx: Transaction) => Promise<T>, attempts = 4): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(work);
     } catch (error) {
-      if (attempt >= attempts || !isDeadlockError(error)) throw error;
+      if (attempt >= attempts || !isTransientConflictError(error)) throw error;
+      await sleep(attempt * 5 + Math.floor(Math.random() * 10));
     }
   }
 }

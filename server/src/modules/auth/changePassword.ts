@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { runTransaction } from '../../db/client';
 import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -23,7 +24,7 @@ export async function changePassword(
   await services.passwordPolicy.check(input.newPassword, { email: user.email, name: user.name ?? undefined });
   const passwordHash = await hashPassword(input.newPassword);
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  await runTransaction(db, async (tx) => {
     await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id));
     await retireResetLinks(tx, user.id, now);
     await recordAudit(tx, { type: 'password.changed', at: now, userId: user.id, sessionId: input.sessionId, client });

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { isDuplicateKeyError, transactionWithDeadlockRetry } from '../../db/client';
+import { isDuplicateKeyError, runTransaction } from '../../db/client';
 import { challenges, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -44,7 +44,7 @@ export async function requestEmailChange(
   const taken = (await findUserByEmail(db, newEmail)) !== null;
 
   const now = clock.now();
-  const token = await db.transaction(async (tx) => {
+  const token = await runTransaction(db, async (tx) => {
     await requireStepUp(services, binding, tx);
     await retireLinks(tx, { userId: user.id, purpose: emailChangePurpose }, now);
     const issued = taken
@@ -109,7 +109,7 @@ export async function confirmEmailChange(
   const now = clock.now();
   let outcome: { kind: 'invalid' } | { kind: 'taken' } | { kind: 'ok'; userId: string };
   try {
-    outcome = await transactionWithDeadlockRetry(db, async (tx) => {
+    outcome = await runTransaction(db, async (tx) => {
       // Spent whatever follows: a link that cannot apply now never will.
       const link = await spendLink(tx, { token: input.token, purpose: emailChangePurpose }, now);
       if (!link) return { kind: 'invalid' } as const;

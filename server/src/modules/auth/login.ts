@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { runTransaction } from '../../db/client';
 import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -68,7 +69,7 @@ export async function login(services: Services, input: { email: string; password
   ]);
 
   if (user.emailVerifiedAt === null) {
-    const challenge = await db.transaction((tx) =>
+    const challenge = await runTransaction(db, (tx) =>
       services.challenges.issue(tx, {
         userId: user.id,
         purpose: 'verify_email',

@@ -1,3 +1,4 @@
+import { runTransaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
 import type { IssuedChallenge } from '../challenges/challenges';
@@ -29,7 +30,7 @@ export async function startEmailChallenge(
 ): Promise<LoginChallenge> {
   // The emailed code always works; an enrolled authenticator (or a backup code) does too.
   const methods: LoginChallenge['methods'] = user.totpEnabledAt ? ['email_otp', 'totp', 'backup_code'] : ['email_otp'];
-  const { challenge, notMeLink } = await services.db.transaction(async (tx) => ({
+  const { challenge, notMeLink } = await runTransaction(services.db, async (tx) => ({
     challenge: await services.challenges.issue(tx, {
       userId: user.id,
       purpose: target.purpose,

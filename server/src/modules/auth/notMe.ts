@@ -1,4 +1,4 @@
-import type { Executor } from '../../db/client';
+import { type Executor, runTransaction } from '../../db/client';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { issueLink, spendLink } from '../links/links';
@@ -25,7 +25,7 @@ export async function issueNotMeLink(
 /** Ends the session a "this was not me" link names. Single use. */
 export async function reportNotMe(services: Services, token: string, client: ClientInfo): Promise<{ status: 'revoked' }> {
   const now = services.clock.now();
-  const sessionId = await services.db.transaction(async (tx) => {
+  const sessionId = await runTransaction(services.db, async (tx) => {
     const link = await spendLink(tx, { token, purpose: notMePurpose }, now);
     if (!link) return null;
     return typeof link.data?.sessionId === 'string' ? link.data.sessionId : null;

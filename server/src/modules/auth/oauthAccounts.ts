@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull, or } from 'drizzle-orm';
-import { isDuplicateKeyError, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { isDuplicateKeyError, runTransaction, type Transaction } from '../../db/client';
 import { oauthAccounts, oauthLinkTokens, passkeys, type UserRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { addSeconds } from '../clock';
@@ -80,7 +80,7 @@ async function resolveWithRetry(
 ): Promise<Resolution> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await transactionWithDeadlockRetry(services.db, (tx) => resolve(services, tx, provider, profile, client));
+      return await runTransaction(services.db, (tx) => resolve(services, tx, provider, profile, client));
     } catch (error) {
       // A parallel callback created the same user or link first: the next attempt finds it.
       if (attempt >= 3 || !isDuplicateKeyError(error)) throw error;
@@ -223,7 +223,7 @@ export async function linkWithToken(
 ): Promise<{ status: 'linked'; provider: string; email: string | null }> {
   const tokenHash = hashOAuthLinkToken(input.linkToken);
   const browser = client.canary ? canaryHash(client.canary) : null;
-  return transactionWithDeadlockRetry(services.db, async (tx) => {
+  return runTransaction(services.db, async (tx) => {
     const now = services.clock.now();
     const [spent] = await tx
       .update(oauthLinkTokens)
@@ -291,7 +291,7 @@ export async function unlinkProvider(
   input: { userId: string; provider: string },
   client: ClientInfo,
 ): Promise<{ status: 'unlinked' }> {
-  return transactionWithDeadlockRetry(services.db, async (tx) => {
+  return runTransaction(services.db, async (tx) => {
     const [user] = await tx
       .select({ id: users.id, passwordHash: users.passwordHash })
       .from(users)

@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { and, eq, sql } from 'drizzle-orm';
+import { runTransaction } from '../../db/client';
 import { oauthAccounts, passkeys, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -44,7 +45,7 @@ export async function registerPasskey(
   const user = await findUserById(services.db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
   const added = await services.passkeys.register(user.id, { response: input.response, name: input.name }, client);
-  await services.db.transaction(async (tx) => {
+  await runTransaction(services.db, async (tx) => {
     const at = services.clock.now();
     await recordAudit(tx, { type: 'passkey.added', at, userId: user.id, sessionId: input.sessionId, client, data: { passkey: added.id } });
     await queueSecurityAlert(services, tx, user, { reason: 'passkey_added', client, sessionId: input.sessionId });
@@ -67,7 +68,7 @@ export async function signInWithPasskey(
   const user = await findUserById(services.db, assertion.userId);
   if (!user) throw new IamError('PASSKEY_INVALID');
   if (assertion.kind === 'cloned') {
-    await services.db.transaction(async (tx) => {
+    await runTransaction(services.db, async (tx) => {
       const at = services.clock.now();
       await recordAudit(tx, { type: 'passkey.counter_regressed', at, userId: user.id, client, data: { passkey: assertion.passkeyId } });
       await queueSecurityAlert(services, tx, user, { reason: 'passkey_cloned', client });
@@ -90,7 +91,7 @@ export async function removePasskey(
   if (!user) throw new IamError('UNAUTHENTICATED');
   if (!input.stepUpToken) throw new IamError('STEP_UP_REQUIRED');
   const stepUpToken = input.stepUpToken;
-  await services.db.transaction(async (tx) => {
+  await runTransaction(services.db, async (tx) => {
     // The account's row is the lock two removals take turns on.
     const [locked] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, user.id)).for('update');
     const own = await tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, user.id));

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Transaction } from '../../db/client';
+import { runTransaction, type Transaction } from '../../db/client';
 import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -32,7 +32,7 @@ export async function requestPasswordReset(services: Services, input: { email: s
   }
 
   const now = clock.now();
-  await db.transaction(async (tx) => {
+  await runTransaction(db, async (tx) => {
     // Requests for one account take turns (its row locked): retiring the older links and
     // issuing the new one in parallel transactions deadlocked on the links index.
     await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
@@ -73,7 +73,7 @@ export async function resetPassword(
   await services.passwordPolicy.check(input.password, { email: holder.email, name: holder.name ?? undefined });
   const passwordHash = await hashPassword(input.password);
   const now = clock.now();
-  const outcome = await db.transaction(async (tx) => {
+  const outcome = await runTransaction(db, async (tx) => {
     const link = await spendLink(tx, { token: input.token, purpose: resetPurpose }, now);
     if (!link) return null;
     const [user] = await tx.select().from(users).where(eq(users.id, link.userId)).for('update');

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Transaction } from '../../db/client';
+import { runTransaction, type Transaction } from '../../db/client';
 import { type ChallengeRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { newId } from '../crypto/ids';
@@ -31,17 +31,15 @@ export async function requestSignIn(
   const user = await findUserByEmail(db, input.email);
   const allowance = await claimMailBudget(services, 'signIn', input.email, client, user?.id ?? null);
   const now = clock.now();
-  const challengeId = await db.transaction(async (tx) => {
+  const challengeId = await runTransaction(db, async (tx) => {
     if (!user) {
       // The decoy's owner is an id no account has: the challenge opens nothing.
       const decoy = await services.challenges.issue(tx, { userId: newId('user'), purpose, data: { decoy: true }, withLink: false });
       return decoy.challengeId;
     }
     const challenge = await services.challenges.issue(tx, { userId: user.id, purpose, data: { methods: ['email_otp'] } });
-    if (!allowance) {
-      services.metrics.mailsCapped.inc({ kind: 'signIn' });
-      return challenge.challengeId;
-    }
+    // Past the cap, the same answer and no mail (counted below, once the transaction holds).
+    if (!allowance) return challenge.challengeId;
     await queueMail(services, tx, {
       userId: user.id,
       to: user.email,
@@ -59,6 +57,7 @@ export async function requestSignIn(
     });
     return challenge.challengeId;
   });
+  if (user && !allowance) services.metrics.mailsCapped.inc({ kind: 'signIn' });
   return { status: 'sent', challengeId };
 }
 

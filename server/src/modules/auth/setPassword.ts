@@ -1,4 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
+import { runTransaction } from '../../db/client';
 import { users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -31,7 +32,7 @@ export async function setPassword(
   const passwordHash = await hashPassword(input.newPassword);
   const now = services.clock.now();
   const stepUpToken = input.stepUpToken;
-  await services.db.transaction(async (tx) => {
+  await runTransaction(services.db, async (tx) => {
     await requireStepUp(services, { sessionId: input.sessionId, action: 'password_set', stepUpToken }, tx);
     const [result] = await tx
       .update(users)

@@ -1,4 +1,4 @@
-import type { Executor, Transaction } from '../../db/client';
+import { type Executor, runTransaction, type Transaction } from '../../db/client';
 import type { SessionVerdict, UserRow } from '../../db/tables';
 import type { SignInVerdict } from '../anomaly/signInChecks';
 import { recordAudit } from '../audit/audit';
@@ -149,7 +149,7 @@ export async function signInOrChallenge(
           lastChallenge: { reasons: admission.reasons, at: admission.verdict.at },
         }
       : admittedVerdict(admission.verdict);
-  const session = await services.db.transaction(async (tx) => {
+  const session = await runTransaction(services.db, async (tx) => {
     const created = await openSession(services, tx, user, client, { trusted: options.mailboxProven === true, verdict });
     await recordAudit(tx, {
       type: 'login.succeeded',

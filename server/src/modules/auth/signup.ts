@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from '../../db/client';
+import { isDuplicateKeyError, runTransaction } from '../../db/client';
 import type { ClientInfo } from '../devices/clientInfo';
 import { hashPassword } from '../users/password';
 import { createUser, findUserByEmail } from '../users/users';
@@ -40,7 +40,7 @@ export async function signup(
   let existing = await findUserByEmail(db, input.email);
   if (!existing) {
     try {
-      const { user, challenge } = await db.transaction(async (tx) => {
+      const { user, challenge } = await runTransaction(db, async (tx) => {
         const user = await createUser(
           tx,
           { email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null },
@@ -62,14 +62,14 @@ export async function signup(
 
   const owner = existing;
   if (owner.emailVerifiedAt === null) {
-    const challenge = await db.transaction((tx) => challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: pending }));
+    const challenge = await runTransaction(db, (tx) => challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: pending }));
     await sendWithinBudget(services, { kind: 'signup', email: owner.email, client, userId: owner.id }, () =>
       sendVerificationEmail(services, owner.email, challenge),
     );
     return { status: 'verification_required', challengeId: challenge.challengeId };
   }
 
-  const decoy = await db.transaction((tx) =>
+  const decoy = await runTransaction(db, (tx) =>
     challenges.issue(tx, { userId: owner.id, purpose: 'verify_email', data: { decoy: true }, withLink: false }),
   );
   await sendWithinBudget(services, { kind: 'signup', email: owner.email, client, userId: owner.id }, () =>

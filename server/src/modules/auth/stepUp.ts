@@ -1,5 +1,5 @@
 import { stepUpActionSchema } from '@iam/shared';
-import type { Executor } from '../../db/client';
+import { type Executor, runTransaction } from '../../db/client';
 import { recordAudit } from '../audit/audit';
 import type { ChallengeMethod } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -64,7 +64,7 @@ export async function beginStepUp(
   const enrolled = user.totpEnabledAt !== null;
   const methods: ChallengeMethod[] = enrolled ? [...secondFactorMethods] : ['email_otp'];
   const reasons = ['step_up'];
-  const challenge = await services.db.transaction((tx) =>
+  const challenge = await runTransaction(services.db, (tx) =>
     services.challenges.issue(tx, {
       userId: user.id,
       purpose: 'step_up',

@@ -1,3 +1,4 @@
+import { runTransaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { secondFactorMethods } from '../mfa/mfa';
 import type { LoginChallenge } from './loginChallenge';
@@ -10,7 +11,7 @@ import type { Services } from './services';
  */
 export async function startTotpChallenge(services: Services, user: UserRow, reasons: string[]): Promise<LoginChallenge> {
   const methods = [...secondFactorMethods];
-  const challenge = await services.db.transaction((tx) =>
+  const challenge = await runTransaction(services.db, (tx) =>
     services.challenges.issue(tx, { userId: user.id, purpose: 'login', data: { methods, reasons }, withLink: false }),
   );
   return { status: 'mfa_required', challengeId: challenge.challengeId, methods, reasons };

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { type Database, runTransaction, type Transaction } from '../../db/client';
 import { type ChallengeRow, challenges } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual, hmacSha256Hex } from '../crypto/hash';
@@ -122,7 +122,7 @@ export function createChallengeService(deps: {
      */
     async resend(challengeId: string): Promise<IssuedChallenge & { userId: string; purpose: ChallengePurpose; decoy: boolean }> {
       const now = deps.clock.now();
-      const outcome = await deps.db.transaction(async (tx) => {
+      const outcome = await runTransaction(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
         // Nothing to resend for a challenge answered by an authenticator app or a backup code.
         if (!row || row.consumedAt !== null || row.expiresAt <= now || !challengeMethodsOf(row).includes('email_otp'))
@@ -188,7 +188,7 @@ export function createChallengeService(deps: {
       onSuccess: (tx: Transaction, challenge: ChallengeRow, method: ChallengeMethod) => Promise<T>,
     ): Promise<T> {
       const now = deps.clock.now();
-      const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+      const outcome = await runTransaction(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, input.challengeId)).for('update');
         if (!row || !purposeMatches(row.purpose, input.purpose) || (input.accept && !input.accept(row)))
           return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
@@ -233,7 +233,7 @@ export function createChallengeService(deps: {
       // checked again once locked.
       const challengeId = await challengeIdOfLink(deps.db, input.token);
       if (!challengeId) throw new IamError('LINK_INVALID');
-      const outcome = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+      const outcome = await runTransaction(deps.db, async (tx) => {
         const [row] = await tx.select().from(challenges).where(eq(challenges.id, challengeId)).for('update');
         if (!row || row.consumedAt !== null || row.attempts >= maxCodeAttempts || row.expiresAt <= now) return { kind: 'invalid' } as const;
         const link = await spendLink(tx, { token: input.token, purpose: input.purpose, challengeId }, now);

@@ -8,7 +8,7 @@ export type ServiceLockName = 'signing_keys';
  * Takes a named lock for the rest of the transaction, on every instance: the lock's row is
  * written (created on first use), so a second taker waits on the row lock, and on a
  * multi-primary cluster the second commit fails certification and is retried whole
- * (`transactionWithDeadlockRetry`). Call it first in the transaction, before reading what
+ * (`runTransaction`). Call it first in the transaction, before reading what
  * the lock guards.
  */
 export async function takeServiceLock(tx: Transaction, name: ServiceLockName, now: Date): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import { type Database, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { type Database, runTransaction, type Transaction } from '../../db/client';
 import { backupCodes, type TotpCredentialRow, totpCredentials, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ChallengeMethod, SecondFactorCheck } from '../challenges/challenges';
@@ -135,7 +135,7 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
         failedAttempts: 0,
         lastFailedAt: null,
       };
-      await transactionWithDeadlockRetry(db, async (tx) => {
+      await runTransaction(db, async (tx) => {
         const row = await lockCredential(tx, user.id);
         if (row?.confirmedAt) throw new IamError('TOTP_ALREADY_ENABLED');
         await tx
@@ -157,7 +157,7 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
       onChanged?: (tx: Transaction) => Promise<void>,
     ): Promise<{ backupCodes: string[] }> {
       const now = clock.now();
-      const outcome = await transactionWithDeadlockRetry(db, async (tx) => {
+      const outcome = await runTransaction(db, async (tx) => {
         const row = await lockCredential(tx, input.userId);
         if (row?.confirmedAt) return { kind: 'error', code: 'TOTP_ALREADY_ENABLED' } as const;
         const key = row ? keyOf(row) : null;
@@ -191,7 +191,7 @@ export function createMfaService(deps: { db: Database; clock: Clock; secret: str
     ): Promise<{ status: 'disabled' }> {
       const now = clock.now();
       const binding: StepUpBinding = { sessionId: input.sessionId, action: 'totp_disable', stepUpToken: input.stepUpToken };
-      const outcome = await transactionWithDeadlockRetry(db, async (tx) => {
+      const outcome = await runTransaction(db, async (tx) => {
         if (!(await isStepUpTokenLive(tx, binding, now, true))) return { kind: 'error', code: 'STEP_UP_REQUIRED' } as const;
         const row = await lockCredential(tx, input.userId);
         if (!row?.confirmedAt) return { kind: 'error', code: 'CODE_INVALID' } as const;

@@ -2,7 +2,7 @@ import type { EmailMessage } from '@iam/emails';
 import { and, asc, eq, inArray, lte } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import superjson, { type SuperJSONResult } from 'superjson';
-import type { Database, Executor } from '../../db/client';
+import { type Database, type Executor, runTransaction } from '../../db/client';
 import { type OutboxMessageRow, outboxMessages } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { newId } from '../crypto/ids';
@@ -78,7 +78,7 @@ export function createOutboxWorker(deps: {
 
   /** Takes due rows no other worker holds and pushes their next try past the claim, in one short transaction. */
   async function claim(now: Date): Promise<OutboxMessageRow[]> {
-    return deps.db.transaction(async (tx) => {
+    return runTransaction(deps.db, async (tx) => {
       const rows = await tx
         .select()
         .from(outboxMessages)

@@ -9,7 +9,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
-import { type Database, type Executor, isDuplicateKeyError } from '../../db/client';
+import { type Database, type Executor, isDuplicateKeyError, runTransaction } from '../../db/client';
 import { type PasskeyRow, passkeys, users, webauthnCeremonies } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { newId } from '../crypto/ids';
@@ -143,7 +143,7 @@ export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: s
         lastUsedAt: null,
       };
       try {
-        await db.transaction(async (tx) => {
+        await runTransaction(db, async (tx) => {
           await tx.insert(passkeys).values(row);
           await tx
             .update(users)

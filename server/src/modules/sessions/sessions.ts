@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { type Database, type Executor, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { type Database, type Executor, runTransaction, type Transaction } from '../../db/client';
 import {
   type DeviceRow,
   devices,
@@ -136,7 +136,7 @@ export function createSessionService(deps: {
   async function revoke(sessionIds: string[], reason: RevokeReason, client?: ClientInfo): Promise<number> {
     if (sessionIds.length === 0) return 0;
     const now = clock.now();
-    const count = await db.transaction((tx) => revokeInTransaction(tx, sessionIds, reason, now, client));
+    const count = await runTransaction(db, (tx) => revokeInTransaction(tx, sessionIds, reason, now, client));
     for (const id of sessionIds) revocations.add(id, now);
     return count;
   }
@@ -286,7 +286,7 @@ export function createSessionService(deps: {
     async rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
       const now = clock.now();
       // Safe to run again whole: a deadlock under a burst of one token is retried, not a 500.
-      const outcome = await transactionWithDeadlockRetry(db, async (tx) => {
+      const outcome = await runTransaction(db, async (tx) => {
         const row = await lockRefreshToken(tx, presented);
         const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
         if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');

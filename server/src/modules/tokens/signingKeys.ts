@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { desc, gt, isNull, or, sql } from 'drizzle-orm';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
 import type { Logger } from 'pino';
-import { type Database, type Executor, type Transaction, transactionWithDeadlockRetry } from '../../db/client';
+import { type Database, type Executor, runTransaction, type Transaction } from '../../db/client';
 import { signingKeys } from '../../db/tables';
 import { addSeconds, type Clock, maxClockSkewInSeconds } from '../clock';
 import { base32 } from '../crypto/random';
@@ -187,7 +187,7 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
   }
 
   async function rotate(options: { immediately?: boolean; accessTokenTtlInSeconds: number }): Promise<RotationResult> {
-    const result = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+    const result = await runTransaction(deps.db, async (tx) => {
       await takeServiceLock(tx, 'signing_keys', deps.clock.now());
       return rotateLocked(tx, options);
     });
@@ -200,7 +200,7 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
   async function rotateIfDue(everyInSeconds: number, accessTokenTtlInSeconds: number): Promise<void> {
     const newest = [...keys.values()].reduce<LoadedKey | undefined>((a, b) => (!a || b.activatesAt > a.activatesAt ? b : a), undefined);
     if (newest && addSeconds(newest.activatesAt, everyInSeconds) > deps.clock.now()) return;
-    const result = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+    const result = await runTransaction(deps.db, async (tx) => {
       await takeServiceLock(tx, 'signing_keys', deps.clock.now());
       // Judged again under the lock: another instance may have rotated meanwhile.
       const [latest] = await tx
@@ -221,7 +221,7 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
       if (!signingKey(deps.clock.now())) {
         // Only when no key is in service at all (a new database): created under the lock row,
         // so instances starting together make one key between them.
-        const created = await transactionWithDeadlockRetry(deps.db, async (tx) => {
+        const created = await runTransaction(deps.db, async (tx) => {
           const now = deps.clock.now();
           await takeServiceLock(tx, 'signing_keys', now);
           return (await hasKeyInService(tx, now)) ? null : create(tx, now);

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Database } from '../../db/client';
+import { type Database, runTransaction } from '../../db/client';
 import { users } from '../../db/tables';
 import type { Clock } from '../clock';
 import { findUserByEmail } from './users';
@@ -17,7 +17,7 @@ export async function changeRole(
   input: { email: string; role: string; grant: boolean },
 ): Promise<string[] | null> {
   if (!rolePattern.test(input.role)) throw new Error(`A role is lowercase letters, digits, '_', ':' or '-': ${input.role}`);
-  return deps.db.transaction(async (tx) => {
+  return runTransaction(deps.db, async (tx) => {
     const user = await findUserByEmail(tx, input.email);
     if (!user) return null;
     const roles = input.grant ? [...new Set([...user.roles, input.role])] : user.roles.filter((role) => role !== input.role);
