@@ -99,5 +99,8 @@ async function shutdown(signal: string): Promise<void> {
   process.exit(0);
 }
 
+// `pnpm start` execs this process, so these reach it from whoever signals pnpm. SIGHUP (the
+// terminal closed) would otherwise kill it at once and leave the embedded database running.
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGHUP', () => void shutdown('SIGHUP'));
