@@ -6,6 +6,7 @@ import type { HmacKeyConfig } from './modules/hmac/keys';
 import type { Lifetimes } from './modules/lifetimes';
 import type { OAuthConfig } from './modules/oauth/config';
 import type { LimitOverrides } from './modules/rateLimit/limits';
+import type { Timeouts } from './modules/timeouts';
 
 /** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
 export interface IamConfig {
@@ -20,6 +21,14 @@ export interface IamConfig {
   redisUrl?: string;
   /** How long data no longer needed is kept (audit 400 days, devices 180 days by default). */
   retention?: { auditRetentionInDays?: number; deviceRetentionInDays?: number };
+  /**
+   * How long the service waits on the database and on itself before it answers
+   * (docs/operations.md, timeouts and deadlines): `databaseQueryInMs` each query and the wait for
+   * a connection (default 5 s), `requestDeadlineInMs` each procedure call, answered 503
+   * `SERVICE_UNAVAILABLE` past it (default 10 s), `readinessInMs` the database check of
+   * `/readyz` (default 1.5 s).
+   */
+  timeouts?: Partial<Timeouts>;
   /** How often each instance's outbox worker looks for due messages (default 1 s). */
   outboxPollIntervalInMs?: number;
   /** How often each instance reads revocations from the database (default 1 s). */

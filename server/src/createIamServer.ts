@@ -31,6 +31,7 @@ import { createPasskeyService } from './modules/passkeys/passkeys';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
 import { defaultRetentionPolicy, type SweptCounts, sweepRetention } from './modules/retention/retention';
 import { createSessionService } from './modules/sessions/sessions';
+import { resolveTimeouts } from './modules/timeouts';
 import { createAccessTokenService } from './modules/tokens/accessToken';
 import { createRevocationSet } from './modules/tokens/revocations';
 import { createSigningKeyStore } from './modules/tokens/signingKeys';
@@ -82,17 +83,23 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   const clock = config.clock ?? systemClock;
   const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
   const publicUrl = config.publicUrl.replace(/\/+$/, '');
+  const timeouts = resolveTimeouts(config.timeouts);
   const settings = {
     publicUrl,
     productName: config.productName ?? 'IAM',
     lifetimes,
     secureCookies: config.secureCookies ?? publicUrl.startsWith('https://'),
     stepUpActions: resolveStepUpActions(config.stepUpActions),
+    requestDeadlineInMs: timeouts.requestDeadlineInMs,
   };
 
   if (config.migrate !== false) await applyMigrations(config.databaseUrl);
   await prepareDummyPassword();
-  const pools = createDatabasePools({ url: config.databaseUrl });
+  const pools = createDatabasePools({
+    url: config.databaseUrl,
+    queryTimeoutInMs: timeouts.databaseQueryInMs,
+    pingTimeoutInMs: timeouts.readinessInMs,
+  });
   const keys = createSigningKeyStore({ db: pools.db, secret: config.secret, clock, logger });
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
   const revocations = createRevocationSet({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseHmacKeys } from '../modules/hmac/keys';
 import { defaultLifetimes } from '../modules/lifetimes';
 import { defaultMaxSessionsPerUser } from '../modules/sessions/sessions';
+import { defaultTimeouts, maxTimeoutInMs } from '../modules/timeouts';
 
 /** The only reader of `process.env`: everything the standalone server takes, validated. */
 const optionalString = z
@@ -10,6 +11,7 @@ const optionalString = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const milliseconds = (fallback: number) => z.coerce.number().int().positive().max(maxTimeoutInMs).default(fallback);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -38,6 +40,10 @@ const envSchema = z.object({
     .int()
     .nonnegative()
     .default(30 * 24 * 3600),
+  // docs/operations.md, timeouts and deadlines.
+  DB_QUERY_TIMEOUT_MS: milliseconds(defaultTimeouts.databaseQueryInMs),
+  REQUEST_DEADLINE_MS: milliseconds(defaultTimeouts.requestDeadlineInMs),
+  READINESS_TIMEOUT_MS: milliseconds(defaultTimeouts.readinessInMs),
   DNS_SERVERS: optionalString,
   // `keyId:secret` pairs, comma-separated; a mistake is reported without the secrets.
   HMAC_KEYS: optionalString.transform((value, ctx) => {

@@ -50,6 +50,11 @@ try {
     },
     maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     signingKeyRotationInSeconds: env.SIGNING_KEY_ROTATION_SECONDS,
+    timeouts: {
+      databaseQueryInMs: env.DB_QUERY_TIMEOUT_MS,
+      requestDeadlineInMs: env.REQUEST_DEADLINE_MS,
+      readinessInMs: env.READINESS_TIMEOUT_MS,
+    },
     dnsServers: env.DNS_SERVERS?.split(',')
       .map((server) => server.trim())
       .filter(Boolean),

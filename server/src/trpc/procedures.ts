@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { isDatabaseUnavailableError, isTransientConflictError } from '../db/client';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
+import { withinTimeout } from '../modules/timeouts';
 import type { Context } from './context';
 import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
@@ -43,6 +44,19 @@ const withErrorMapping = middleware(async ({ ctx, next, path }) => {
   return result;
 });
 
+/**
+ * A call not done within the request deadline is answered 503 SERVICE_UNAVAILABLE, whatever it
+ * waits on (docs/operations.md, timeouts and deadlines). Its work goes on until its own queries
+ * time out, and what it finishes then is kept: the 503 does not say the call had no effect.
+ */
+const withDeadline = middleware(async ({ ctx, next, path }) => {
+  const deadlineInMs = ctx.services.settings.requestDeadlineInMs;
+  return withinTimeout(next(), deadlineInMs, () => {
+    ctx.logger.warn({ path, deadlineInMs }, 'call passed its deadline');
+    throw new IamError('SERVICE_UNAVAILABLE');
+  });
+});
+
 /** Every call from an IP serving a temporary block is refused before anything else runs. */
 const withIpBlock = middleware(async ({ ctx, next }) => {
   await assertIpNotBlocked(ctx.services.limits, ctx.client.ip);
@@ -50,7 +64,7 @@ const withIpBlock = middleware(async ({ ctx, next }) => {
 });
 
 /** Anyone may call it. */
-export const publicProcedure = baseProcedure.use(withErrorMapping).use(withIpBlock);
+export const publicProcedure = baseProcedure.use(withErrorMapping).use(withDeadline).use(withIpBlock);
 
 /**
  * A valid access token is required: `ctx.auth` holds its claims. The token is verified

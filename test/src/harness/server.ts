@@ -106,6 +106,10 @@ export async function createTestServer(
     hostName?: 'localhost' | '127.0.0.1';
     /** Bot-check modes; the work defaults to a small one here, so solving costs tests milliseconds. */
     botCheck?: IamConfig['botCheck'];
+    /** Query timeout, procedure deadline and readiness timeout (docs/operations.md, timeouts and deadlines). */
+    timeouts?: IamConfig['timeouts'];
+    /** The URL the service reaches its test database by, from the direct one (e.g. through a proxy in front of it). */
+    databaseUrlFor?: (url: string) => string;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -119,10 +123,11 @@ export async function createTestServer(
   const url = `http://${options.hostName ?? '127.0.0.1'}:${(http.address() as AddressInfo).port}`;
 
   const secret = randomBytes(32).toString('base64url');
+  const databaseUrl = options.databaseUrlFor ? options.databaseUrlFor(database.url) : database.url;
   const iam = await createIamServer({
     publicUrl: `${url}${options.basePath ?? ''}`,
     secret,
-    databaseUrl: database.url,
+    databaseUrl,
     dataDir,
     mail: { resendApiKey: 're_test_key', resendBaseUrl: mail.url, from: 'IAM <no-reply@example.com>' },
     lifetimes: options.lifetimes,
@@ -138,6 +143,7 @@ export async function createTestServer(
     oauth: options.oauth,
     maxSessionsPerUser: options.maxSessionsPerUser,
     botCheck: { maxNumber: 1_000, ...options.botCheck },
+    timeouts: options.timeouts,
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,
@@ -181,7 +187,7 @@ export async function createTestServer(
     url,
     trpcUrl,
     iam,
-    config: { publicUrl: `${url}${options.basePath ?? ''}`, secret, databaseUrl: database.url, dataDir },
+    config: { publicUrl: `${url}${options.basePath ?? ''}`, secret, databaseUrl, dataDir },
     sql,
     mail,
     dns,

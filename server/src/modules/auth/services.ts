@@ -57,6 +57,8 @@ export interface Settings {
   secureCookies: boolean;
   /** Actions `mfa.stepUp.begin` accepts: the built-in ones and those of `stepUpActions` in the config. */
   stepUpActions: readonly string[];
+  /** A procedure call not done by then is answered 503 `SERVICE_UNAVAILABLE` (docs/operations.md, timeouts and deadlines). */
+  requestDeadlineInMs: number;
 }
 
 /** A page under PUBLIC_URL (never the request's `Host`, which an attacker controls). */
