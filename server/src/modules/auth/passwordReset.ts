@@ -1,10 +1,12 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import superjson, { type SuperJSONResult } from 'superjson';
 import { runTransaction, type Transaction } from '../../db/client';
-import { users } from '../../db/tables';
+import { outboxMessages, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links';
+import type { OutboxMail } from '../outbox/outbox';
 import { hashPassword } from '../users/password';
 import { findUserByEmail, findUserById } from '../users/users';
 import { claimMailBudget } from './mailBudget';
@@ -19,6 +21,11 @@ const resetPurpose = 'password_reset';
  * are capped quietly (`claimMailBudget`: 3 an hour, then one per requesting network, and a
  * device of the account has its own budget), whatever the caller sees. The mail
  * goes out off the response path, so timing does not tell either (OWASP ASVS 4.0 V2.5.x).
+ *
+ * A newer link retires the older ones, so a reset mail the provider refused, still waiting in
+ * the outbox for its retry, is withdrawn, and this one takes its place in the budget: a mail the
+ * provider did not take uses up no cap, and after an outage the owner receives one mail, with
+ * the link that works, instead of a late one for every request.
  */
 export async function requestPasswordReset(services: Services, input: { email: string }, client: ClientInfo): Promise<{ status: 'sent' }> {
   const { db, clock, settings } = services;
@@ -32,12 +39,13 @@ export async function requestPasswordReset(services: Services, input: { email: s
   }
 
   const now = clock.now();
-  await runTransaction(db, async (tx) => {
+  const replacedRefusedMail = await runTransaction(db, async (tx) => {
     // Requests for one account take turns (its row locked): retiring the older links and
     // issuing the new one in parallel transactions deadlocked on the links index.
     await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
-    // A newer link retires the older ones.
+    // A newer link retires the older ones, and the refused mails that still carry them.
     await retireResetLinks(tx, user.id, now);
+    const replaced = await withdrawRefusedResetMails(tx, user.id);
     const token = await issueLink(tx, { purpose: resetPurpose, userId: user.id, ttlInSeconds: settings.lifetimes.linkTtlInSeconds }, now);
     await recordAudit(tx, { type: 'password.reset_requested', at: now, userId: user.id, client });
     // Through the outbox, off the response path: the answer's timing tells nothing, and an
@@ -54,8 +62,45 @@ export async function requestPasswordReset(services: Services, input: { email: s
         },
       },
     });
+    return replaced;
   });
+  // After the commit: a transaction run again must not give the point back twice.
+  if (replacedRefusedMail) await allowance.refund();
   return { status: 'sent' };
+}
+
+/**
+ * Deletes the user's reset mails that the provider refused and that wait in the outbox for a
+ * retry (their links were just retired, so they could only arrive dead); answers whether there
+ * was one. A mail no worker has tried yet is left to go out as usual. A row a worker is
+ * claiming at this instant is locked and skipped; one whose retry is being sent right now (the
+ * instant the provider recovers) may still arrive, with its dead link.
+ */
+async function withdrawRefusedResetMails(tx: Transaction, userId: string): Promise<boolean> {
+  const refused = await tx
+    .select({ id: outboxMessages.id, payload: outboxMessages.payload })
+    .from(outboxMessages)
+    .where(and(eq(outboxMessages.userId, userId), eq(outboxMessages.state, 'pending'), isNotNull(outboxMessages.lastError)));
+  const resetMailIds = refused.filter((row) => isResetMail(row.payload)).map((row) => row.id);
+  if (resetMailIds.length === 0) return false;
+  // By primary key, so only these rows are locked.
+  const locked = await tx
+    .select({ id: outboxMessages.id, state: outboxMessages.state })
+    .from(outboxMessages)
+    .where(inArray(outboxMessages.id, resetMailIds))
+    .for('update', { skipLocked: true });
+  const withdrawn = locked.filter((row) => row.state === 'pending').map((row) => row.id);
+  if (withdrawn.length === 0) return false;
+  await tx.delete(outboxMessages).where(inArray(outboxMessages.id, withdrawn));
+  return true;
+}
+
+function isResetMail(payload: Record<string, unknown>): boolean {
+  try {
+    return superjson.deserialize<OutboxMail>(payload as unknown as SuperJSONResult).email.template === 'password_reset';
+  } catch {
+    return false;
+  }
 }
 
 /**
