@@ -14,6 +14,13 @@ export {
   type RefreshChallenge,
   refreshChallengeOf,
 } from './errors';
+export {
+  passkeySupport,
+  registerPasskey,
+  signInWithPasskey,
+  stepUpWithPasskey,
+  verifyChallengeWithPasskey,
+} from './passkeys';
 export { type AccessTokenStore, createAccessTokenStore } from './session';
 export { canonicalRequest, createNonce, type SignedHeaders, type SignRequestInput, signRequest } from './signing';
 export type { AppRouter };

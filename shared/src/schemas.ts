@@ -230,14 +230,25 @@ const webauthnBytes = z
   .max(16_384)
   .regex(/^[A-Za-z0-9_-]*$/);
 
-/** A WebAuthn credential response (Level 3 JSON) around its ceremony-specific `response` part. */
+/**
+ * A WebAuthn credential response (Level 3 JSON) around its ceremony-specific `response` part.
+ * Fields the verification does not use are dropped (not refused, since browsers add new ones),
+ * and the input type takes `@simplewebauthn/browser`'s response types as they are.
+ */
 const credentialResponse = <T extends z.ZodRawShape>(response: T) =>
-  z.looseObject({
+  z.object({
     id: webauthnBytes.min(1).max(1_024),
     rawId: webauthnBytes.min(1).max(1_024),
     type: z.literal('public-key'),
-    response: z.looseObject({ clientDataJSON: webauthnBytes.min(1), ...response }),
-    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    response: z.object({ clientDataJSON: webauthnBytes.min(1), ...response }),
+    // The extension outputs browsers report (WebAuthn Level 3 §9-10); others are dropped.
+    clientExtensionResults: z
+      .object({
+        appid: z.boolean().optional(),
+        credProps: z.object({ rk: z.boolean().optional() }).optional(),
+        hmacCreateSecret: z.boolean().optional(),
+      })
+      .default({}),
     authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
   });
 
@@ -259,5 +270,14 @@ export const passkeyRegistrationOptionsInput = z.strictObject({ stepUpToken: ste
 export const passkeyRegisterInput = z.strictObject({ response: registrationResponseSchema, name: passkeyNameSchema.optional() });
 export const passkeyAuthenticationOptionsInput = z.strictObject({ challengeId: idSchema.optional() }).optional();
 export const passkeySignInInput = z.strictObject({ ceremonyId: idSchema, response: authenticationResponseSchema });
+/**
+ * A challenge answered with a code, or with a passkey (when its `methods` list `passkey`): the
+ * ceremony from `passkey.authenticationOptions({ challengeId })` and the browser's assertion.
+ */
+export const challengeAnswerInput = z.union([
+  challengeCodeInput,
+  z.strictObject({ challengeId: idSchema, passkey: z.strictObject({ ceremonyId: idSchema, response: authenticationResponseSchema }) }),
+]);
+export type ChallengeAnswerInput = z.infer<typeof challengeAnswerInput>;
 export const passkeyRenameInput = z.strictObject({ id: idSchema, name: passkeyNameSchema });
 export const passkeyRemoveInput = z.strictObject({ id: idSchema, stepUpToken: stepUpTokenSchema.optional() });

@@ -10,6 +10,10 @@ declare global {
     api: import('@iam/client').IamClient;
     ended: string[];
     webauthn: typeof import('@simplewebauthn/browser');
+    passkeys: Pick<
+      typeof import('@iam/client'),
+      'passkeySupport' | 'registerPasskey' | 'signInWithPasskey' | 'stepUpWithPasskey' | 'verifyChallengeWithPasskey'
+    >;
   }
 }
 

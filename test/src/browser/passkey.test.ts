@@ -36,22 +36,26 @@ describe('passkeys in real Chromium (CDP virtual authenticator)', () => {
       await page.goto(`${t.url}/tab.html`);
       await signInOnTab(t, page, user);
 
-      const added = await page.evaluate(async () => {
-        const options = await window.api.passkey.registrationOptions.mutate();
-        const response = await window.webauthn.startRegistration({ optionsJSON: options as never });
-        return window.api.passkey.register.mutate({ response: response as never, name: 'Chromium' });
-      });
+      // The client's helpers run the ceremonies with @simplewebauthn/browser.
+      expect(await page.evaluate(() => window.passkeys.passkeySupport())).toMatchObject({ passkeys: true });
+      const added = await page.evaluate(() => window.passkeys.registerPasskey(window.api, { name: 'Chromium' }));
       expect(added).toMatchObject({ name: 'Chromium' });
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       expect(credentials).toHaveLength(1);
       expect(credentials[0]?.isResidentCredential).toBe(true);
 
+      // The passkey answers a step-up.
+      const stepUp = await page.evaluate(async () => {
+        const challenge = await window.api.mfa.stepUp.begin.mutate({ action: 'email_change' });
+        return { methods: challenge.methods, token: (await window.passkeys.stepUpWithPasskey(window.api, challenge)).stepUpToken };
+      });
+      expect(stepUp.methods).toContain('passkey');
+      expect(stepUp.token).toBeTruthy();
+
       // Signed out, the same browser signs in with the passkey alone.
       await page.evaluate(() => window.api.auth.logout.mutate());
       const signedIn = await page.evaluate(async () => {
-        const options = await window.api.passkey.authenticationOptions.mutate();
-        const response = await window.webauthn.startAuthentication({ optionsJSON: options as never });
-        const result = await window.api.passkey.signIn.mutate({ ceremonyId: options.ceremonyId, response: response as never });
+        const result = await window.passkeys.signInWithPasskey(window.api);
         return result.status === 'authenticated' ? result.user.id : result.status;
       });
       expect(signedIn).toBe(user.userId);

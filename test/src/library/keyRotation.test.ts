@@ -1,6 +1,6 @@
 import { type Clock, createIamServer, createLogger } from '@iam/server';
-import type { RowDataPacket } from 'mysql2';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { send } from '../harness/http';
 import { authenticated, createTestServer } from '../harness/server';

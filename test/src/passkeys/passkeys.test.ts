@@ -2,6 +2,7 @@ import { iamCodeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { authenticated, codeFrom, createTestServer, type TestServer } from '../harness/server';
+import { enrolTotp } from '../harness/totp';
 import { type Ceremony, createSoftwareAuthenticator, type SoftwareAuthenticator } from '../harness/webauthn';
 
 type Device = ReturnType<TestServer['client']>;
@@ -149,6 +150,124 @@ describe('passkeys with a software authenticator (ES256, real CBOR)', () => {
     expect(await user.api.passkey.remove.mutate({ id: only.id, stepUpToken: await stepUpFor('passkey_remove') }).catch(iamCodeOf)).toBe(
       'LAST_SIGN_IN_METHOD',
     );
+  });
+});
+
+describe('a passkey answers challenges: second factor and step-up', () => {
+  it('answers the sign-in challenge of a password sign-in from a new browser (mfa.verify), only with the account’s own passkey', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const mine = createSoftwareAuthenticator();
+    await registerPasskey(t, user, mine);
+    const elsewhere = t.client();
+    const challenge = await elsewhere.api.auth.login.mutate({ email: user.email, password: user.password });
+    if (challenge.status !== 'mfa_required') throw new Error(challenge.status);
+    expect(challenge.methods).toEqual(['email_otp', 'passkey']);
+
+    const options = await elsewhere.api.passkey.authenticationOptions.mutate({ challengeId: challenge.challengeId });
+    // The challenge names the account: only its passkeys are offered.
+    expect(options.allowCredentials).toEqual([expect.objectContaining({ id: mine.credentialId.toString('base64url') })]);
+
+    // Another account's passkey, in a ceremony for this challenge, is refused and changes nothing.
+    const stranger = await t.signUp();
+    const theirs = createSoftwareAuthenticator();
+    await registerPasskey(t, stranger, theirs);
+    const wrong = theirs.assert(options, ceremonyOf(t));
+    expect(
+      await elsewhere.api.mfa.verify
+        .mutate({ challengeId: challenge.challengeId, passkey: { ceremonyId: options.ceremonyId, response: wrong as never } })
+        .catch(iamCodeOf),
+    ).toBe('PASSKEY_INVALID');
+    expect(elsewhere.jar.get('iam_rt')).toBeUndefined();
+
+    // A ceremony opened for a sign-in does not answer a challenge.
+    const signInCeremony = await elsewhere.api.passkey.authenticationOptions.mutate();
+    expect(
+      await elsewhere.api.mfa.verify
+        .mutate({
+          challengeId: challenge.challengeId,
+          passkey: { ceremonyId: signInCeremony.ceremonyId, response: mine.assert(signInCeremony, ceremonyOf(t)) as never },
+        })
+        .catch(iamCodeOf),
+    ).toBe('PASSKEY_INVALID');
+
+    const again = await elsewhere.api.passkey.authenticationOptions.mutate({ challengeId: challenge.challengeId });
+    const answer = { ceremonyId: again.ceremonyId, response: mine.assert(again, ceremonyOf(t)) as never };
+    const signedIn = authenticated(await elsewhere.api.mfa.verify.mutate({ challengeId: challenge.challengeId, passkey: answer }));
+    expect(signedIn.user.id).toBe(user.userId);
+    expect(elsewhere.jar.get('iam_rt')).toBeTruthy();
+    // Single use: the challenge and the ceremony are spent.
+    expect(await elsewhere.api.mfa.verify.mutate({ challengeId: challenge.challengeId, passkey: answer }).catch(iamCodeOf)).toMatch(
+      /^(PASSKEY_INVALID|CHALLENGE_INVALID)$/,
+    );
+    const [passed] = await t.sql.query<RowDataPacket[]>('SELECT consumed_at FROM challenges WHERE id = ?', [challenge.challengeId]);
+    expect(passed[0]?.consumed_at).not.toBeNull();
+  });
+
+  it('is a second factor after a password for an account with an authenticator app too, and a challenge without it refuses a passkey', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const mine = createSoftwareAuthenticator();
+    await registerPasskey(t, user, mine);
+    await enrolTotp(user.api, t.clock.now());
+    const browser = t.client({ deviceOf: user.jar });
+    const challenge = await browser.api.auth.login.mutate({ email: user.email, password: user.password });
+    if (challenge.status !== 'mfa_required') throw new Error(challenge.status);
+    expect(challenge.methods).toEqual(['totp', 'backup_code', 'passkey']);
+    const options = await browser.api.passkey.authenticationOptions.mutate({ challengeId: challenge.challengeId });
+    const signedIn = authenticated(
+      await browser.api.mfa.verify.mutate({
+        challengeId: challenge.challengeId,
+        passkey: { ceremonyId: options.ceremonyId, response: mine.assert(options, ceremonyOf(t)) as never },
+      }),
+    );
+    expect(signedIn.user.mfa).toEqual({ totp: true, passkeys: 1 });
+
+    // A passkey sign-in judged risky is not offered a passkey again (it just used one).
+    const elsewhere = t.client();
+    const { result } = await signInWithPasskey(elsewhere, mine, ceremonyOf(t));
+    const risky = await result;
+    if (risky.status !== 'mfa_required') throw new Error(risky.status);
+    expect(risky.methods).not.toContain('passkey');
+    expect(await elsewhere.api.passkey.authenticationOptions.mutate({ challengeId: risky.challengeId }).catch(iamCodeOf)).toBe(
+      'CHALLENGE_INVALID',
+    );
+  });
+
+  it('is a step-up method: mfa.stepUp.verify takes a passkey of the account for this session’s challenge', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const mine = createSoftwareAuthenticator();
+    await registerPasskey(t, user, mine);
+    const challenge = await user.api.mfa.stepUp.begin.mutate({ action: 'email_change' });
+    expect(challenge.methods).toEqual(['email_otp', 'passkey']);
+    const options = await user.api.passkey.authenticationOptions.mutate({ challengeId: challenge.challengeId });
+    const { stepUpToken } = await user.api.mfa.stepUp.verify.mutate({
+      challengeId: challenge.challengeId,
+      passkey: { ceremonyId: options.ceremonyId, response: mine.assert(options, ceremonyOf(t)) as never },
+    });
+    expect(stepUpToken).toBeTruthy();
+    await expect(user.api.auth.requestEmailChange.mutate({ newEmail: `moved-${user.email}`, stepUpToken })).resolves.toEqual({
+      status: 'sent',
+    });
+    const [audit] = await t.sql.query<RowDataPacket[]>(
+      "SELECT data FROM audit_events WHERE user_id = ? AND type = 'mfa.step_up_verified'",
+      [user.userId],
+    );
+    expect(audit[0]?.data).toMatchObject({ method: 'passkey', action: 'email_change' });
+
+    // Another session of the same account cannot answer this session's step-up.
+    const next = await user.api.mfa.stepUp.begin.mutate({ action: 'email_change' });
+    const other = await t.signInOn(t.client({ deviceOf: user.jar }), user);
+    const otherOptions = await other.api.passkey.authenticationOptions.mutate({ challengeId: next.challengeId });
+    expect(
+      await other.api.mfa.stepUp.verify
+        .mutate({
+          challengeId: next.challengeId,
+          passkey: { ceremonyId: otherOptions.ceremonyId, response: mine.assert(otherOptions, ceremonyOf(t)) as never },
+        })
+        .catch(iamCodeOf),
+    ).toBe('CHALLENGE_INVALID');
   });
 });
 

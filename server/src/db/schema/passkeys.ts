@@ -28,9 +28,9 @@ export const passkeys = mysqlTable(
 );
 
 /**
- * A WebAuthn ceremony under way (registration or sign-in): its challenge, the user it is for
- * (none for a discoverable sign-in) and the browser that asked (its canary's hash). Single use,
- * 5 minutes.
+ * A WebAuthn ceremony under way (registration, sign-in, or the answer to a challenge): its
+ * challenge, the user it is for (none for a discoverable sign-in) and the browser that asked
+ * (its canary's hash). Single use, 5 minutes.
  */
 export const webauthnCeremonies = mysqlTable(
   'webauthn_ceremonies',
@@ -38,6 +38,8 @@ export const webauthnCeremonies = mysqlTable(
     id: idColumn('id').primaryKey(),
     kind: varchar('kind', { length: 16 }).notNull(),
     userId: idColumn('user_id'),
+    /** The sign-in or step-up challenge this ceremony answers (a passkey as second factor); none for a sign-in. */
+    challengeId: idColumn('challenge_id'),
     challenge: varchar('challenge', { length: 128 }).notNull(),
     canaryHash: hashColumn('canary_hash'),
     createdAt: createdAt(),

@@ -6,13 +6,14 @@ import { IamError } from '../errors/iamError';
 import { normalizeEmail } from '../users/email';
 import { findUserById } from '../users/users';
 import { sendLoginCode } from './loginChallenge';
+import { type PasskeyAnswer, provePasskeyForChallenge } from './passkeyProof';
 import type { Services } from './services';
 import { completeSignIn, openSession, type SignedIn } from './signIn';
 import { sendVerificationEmail } from './verificationEmail';
 
 /**
  * Completes a sign-in challenge, or a refresh challenge raised by the anomaly checks, by
- * code or by its emailed link. The tokens go to whoever completes it, in this request: the
+ * code, by its emailed link, or with a passkey of the account when the challenge lists one. The tokens go to whoever completes it, in this request: the
  * code is the proof (docs/api.md, Challenges), and passing it proves the completing device,
  * which becomes trusted with its current fingerprint.
  * - sign-in: a new session;
@@ -23,7 +24,7 @@ import { sendVerificationEmail } from './verificationEmail';
  */
 export async function completeLoginChallenge(
   services: Services,
-  input: { challengeId: string; code: string } | { token: string },
+  input: { challengeId: string; code: string } | { token: string } | { challengeId: string; passkey: PasskeyAnswer },
   client: ClientInfo,
 ): Promise<SignedIn> {
   const onSuccess = async (tx: Transaction, challenge: ChallengeRow) => {
@@ -59,8 +60,13 @@ export async function completeLoginChallenge(
   const { user, session } =
     'token' in input
       ? await services.challenges.consumeLink({ token: input.token, purpose: purposes }, onSuccess)
-      : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: purposes }, onSuccess);
-  // The owner proved control of the mailbox: the account is no longer under suspicion.
+      : 'passkey' in input
+        ? await services.challenges.consumeWithPasskey(
+            { challengeId: input.challengeId, userId: (await provePasskeyForChallenge(services, input, client)).userId, purpose: purposes },
+            onSuccess,
+          )
+        : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: purposes }, onSuccess);
+  // The owner proved control of the mailbox (or holds a passkey): the account is no longer under suspicion.
   await services.limits.get('loginFailuresPerEmail').reset(normalizeEmail(user.email));
   return completeSignIn(services, user, session);
 }

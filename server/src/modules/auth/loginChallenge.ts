@@ -1,7 +1,7 @@
 import { runTransaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
 import { describeReasons } from '../anomaly/reasons';
-import type { IssuedChallenge } from '../challenges/challenges';
+import type { ChallengeMethod, IssuedChallenge } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
 import { issueNotMeLink } from './notMe';
 import { describeWhereAndWhat } from './securityAlert';
@@ -11,8 +11,17 @@ import { emailLink, type Services } from './services';
 export interface LoginChallenge {
   status: 'mfa_required';
   challengeId: string;
-  methods: Array<'email_otp' | 'totp' | 'backup_code'>;
+  methods: ChallengeMethod[];
   reasons: string[];
+}
+
+/**
+ * A passkey answers every challenge of an account that has one: with user verification it is
+ * a multi-factor, phishing-resistant authenticator (NIST SP 800-63B §5.1.8), stronger than the
+ * emailed code or TOTP. Not offered when the sign-in being judged was itself a passkey's.
+ */
+export function withPasskey(methods: ChallengeMethod[], user: Pick<UserRow, 'passkeyCount'>, offer = true): ChallengeMethod[] {
+  return offer && user.passkeyCount > 0 && !methods.includes('passkey') ? [...methods, 'passkey'] : methods;
 }
 
 /**
@@ -27,9 +36,10 @@ export async function startEmailChallenge(
   client: ClientInfo,
   reasons: string[],
   target: { purpose: 'login' } | { purpose: 'refresh'; sessionId: string } = { purpose: 'login' },
+  offerPasskey = true,
 ): Promise<LoginChallenge> {
-  // The emailed code always works; an enrolled authenticator (or a backup code) does too.
-  const methods: LoginChallenge['methods'] = user.totpEnabledAt ? ['email_otp', 'totp', 'backup_code'] : ['email_otp'];
+  // The emailed code always works; an enrolled authenticator (or a backup code) and a passkey do too.
+  const methods = withPasskey(user.totpEnabledAt ? ['email_otp', 'totp', 'backup_code'] : ['email_otp'], user, offerPasskey);
   const { challenge, notMeLink } = await runTransaction(services.db, async (tx) => ({
     challenge: await services.challenges.issue(tx, {
       userId: user.id,

@@ -8,6 +8,7 @@ import { IamError } from '../errors/iamError';
 import type { PasskeySummary } from '../passkeys/passkeys';
 import { findUserById } from '../users/users';
 import type { LoginChallenge } from './loginChallenge';
+import { provePasskey } from './passkeyProof';
 import { queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
 import { type SignedIn, signInOrChallenge } from './signIn';
@@ -34,6 +35,18 @@ export async function passkeyRegistrationOptions(
     await requireStepUp(services, { sessionId: input.sessionId, action: 'passkey_add', stepUpToken: input.stepUpToken });
   }
   return services.passkeys.registrationOptions(user, client);
+}
+
+/**
+ * The options of a passkey ceremony: a discoverable sign-in, or (with `challengeId`) the
+ * answer to a sign-in, refresh or step-up challenge that lists `passkey`, limited to the
+ * passkeys of the challenge's account. A challenge that takes no passkey is `CHALLENGE_INVALID`.
+ */
+export async function passkeyAuthenticationOptions(services: Services, challengeId: string | undefined, client: ClientInfo) {
+  if (challengeId === undefined) return services.passkeys.authenticationOptions(client);
+  const target = await services.challenges.forPasskey(challengeId);
+  if (!target) throw new IamError('CHALLENGE_INVALID');
+  return services.passkeys.authenticationOptions(client, target);
 }
 
 /** Registers the passkey the browser created; the owner is mailed a notice. */
@@ -64,17 +77,7 @@ export async function signInWithPasskey(
   input: { ceremonyId: string; response: AuthenticationResponseJSON },
   client: ClientInfo,
 ): Promise<SignedIn | LoginChallenge> {
-  const assertion = await services.passkeys.authenticate(input, client);
-  const user = await findUserById(services.db, assertion.userId);
-  if (!user) throw new IamError('PASSKEY_INVALID');
-  if (assertion.kind === 'cloned') {
-    await runTransaction(services.db, async (tx) => {
-      const at = services.clock.now();
-      await recordAudit(tx, { type: 'passkey.counter_regressed', at, userId: user.id, client, data: { passkey: assertion.passkeyId } });
-      await queueSecurityAlert(services, tx, user, { reason: 'passkey_cloned', client });
-    });
-    throw new IamError('PASSKEY_INVALID');
-  }
+  const { user } = await provePasskey(services, input, client);
   return signInOrChallenge(services, user, client, { method: 'passkey', multiFactor: true });
 }
 

@@ -103,10 +103,12 @@ export async function challengeSignIn(
   admission: Extract<Admission, { kind: 'challenge' }>,
   method: SignInMethod,
 ): Promise<LoginChallenge> {
+  // A passkey answers the challenge of any other way in; a passkey sign-in already used one.
+  const offerPasskey = method !== 'passkey';
   const challenge =
     admission.factor === 'totp'
-      ? await startTotpChallenge(services, user, admission.reasons)
-      : await startEmailChallenge(services, user, client, admission.reasons);
+      ? await startTotpChallenge(services, user, admission.reasons, offerPasskey)
+      : await startEmailChallenge(services, user, client, admission.reasons, { purpose: 'login' }, offerPasskey);
   await recordAudit(services.db, {
     type: 'login.challenged',
     at: services.clock.now(),

@@ -1,5 +1,6 @@
 import { stepUpActionSchema } from '@iam/shared';
-import { type Executor, runTransaction } from '../../db/client';
+import { type Executor, runTransaction, type Transaction } from '../../db/client';
+import type { ChallengeRow } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ChallengeMethod } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
@@ -7,7 +8,8 @@ import { IamError } from '../errors/iamError';
 import { secondFactorMethods } from '../mfa/mfa';
 import { issueStepUpToken, type StepUpBinding, spendStepUpToken } from '../mfa/stepUpTokens';
 import { findUserById } from '../users/users';
-import { sendLoginCode } from './loginChallenge';
+import { sendLoginCode, withPasskey } from './loginChallenge';
+import { type PasskeyAnswer, provePasskeyForChallenge } from './passkeyProof';
 import type { Services } from './services';
 
 /**
@@ -62,7 +64,7 @@ export async function beginStepUp(
   const user = await findUserById(services.db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
   const enrolled = user.totpEnabledAt !== null;
-  const methods: ChallengeMethod[] = enrolled ? [...secondFactorMethods] : ['email_otp'];
+  const methods: ChallengeMethod[] = withPasskey(enrolled ? [...secondFactorMethods] : ['email_otp'], user);
   const reasons = ['step_up'];
   const challenge = await runTransaction(services.db, (tx) =>
     services.challenges.issue(tx, {
@@ -80,38 +82,41 @@ export async function beginStepUp(
 }
 
 /**
- * Completes a step-up challenge with its code (emailed, TOTP or backup) and returns a token
+ * Completes a step-up challenge with its code (emailed, TOTP or backup) or a passkey of the
+ * account, and returns a token
  * for the action it was opened for. Only the session that opened it may complete it; for
  * any other, the challenge does not exist (no code is judged, no attempt counted).
  */
 export async function verifyStepUp(
   services: Services,
-  input: { userId: string; sessionId: string; challengeId: string; code: string },
+  input: { userId: string; sessionId: string; challengeId: string } & ({ code: string } | { passkey: PasskeyAnswer }),
   client: ClientInfo,
 ): Promise<{ stepUpToken: string; expiresAt: Date }> {
-  return services.challenges.consumeCode(
-    {
-      challengeId: input.challengeId,
-      code: input.code,
-      purpose: 'step_up',
-      accept: (challenge) => challenge.userId === input.userId && challenge.data?.sessionId === input.sessionId,
-    },
-    async (tx, challenge, method) => {
-      const action = challenge.data?.action;
-      if (typeof action !== 'string') throw new IamError('CHALLENGE_INVALID');
-      const now = services.clock.now();
-      const issued = await issueStepUpToken(tx, { userId: input.userId, sessionId: input.sessionId, action }, now);
-      await recordAudit(tx, {
-        type: 'mfa.step_up_verified',
-        at: now,
-        userId: input.userId,
-        sessionId: input.sessionId,
-        client,
-        data: { action, method, challenge: challenge.id },
-      });
-      return issued;
-    },
-  );
+  const binding = {
+    challengeId: input.challengeId,
+    purpose: 'step_up',
+    accept: (challenge: ChallengeRow) => challenge.userId === input.userId && challenge.data?.sessionId === input.sessionId,
+  } as const;
+  const onSuccess = async (tx: Transaction, challenge: ChallengeRow, method: ChallengeMethod) => {
+    const action = challenge.data?.action;
+    if (typeof action !== 'string') throw new IamError('CHALLENGE_INVALID');
+    const now = services.clock.now();
+    const issued = await issueStepUpToken(tx, { userId: input.userId, sessionId: input.sessionId, action }, now);
+    await recordAudit(tx, {
+      type: 'mfa.step_up_verified',
+      at: now,
+      userId: input.userId,
+      sessionId: input.sessionId,
+      client,
+      data: { action, method, challenge: challenge.id },
+    });
+    return issued;
+  };
+  if ('code' in input) return services.challenges.consumeCode({ ...binding, code: input.code }, onSuccess);
+  // A passkey of this account, in a ceremony opened for this challenge.
+  const proven = await provePasskeyForChallenge(services, { challengeId: input.challengeId, passkey: input.passkey }, client);
+  if (proven.userId !== input.userId) throw new IamError('CHALLENGE_INVALID');
+  return services.challenges.consumeWithPasskey({ ...binding, userId: proven.userId }, onSuccess);
 }
 
 /**

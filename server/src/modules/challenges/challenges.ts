@@ -13,7 +13,7 @@ import { challengeIdOfLink, issueLink, retireLinks, spendLink } from '../links/l
 export type ChallengePurpose = 'verify_email' | 'login' | 'refresh' | 'step_up' | 'sign_in';
 
 /** How a challenge may be answered (docs/api.md `Challenge.methods`). */
-export type ChallengeMethod = 'email_otp' | 'totp' | 'backup_code';
+export type ChallengeMethod = 'email_otp' | 'totp' | 'backup_code' | 'passkey';
 
 /** The outcome of checking a TOTP or backup code against the challenged user's authenticator. */
 export type SecondFactorCheck =
@@ -29,7 +29,7 @@ export type SecondFactorChecker = (
   methods: readonly ChallengeMethod[],
 ) => Promise<SecondFactorCheck>;
 
-const challengeMethods: readonly ChallengeMethod[] = ['email_otp', 'totp', 'backup_code'];
+const challengeMethods: readonly ChallengeMethod[] = ['email_otp', 'totp', 'backup_code', 'passkey'];
 
 /**
  * The methods a challenge accepts: `data.methods` when it lists them (a TOTP challenge sends
@@ -219,6 +219,44 @@ export function createChallengeService(deps: {
         );
       }
       return outcome.value;
+    },
+
+    /**
+     * Consumes a challenge answered with a passkey: the caller verified an assertion of a
+     * passkey of `userId` for this challenge (a ceremony opened for it). The challenge must
+     * list `passkey`, be live, and belong to that user; `onSuccess` runs in the locked
+     * transaction, as with a code.
+     */
+    async consumeWithPasskey<T>(
+      input: {
+        challengeId: string;
+        userId: string;
+        purpose: ChallengePurpose | readonly ChallengePurpose[];
+        accept?: (challenge: ChallengeRow) => boolean;
+      },
+      onSuccess: (tx: Transaction, challenge: ChallengeRow, method: ChallengeMethod) => Promise<T>,
+    ): Promise<T> {
+      const now = deps.clock.now();
+      const outcome = await runTransaction(deps.db, async (tx) => {
+        const [row] = await tx.select().from(challenges).where(eq(challenges.id, input.challengeId)).for('update');
+        if (!row || !purposeMatches(row.purpose, input.purpose) || (input.accept && !input.accept(row)) || row.userId !== input.userId)
+          return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
+        if (row.attempts >= maxCodeAttempts) return { kind: 'error', code: 'CHALLENGE_EXHAUSTED' } as const;
+        if (row.consumedAt !== null || row.expiresAt <= now || !challengeMethodsOf(row).includes('passkey'))
+          return { kind: 'error', code: 'CHALLENGE_INVALID' } as const;
+        await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));
+        await retireLinks(tx, { challengeId: row.id }, now);
+        return { kind: 'ok', value: await onSuccess(tx, row, 'passkey') } as const;
+      });
+      if (outcome.kind === 'error') throw new IamError(outcome.code);
+      return outcome.value;
+    },
+
+    /** The live challenge a passkey ceremony is being opened for, when it takes a passkey. */
+    async forPasskey(challengeId: string): Promise<{ challengeId: string; userId: string } | null> {
+      const [row] = await deps.db.select().from(challenges).where(eq(challenges.id, challengeId)).limit(1);
+      if (!row || row.consumedAt !== null || row.expiresAt <= deps.clock.now() || row.attempts >= maxCodeAttempts) return null;
+      return challengeMethodsOf(row).includes('passkey') ? { challengeId: row.id, userId: row.userId } : null;
     },
 
     /** Consumes a single-use link of one purpose, and the challenge it belongs to. */

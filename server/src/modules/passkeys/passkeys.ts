@@ -44,13 +44,20 @@ export type PasskeyAssertion =
 export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: string; rpName: string; origins: string[] }) {
   const { db, clock } = deps;
 
-  async function startCeremony(kind: 'registration' | 'authentication', userId: string | null, challenge: string, client: ClientInfo) {
+  async function startCeremony(
+    kind: 'registration' | 'authentication',
+    userId: string | null,
+    challenge: string,
+    client: ClientInfo,
+    challengeId: string | null = null,
+  ) {
     const now = clock.now();
     const id = newId('ceremony');
     await db.insert(webauthnCeremonies).values({
       id,
       kind,
       userId,
+      challengeId,
       challenge,
       canaryHash: client.canary ? canaryHash(client.canary) : null,
       createdAt: now,
@@ -59,12 +66,23 @@ export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: s
     return id;
   }
 
-  /** Spends a live ceremony of this kind started by this browser; null when there is none. */
-  async function spendCeremony(kind: 'registration' | 'authentication', ceremonyId: string, client: ClientInfo, userId?: string) {
+  /**
+   * Spends a live ceremony of this kind started by this browser; null when there is none. An
+   * authentication ceremony opened for a challenge answers that challenge only, and one opened
+   * for a sign-in answers no challenge.
+   */
+  async function spendCeremony(
+    kind: 'registration' | 'authentication',
+    ceremonyId: string,
+    client: ClientInfo,
+    userId?: string,
+    challengeId: string | null = null,
+  ) {
     const now = clock.now();
     const [row] = await db.select().from(webauthnCeremonies).where(eq(webauthnCeremonies.id, ceremonyId)).limit(1);
     if (!row || row.kind !== kind || row.consumedAt || row.expiresAt <= now) return null;
     if (userId !== undefined && row.userId !== userId) return null;
+    if (kind === 'authentication' && row.challengeId !== challengeId) return null;
     // Bound to the browser that asked: another browser cannot finish it.
     if (!client.canary || row.canaryHash !== canaryHash(client.canary)) return null;
     const [spent] = await db
@@ -159,22 +177,54 @@ export function createPasskeyService(deps: { db: Database; clock: Clock; rpId: s
       return summary(row);
     },
 
-    async authenticationOptions(client: ClientInfo): Promise<PublicKeyCredentialRequestOptionsJSON & { ceremonyId: string }> {
-      // Discoverable: no allowCredentials, the authenticator offers the user's passkeys (and
-      // conditional UI can list them in the browser's autofill).
+    /**
+     * Options for a sign-in, or for answering a challenge (`forChallenge`). A sign-in is
+     * discoverable: no allowCredentials, the authenticator offers the user's passkeys (and
+     * conditional UI can list them in the browser's autofill). A challenge names the account,
+     * so its passkeys are listed and only they are accepted.
+     */
+    async authenticationOptions(
+      client: ClientInfo,
+      forChallenge?: { challengeId: string; userId: string },
+    ): Promise<PublicKeyCredentialRequestOptionsJSON & { ceremonyId: string }> {
+      const own = forChallenge ? await db.select().from(passkeys).where(eq(passkeys.userId, forChallenge.userId)) : [];
       const options = await generateAuthenticationOptions({
         rpID: deps.rpId,
         userVerification: 'required',
         timeout: ceremonyTtlInSeconds * 1000,
+        ...(forChallenge
+          ? { allowCredentials: own.map((row) => ({ id: row.credentialId, transports: (row.transports ?? []) as never })) }
+          : {}),
       });
-      return { ...options, ceremonyId: await startCeremony('authentication', null, options.challenge, client) };
+      const ceremonyId = await startCeremony(
+        'authentication',
+        forChallenge?.userId ?? null,
+        options.challenge,
+        client,
+        forChallenge?.challengeId ?? null,
+      );
+      return { ...options, ceremonyId };
     },
 
-    async authenticate(input: { ceremonyId: string; response: AuthenticationResponseJSON }, client: ClientInfo): Promise<PasskeyAssertion> {
-      const ceremony = await spendCeremony('authentication', input.ceremonyId, client);
+    /**
+     * Verifies an assertion against a ceremony this browser started: for a sign-in, or (with
+     * `forChallenge`) for that challenge, with a passkey of the challenge's account.
+     */
+    async authenticate(
+      input: { ceremonyId: string; response: AuthenticationResponseJSON },
+      client: ClientInfo,
+      forChallenge?: { challengeId: string; userId: string },
+    ): Promise<PasskeyAssertion> {
+      const ceremony = await spendCeremony(
+        'authentication',
+        input.ceremonyId,
+        client,
+        forChallenge?.userId,
+        forChallenge?.challengeId ?? null,
+      );
       if (!ceremony) throw new IamError('PASSKEY_INVALID');
       const [row] = await db.select().from(passkeys).where(eq(passkeys.credentialId, input.response.id)).limit(1);
-      if (!row) throw new IamError('PASSKEY_INVALID');
+      if (!row || (forChallenge && row.userId !== forChallenge.userId)) throw new IamError('PASSKEY_INVALID');
       let outcome: Awaited<ReturnType<typeof verifyAuthenticationResponse>> | 'counter' | null;
       try {
         outcome = await verifyAuthenticationResponse({

@@ -1,0 +1,1 @@
+ALTER TABLE `webauthn_ceremonies` ADD `challenge_id` varchar(40);
