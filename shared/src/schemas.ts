@@ -133,6 +133,8 @@ export const stepUpTokenSchema = z
 export const totpConfirmInput = z.strictObject({ code: totpCodeSchema });
 export const totpDisableInput = z.strictObject({ code: codeSchema, stepUpToken: stepUpTokenSchema.optional() });
 export const stepUpBeginInput = z.strictObject({ action: stepUpActionSchema });
+export const updateProfileInput = z.strictObject({ name: nameSchema.nullable() });
+export const deleteAccountInput = z.strictObject({ stepUpToken: stepUpTokenSchema.optional() });
 export const setPasswordInput = z.strictObject({ newPassword: passwordSchema, stepUpToken: stepUpTokenSchema.optional() });
 export const requestEmailChangeInput = z.strictObject({ newEmail: emailSchema, stepUpToken: stepUpTokenSchema.optional() });
 

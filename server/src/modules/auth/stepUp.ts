@@ -17,7 +17,14 @@ import type { Services } from './services';
  * §4.2.3 reauthentication; OWASP ASVS 4.0 V2.7/V3.7: sensitive operations ask again). The
  * proof is a token bound to the session that earned it and to one action, spent once.
  */
-export const builtInStepUpActions = ['email_change', 'totp_disable', 'password_set', 'passkey_add', 'passkey_remove'] as const;
+export const builtInStepUpActions = [
+  'email_change',
+  'totp_disable',
+  'password_set',
+  'passkey_add',
+  'passkey_remove',
+  'account_delete',
+] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
 
@@ -45,6 +52,7 @@ const actionTexts: Record<string, string> = {
   password_set: 'You asked to add a password to your account.',
   passkey_add: 'You asked to add a passkey to your account.',
   passkey_remove: 'You asked to remove a passkey from your account.',
+  account_delete: 'You asked to delete your account.',
 };
 
 /**

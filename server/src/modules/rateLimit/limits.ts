@@ -47,6 +47,8 @@ export const defaultLimits = {
   signInMailsPerDevice: { points: 5, durationInSeconds: 3600 },
   signInRequestsPerIp: { points: 20, durationInSeconds: 3600 },
   passwordChangePerUser: { points: 10, durationInSeconds: 3600 },
+  // Account self-service, per user: profile changes, data exports, deletion attempts.
+  accountChangesPerUser: { points: 20, durationInSeconds: 3600 },
   // MFA: enrolling, confirming and disabling TOTP, per user.
   mfaChangesPerUser: { points: 10, durationInSeconds: 3600 },
   // Step-up challenges opened per user (each may mail a code).

@@ -52,7 +52,8 @@ export type RevokeReason =
   | 'email_change'
   | 'not_me'
   | 'session_limit'
-  | 'admin';
+  | 'admin'
+  | 'account_deleted';
 
 export interface CreatedSession {
   sessionId: string;

@@ -1,6 +1,8 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { changePassword } from './changePassword';
 import { confirmEmailChange } from './confirmEmailChange';
+import { deleteAccount } from './deleteAccount';
+import { exportData } from './exportData';
 import { login } from './login';
 import { logout } from './logout';
 import { me } from './me';
@@ -12,6 +14,7 @@ import { setPassword } from './setPassword';
 import { signInWithCode } from './signInWithCode';
 import { signInWithLink } from './signInWithLink';
 import { signup } from './signup';
+import { updateProfile } from './updateProfile';
 import { verifyEmail } from './verifyEmail';
 
 export const authRouter = {
@@ -29,4 +32,7 @@ export const authRouter = {
   signInWithCode,
   signInWithLink,
   setPassword,
+  updateProfile,
+  exportData,
+  deleteAccount,
 } satisfies TRPCRouterRecord;

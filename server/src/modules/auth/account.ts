@@ -1,0 +1,167 @@
+import { desc, eq, inArray } from 'drizzle-orm';
+import { runTransaction } from '../../db/client';
+import {
+  auditEvents,
+  backupCodes,
+  challenges,
+  devices,
+  links,
+  oauthAccounts,
+  oauthLinkTokens,
+  outboxMessages,
+  passkeys,
+  refreshTokens,
+  sessions,
+  stepUpTokens,
+  totpCredentials,
+  users,
+  webauthnCeremonies,
+} from '../../db/tables';
+import { recordAudit } from '../audit/audit';
+import type { ClientInfo } from '../devices/clientInfo';
+import { IamError } from '../errors/iamError';
+import { type PublicUser, toPublicUser } from '../users/publicUser';
+import { findUserById } from '../users/users';
+import type { Services } from './services';
+import { requireStepUp } from './stepUp';
+
+/** The most audit events an export carries (newest first); `auditEventsTruncated` says when there were more. */
+const exportedAuditEventsLimit = 10_000;
+
+/** Changes the caller's display name (`null` clears it). */
+export async function updateProfile(
+  services: Services,
+  input: { userId: string; sessionId: string; name: string | null },
+  client: ClientInfo,
+): Promise<PublicUser> {
+  const now = services.clock.now();
+  const user = await runTransaction(services.db, async (tx) => {
+    await tx.update(users).set({ name: input.name, updatedAt: now }).where(eq(users.id, input.userId));
+    const updated = await findUserById(tx, input.userId);
+    if (!updated) throw new IamError('UNAUTHENTICATED');
+    await recordAudit(tx, { type: 'user.profile_updated', at: now, userId: input.userId, sessionId: input.sessionId, client });
+    return updated;
+  });
+  return toPublicUser(user);
+}
+
+/**
+ * Everything the service holds about the caller, as JSON (GDPR art. 15 and 20: access and
+ * portability): the profile, sessions, devices, linked accounts, passkeys (their public parts),
+ * whether an authenticator app is enrolled and how many backup codes are left, and the audit
+ * events. Secrets are never part of it: no password hash, TOTP secret, code, token or key.
+ */
+export async function exportData(services: Services, input: { userId: string; sessionId: string }, client: ClientInfo) {
+  const { db } = services;
+  const user = await findUserById(db, input.userId);
+  if (!user) throw new IamError('UNAUTHENTICATED');
+  const [sessionRows, deviceRows, linked, passkeyRows, codes, events] = await Promise.all([
+    db.select().from(sessions).where(eq(sessions.userId, user.id)).orderBy(desc(sessions.createdAt)),
+    db.select().from(devices).where(eq(devices.userId, user.id)),
+    db.select().from(oauthAccounts).where(eq(oauthAccounts.userId, user.id)),
+    db.select().from(passkeys).where(eq(passkeys.userId, user.id)),
+    db.select({ usedAt: backupCodes.usedAt }).from(backupCodes).where(eq(backupCodes.userId, user.id)),
+    db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.userId, user.id))
+      .orderBy(desc(auditEvents.createdAt))
+      .limit(exportedAuditEventsLimit + 1),
+  ]);
+  await recordAudit(db, { type: 'user.data_exported', at: services.clock.now(), userId: user.id, sessionId: input.sessionId, client });
+  return {
+    exportedAt: services.clock.now(),
+    profile: {
+      ...toPublicUser(user),
+      emailVerifiedAt: user.emailVerifiedAt,
+      hasPassword: user.passwordHash !== null,
+      updatedAt: user.updatedAt,
+    },
+    mfa: {
+      totpEnabledAt: user.totpEnabledAt,
+      backupCodesLeft: codes.filter((code) => code.usedAt === null).length,
+    },
+    sessions: sessionRows.map((row) => ({
+      id: row.id,
+      deviceId: row.deviceId,
+      createdAt: row.createdAt,
+      lastUsedAt: row.lastUsedAt,
+      expiresAt: row.expiresAt,
+      revokedAt: row.revokedAt,
+      revokedReason: row.revokedReason,
+      ip: row.ip,
+      userAgent: row.userAgent,
+    })),
+    devices: deviceRows.map(({ canaryHash: _secret, ...device }) => device),
+    linkedAccounts: linked.map((row) => ({ provider: row.provider, subject: row.subject, email: row.email, createdAt: row.createdAt })),
+    passkeys: passkeyRows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      credentialId: row.credentialId,
+      publicKey: row.publicKey,
+      createdAt: row.createdAt,
+      lastUsedAt: row.lastUsedAt,
+      backedUp: row.backedUp,
+      deviceType: row.deviceType,
+    })),
+    auditEvents: events.slice(0, exportedAuditEventsLimit).map((row) => ({
+      id: row.id,
+      at: row.createdAt,
+      type: row.type,
+      sessionId: row.sessionId,
+      ip: row.ip,
+      userAgent: row.userAgent,
+      details: row.data,
+    })),
+    auditEventsTruncated: events.length > exportedAuditEventsLimit,
+  };
+}
+
+/**
+ * Deletes the caller's account on a step-up for `account_delete` (GDPR art. 17), in one
+ * transaction: every session is revoked (refused at once on every instance: the revoked rows
+ * stay, without their addresses, until retention removes them), and the personal data is
+ * erased: the user row, devices, linked accounts, passkeys, TOTP and backup codes, codes,
+ * links, step-up tokens and queued mails. Audit events keep their type and time under the
+ * user id, which no longer names anyone (pseudonymous); their addresses, agents and details
+ * are erased. The address is free to sign up again.
+ */
+export async function deleteAccount(
+  services: Services,
+  input: { userId: string; sessionId: string; stepUpToken?: string | undefined },
+  // Not recorded: the deletion's own event carries no address or agent either.
+  _client: ClientInfo,
+): Promise<{ status: 'deleted' }> {
+  if (!input.stepUpToken) throw new IamError('STEP_UP_REQUIRED');
+  const stepUpToken = input.stepUpToken;
+  const now = services.clock.now();
+  const revoked = await runTransaction(services.db, async (tx) => {
+    await requireStepUp(services, { sessionId: input.sessionId, action: 'account_delete', stepUpToken }, tx);
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update');
+    if (!user) throw new IamError('UNAUTHENTICATED');
+    const own = await tx.select({ id: sessions.id, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.userId, user.id));
+    const live = own.filter((row) => !row.revokedAt).map((row) => row.id);
+    if (live.length > 0) {
+      await tx.update(sessions).set({ revokedAt: now, revokedReason: 'account_deleted' }).where(inArray(sessions.id, live));
+    }
+    if (own.length > 0) {
+      const all = own.map((row) => row.id);
+      await tx.update(sessions).set({ ip: null, userAgent: null }).where(inArray(sessions.id, all));
+      await tx.delete(refreshTokens).where(inArray(refreshTokens.sessionId, all));
+    }
+    for (const table of [devices, challenges, links, stepUpTokens, backupCodes, passkeys, oauthAccounts] as const) {
+      await tx.delete(table).where(eq(table.userId, user.id));
+    }
+    await tx.delete(totpCredentials).where(eq(totpCredentials.userId, user.id));
+    await tx.delete(webauthnCeremonies).where(eq(webauthnCeremonies.userId, user.id));
+    await tx.delete(oauthLinkTokens).where(eq(oauthLinkTokens.userId, user.id));
+    await tx.delete(outboxMessages).where(eq(outboxMessages.userId, user.id));
+    await tx.update(auditEvents).set({ ip: null, userAgent: null, data: null }).where(eq(auditEvents.userId, user.id));
+    await tx.delete(users).where(eq(users.id, user.id));
+    // The deletion itself, with nothing that names the person.
+    await recordAudit(tx, { type: 'user.deleted', at: now, userId: user.id, data: { sessionsRevoked: live.length } });
+    return live;
+  });
+  for (const id of revoked) services.revocations.add(id, now);
+  return { status: 'deleted' };
+}
