@@ -24,6 +24,7 @@ export const idPrefixes = {
   outboxMessage: 'obx',
   passkey: 'pky',
   ceremony: 'wac',
+  apiKey: 'apk',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,3 +1,4 @@
+export * from './schema/apiKeys';
 export * from './schema/auditEvents';
 export * from './schema/botChecks';
 export * from './schema/challenges';

@@ -8,6 +8,8 @@ export const auditEvents = mysqlTable(
     id: idColumn('id').primaryKey(),
     type: varchar('type', { length: 64 }).notNull(),
     userId: idColumn('user_id'),
+    /** Who acted, when not the user themselves (an admin). */
+    actorId: idColumn('actor_id'),
     sessionId: idColumn('session_id'),
     ip: varchar('ip', { length: 45 }),
     userAgent: varchar('user_agent', { length: 512 }),
@@ -19,8 +21,10 @@ export const auditEvents = mysqlTable(
     index('audit_events_user_idx').on(table.userId, table.createdAt),
     // A session's history (reuse investigations).
     index('audit_events_session_idx').on(table.sessionId),
-    // Retention: events past the audit retention.
+    // Retention, and admin.audit.query newest first (the primary key breaks ties).
     index('audit_events_created_at_idx').on(table.createdAt),
+    // admin.audit.query by address.
+    index('audit_events_ip_idx').on(table.ip, table.createdAt),
   ],
 );
 

@@ -11,8 +11,13 @@ export const outboxMessages = mysqlTable(
   'outbox_messages',
   {
     id: idColumn('id').primaryKey(),
-    /** `mail` today; webhooks share the table when they come. */
+    /** `mail` or `webhook`. */
     kind: varchar('kind', { length: 16 }).notNull(),
+    /**
+     * Messages of one key are delivered in order, each after the one before it (a webhook
+     * endpoint and a user: `<endpoint>:<userId>`); null for messages that need no order.
+     */
+    orderingKey: varchar('ordering_key', { length: 120 }),
     userId: idColumn('user_id'),
     /** What to deliver: for a mail, the recipient and the template with its props. */
     payload: jsonColumn<Record<string, unknown>>('payload').notNull(),
@@ -31,6 +36,8 @@ export const outboxMessages = mysqlTable(
     index('outbox_messages_state_available_idx').on(table.state, table.availableAt),
     // Retention and "a user's messages".
     index('outbox_messages_user_idx').on(table.userId),
+    // "Is an older message of this key still pending?"
+    index('outbox_messages_ordering_idx').on(table.orderingKey, table.createdAt),
   ],
 );
 

@@ -18,6 +18,9 @@ export const users = mysqlTable(
     totpEnabledAt: instantColumn('totp_enabled_at'),
     /** Passkeys registered (`PublicUser.mfa.passkeys`), kept with every add and remove. */
     passkeyCount: int('passkey_count').notNull().default(0),
+    /** Set by an admin: the user cannot sign in, and every token and API key of theirs is refused. */
+    disabledAt: instantColumn('disabled_at'),
+    disabledReason: varchar('disabled_reason', { length: 200 }),
     createdAt: createdAt(),
     updatedAt: instantColumn('updated_at').notNull(),
   },

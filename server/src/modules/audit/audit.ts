@@ -40,6 +40,8 @@ export async function recordAudit(
     type: AuditEventType;
     at: Date;
     userId?: string | null;
+    /** Who acted when it was not the user (an admin). */
+    actorId?: string | null;
     sessionId?: string | null;
     client?: ClientInfo;
     data?: Record<string, unknown>;
@@ -49,6 +51,7 @@ export async function recordAudit(
     id: newId('auditEvent'),
     type: event.type,
     userId: event.userId ?? null,
+    actorId: event.actorId ?? null,
     sessionId: event.sessionId ?? null,
     ip: event.client?.ip ?? null,
     userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
