@@ -54,6 +54,8 @@ export async function createUser(
     roles: defaultRoles,
     totpEnabledAt: null,
     passkeyCount: 0,
+    disabledAt: null,
+    disabledReason: null,
     createdAt: now,
     updatedAt: now,
   };
