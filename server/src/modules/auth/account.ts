@@ -1,5 +1,5 @@
 import { desc, eq, inArray } from 'drizzle-orm';
-import { runTransaction } from '../../db/client';
+import { runTransaction, type Transaction } from '../../db/client';
 import {
   auditEvents,
   backupCodes,
@@ -137,31 +137,52 @@ export async function deleteAccount(
   const now = services.clock.now();
   const revoked = await runTransaction(services.db, async (tx) => {
     await requireStepUp(services, { sessionId: input.sessionId, action: 'account_delete', stepUpToken }, tx);
-    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update');
-    if (!user) throw new IamError('UNAUTHENTICATED');
-    const own = await tx.select({ id: sessions.id, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.userId, user.id));
-    const live = own.filter((row) => !row.revokedAt).map((row) => row.id);
-    if (live.length > 0) {
-      await tx.update(sessions).set({ revokedAt: now, revokedReason: 'account_deleted' }).where(inArray(sessions.id, live));
-    }
-    if (own.length > 0) {
-      const all = own.map((row) => row.id);
-      await tx.update(sessions).set({ ip: null, userAgent: null }).where(inArray(sessions.id, all));
-      await tx.delete(refreshTokens).where(inArray(refreshTokens.sessionId, all));
-    }
-    for (const table of [devices, challenges, links, stepUpTokens, backupCodes, passkeys, oauthAccounts] as const) {
-      await tx.delete(table).where(eq(table.userId, user.id));
-    }
-    await tx.delete(totpCredentials).where(eq(totpCredentials.userId, user.id));
-    await tx.delete(webauthnCeremonies).where(eq(webauthnCeremonies.userId, user.id));
-    await tx.delete(oauthLinkTokens).where(eq(oauthLinkTokens.userId, user.id));
-    await tx.delete(outboxMessages).where(eq(outboxMessages.userId, user.id));
-    await tx.update(auditEvents).set({ ip: null, userAgent: null, data: null }).where(eq(auditEvents.userId, user.id));
-    await tx.delete(users).where(eq(users.id, user.id));
-    // The deletion itself, with nothing that names the person.
-    await recordAudit(tx, { type: 'user.deleted', at: now, userId: user.id, data: { sessionsRevoked: live.length } });
-    return live;
+    return eraseAccount(services, tx, input.userId, now, {});
   });
   for (const id of revoked) services.revocations.add(id, now);
   return { status: 'deleted' };
+}
+
+/**
+ * Erases an account inside the caller's transaction (`auth.deleteAccount`, `admin.users.delete`):
+ * revokes its live sessions (returned, for the revocation set once committed) and deletes or
+ * scrubs every personal row (see `deleteAccount`). `actorId` names an admin who did it.
+ */
+export async function eraseAccount(
+  _services: Pick<Services, 'clock'>,
+  tx: Transaction,
+  userId: string,
+  now: Date,
+  options: { actorId?: string },
+): Promise<string[]> {
+  const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+  if (!user) throw new IamError(options.actorId ? 'NOT_FOUND' : 'UNAUTHENTICATED');
+  const own = await tx.select({ id: sessions.id, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.userId, user.id));
+  const live = own.filter((row) => !row.revokedAt).map((row) => row.id);
+  if (live.length > 0) {
+    await tx.update(sessions).set({ revokedAt: now, revokedReason: 'account_deleted' }).where(inArray(sessions.id, live));
+  }
+  if (own.length > 0) {
+    const all = own.map((row) => row.id);
+    await tx.update(sessions).set({ ip: null, userAgent: null }).where(inArray(sessions.id, all));
+    await tx.delete(refreshTokens).where(inArray(refreshTokens.sessionId, all));
+  }
+  for (const table of [devices, challenges, links, stepUpTokens, backupCodes, passkeys, oauthAccounts] as const) {
+    await tx.delete(table).where(eq(table.userId, user.id));
+  }
+  await tx.delete(totpCredentials).where(eq(totpCredentials.userId, user.id));
+  await tx.delete(webauthnCeremonies).where(eq(webauthnCeremonies.userId, user.id));
+  await tx.delete(oauthLinkTokens).where(eq(oauthLinkTokens.userId, user.id));
+  await tx.delete(outboxMessages).where(eq(outboxMessages.userId, user.id));
+  await tx.update(auditEvents).set({ ip: null, userAgent: null, data: null }).where(eq(auditEvents.userId, user.id));
+  await tx.delete(users).where(eq(users.id, user.id));
+  // The deletion itself, with nothing that names the person.
+  await recordAudit(tx, {
+    type: 'user.deleted',
+    at: now,
+    userId: user.id,
+    actorId: options.actorId ?? null,
+    data: { sessionsRevoked: live.length },
+  });
+  return live;
 }
