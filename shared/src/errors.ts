@@ -19,6 +19,7 @@ export const iamErrors = {
   STEP_UP_REQUIRED: { status: 'FORBIDDEN', message: 'Confirm your identity to continue.' },
   TOTP_ALREADY_ENABLED: { status: 'BAD_REQUEST', message: 'An authenticator app is already set up; turn it off first.' },
   FORBIDDEN: { status: 'FORBIDDEN', message: 'You are not allowed to do this.' },
+  USER_DISABLED: { status: 'FORBIDDEN', message: 'This account is disabled; contact support.' },
   NOT_FOUND: { status: 'NOT_FOUND', message: 'Not found.' },
   RATE_LIMITED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
   BOT_CHECK_REQUIRED: {

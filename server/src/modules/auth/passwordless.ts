@@ -28,7 +28,9 @@ export async function requestSignIn(
   client: ClientInfo,
 ): Promise<{ status: 'sent'; challengeId: string }> {
   const { db, clock, settings } = services;
-  const user = await findUserByEmail(db, input.email);
+  const found = await findUserByEmail(db, input.email);
+  // A disabled account is answered like an unknown address: the same shape, and no mail.
+  const user = found?.disabledAt ? null : found;
   const allowance = await claimMailBudget(services, 'signIn', input.email, client, user?.id ?? null);
   const now = clock.now();
   const challengeId = await runTransaction(db, async (tx) => {

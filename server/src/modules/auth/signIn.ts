@@ -1,8 +1,10 @@
+import { sql } from 'drizzle-orm';
 import { type Executor, runTransaction, type Transaction } from '../../db/client';
-import type { SessionVerdict, UserRow } from '../../db/tables';
+import { type SessionVerdict, type UserRow, users } from '../../db/tables';
 import type { SignInVerdict } from '../anomaly/signInChecks';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
+import { IamError } from '../errors/iamError';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
@@ -32,6 +34,15 @@ export async function openSession(
   client: ClientInfo,
   options: { trusted?: boolean; verdict?: SessionVerdict } = {},
 ): Promise<CreatedSession> {
+  // Read again under a shared lock: a disable committed meanwhile refuses this session, and one
+  // that comes after waits for it and then revokes it with the others.
+  // (LOCK IN SHARE MODE: MariaDB has no FOR SHARE; MySQL 8 takes both.)
+  const [rows] = (await tx.execute(
+    sql`SELECT ${users.disabledAt} AS disabled_at FROM ${users} WHERE ${users.id} = ${user.id} LOCK IN SHARE MODE`,
+  )) as unknown as [Array<{ disabled_at: unknown }>];
+  const current = rows[0];
+  if (!current) throw new IamError('UNAUTHENTICATED');
+  if (current.disabled_at !== null) throw new IamError('USER_DISABLED');
   const session = await services.sessions.create(tx, {
     userId: user.id,
     client,
@@ -80,6 +91,8 @@ export async function admitSignIn(
   client: ClientInfo,
   options: { reasons?: string[]; multiFactor?: boolean } = {},
 ): Promise<Admission> {
+  // A disabled account signs in by no method (docs/api.md, admin); said only once the caller proved who they are.
+  if (user.disabledAt) throw new IamError('USER_DISABLED');
   const verdict = await services.sessions.assessSignIn(executor, user.id, client);
   const reasons = [...(options.reasons ?? []), ...verdict.reasons];
   // An enrolled authenticator answers any doubt: an emailed code must never stand in for it.

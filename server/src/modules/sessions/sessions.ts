@@ -356,6 +356,21 @@ export function createSessionService(deps: {
       );
     },
 
+    /**
+     * Revokes every live session of a user inside the caller's transaction (an admin disabling
+     * or deleting the account); returns their ids, which the caller adds to the revocation set
+     * once the transaction commits.
+     */
+    async revokeAllOfUserIn(tx: Transaction, userId: string, reason: RevokeReason, client?: ClientInfo): Promise<string[]> {
+      const live = await tx
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+      const ids = live.map((row) => row.id);
+      await revokeInTransaction(tx, ids, reason, clock.now(), client);
+      return ids;
+    },
+
     /** The session a refresh token belongs to, whatever its state; for logout. */
     sessionOfRefreshToken: (presented: string) => sessionOfRefreshToken(db, presented),
 
