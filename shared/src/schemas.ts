@@ -283,3 +283,50 @@ export const challengeAnswerInput = z.union([
 export type ChallengeAnswerInput = z.infer<typeof challengeAnswerInput>;
 export const passkeyRenameInput = z.strictObject({ id: idSchema, name: passkeyNameSchema });
 export const passkeyRemoveInput = z.strictObject({ id: idSchema, stepUpToken: stepUpTokenSchema.optional() });
+
+/** A role to assign: lowercase letters, digits, `_`, `:` or `-` (as `pnpm iam grant-role` takes them). */
+const assignableRoleSchema = z.string().regex(/^[a-z][a-z0-9_:-]{0,63}$/);
+const userIdSchema = z.string().regex(/^usr_[a-z0-9]{10,40}$/);
+const cursorSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const adminUsersListInput = z
+  .strictObject({
+    /** An email prefix, or a user id. */
+    query: z.string().trim().max(254).optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+    cursor: cursorSchema.optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+  })
+  .optional();
+export const adminUserInput = z.strictObject({ userId: userIdSchema });
+export const adminDestructiveInput = z.strictObject({ userId: userIdSchema, stepUpToken: stepUpTokenSchema.optional() });
+export const adminDisableInput = adminDestructiveInput.extend({ reason: z.string().trim().min(1).max(200).optional() });
+export const adminSetRolesInput = adminDestructiveInput.extend({ roles: z.array(assignableRoleSchema).max(20) });
+export const adminAuditQueryInput = z
+  .strictObject({
+    userId: userIdSchema.optional(),
+    types: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z_]+\.[a-zA-Z_]+$/)
+          .max(64),
+      )
+      .max(20)
+      .optional(),
+    ip: z
+      .string()
+      .min(2)
+      .max(45)
+      .regex(/^[0-9a-fA-F.:]+$/)
+      .optional(),
+    from: z.date().optional(),
+    to: z.date().optional(),
+    cursor: cursorSchema.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  })
+  .optional();

@@ -9,7 +9,8 @@ export type SecurityAlertReason =
   | 'mfa_changed'
   | 'passkey_added'
   | 'passkey_removed'
-  | 'passkey_cloned';
+  | 'passkey_cloned'
+  | 'mfa_reset';
 
 export interface SecurityAlertProps extends BaseEmailProps {
   reason: SecurityAlertReason;
@@ -57,6 +58,11 @@ const copy = {
     subject: (productName: string) => `Security alert: a ${productName} passkey may have been copied`,
     heading: 'A passkey may have been copied',
     body: 'A sign-in with one of your passkeys carried a signature counter older than one we had seen, which can mean the key was copied to another device. We refused it. Remove that passkey and add a new one.',
+  },
+  mfa_reset: {
+    subject: (productName: string) => `Your ${productName} two-step sign-in was reset`,
+    heading: 'Your two-step sign-in was reset',
+    body: 'An administrator removed your authenticator app, your backup codes and your passkeys, usually because you asked them to after losing a device. Set them up again after you sign in. If you did not ask for this, contact support.',
   },
   anomaly: {
     subject: (productName: string) => `Unusual activity on your ${productName} account`,

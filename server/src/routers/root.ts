@@ -1,4 +1,5 @@
 import { router } from '../trpc/init';
+import { adminRouter } from './admin';
 import { authRouter } from './auth';
 import { bffRouter } from './bff';
 import { mfaRouter } from './mfa';
@@ -13,6 +14,7 @@ export const appRouter = router({
   mfa: mfaRouter,
   oauth: oauthRouter,
   passkey: passkeyRouter,
+  admin: adminRouter,
   bff: bffRouter,
   system: systemRouter,
 });

@@ -1,5 +1,6 @@
 // `pnpm iam <command>`: operator commands against DATABASE_URL (or the embedded database).
-//   pnpm iam grant-role <email> <role>     e.g. bootstrap the first admin
+//   pnpm iam create-admin <email>          makes the account of <email> an admin (the first one)
+//   pnpm iam grant-role <email> <role>
 //   pnpm iam revoke-role <email> <role>
 //   pnpm iam rotate-keys [--now]           new signing key (published first; --now: at once, old key dropped)
 import { createDatabasePools } from '../db/client';
@@ -11,7 +12,11 @@ import { loadEnv } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 
 const [command, ...args] = process.argv.slice(2);
-const usage = 'usage: pnpm iam grant-role <email> <role> | revoke-role <email> <role> | rotate-keys [--now]';
+const usage = 'usage: pnpm iam create-admin <email> | grant-role <email> <role> | revoke-role <email> <role> | rotate-keys [--now]';
+if (command === undefined || command === '--help' || command === 'help' || command === '-h') {
+  console.log(usage);
+  process.exit(command === undefined ? 2 : 0);
+}
 
 let env: ReturnType<typeof loadEnv>;
 try {
@@ -41,6 +46,17 @@ process.exit(exitCode);
 
 async function run(pools: ReturnType<typeof createDatabasePools>): Promise<number> {
   switch (command) {
+    case 'create-admin': {
+      const [email] = args;
+      if (!email) break;
+      const roles = await changeRole({ db: pools.db, clock: systemClock }, { email, role: 'admin', grant: true });
+      if (!roles) {
+        console.error(`No account has the address ${email}: sign up with it first, then run this again.`);
+        return 1;
+      }
+      console.log(`${email} is an admin (roles: ${roles.join(', ')}). It takes effect at the next sign-in or refresh.`);
+      return 0;
+    }
     case 'grant-role':
     case 'revoke-role': {
       const [email, role] = args;

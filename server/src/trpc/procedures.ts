@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailableError, isTransientConflictError } from '../db/client';
+import { requireAdmin } from '../modules/auth/admin';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
 import { withinTimeout } from '../modules/timeouts';
@@ -77,6 +78,17 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.bearerToken) throw new IamError('UNAUTHENTICATED');
   const claims = await ctx.services.accessTokens.verify(ctx.bearerToken);
   return next({ ctx: { auth: { userId: claims.sub, sessionId: claims.sid, roles: claims.roles } } });
+});
+
+/**
+ * Only an admin may call (docs/api.md, admin): the role is read from the database on each call
+ * (a token issued before the role was removed is not enough), and a disabled admin is refused.
+ * `ctx.actor` names the acting admin for the audit.
+ */
+export const adminProcedure = authedProcedure.use(async ({ ctx, next }) => {
+  const actor = { userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, client: ctx.client };
+  await requireAdmin(ctx.services, actor);
+  return next({ ctx: { actor } });
 });
 
 /**

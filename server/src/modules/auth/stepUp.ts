@@ -24,6 +24,7 @@ export const builtInStepUpActions = [
   'passkey_add',
   'passkey_remove',
   'account_delete',
+  'admin',
 ] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
@@ -53,6 +54,7 @@ const actionTexts: Record<string, string> = {
   passkey_add: 'You asked to add a passkey to your account.',
   passkey_remove: 'You asked to remove a passkey from your account.',
   account_delete: 'You asked to delete your account.',
+  admin: 'You asked to make an administrative change.',
 };
 
 /**

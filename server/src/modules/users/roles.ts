@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type Database, runTransaction } from '../../db/client';
 import { users } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
 import type { Clock } from '../clock';
 import { findUserByEmail } from './users';
 
@@ -22,6 +23,13 @@ export async function changeRole(
     if (!user) return null;
     const roles = input.grant ? [...new Set([...user.roles, input.role])] : user.roles.filter((role) => role !== input.role);
     await tx.update(users).set({ roles, updatedAt: deps.clock.now() }).where(eq(users.id, user.id));
+    // An operator's command: no actor id, and `by` says where it came from.
+    await recordAudit(tx, {
+      type: 'user.roles_changed',
+      at: deps.clock.now(),
+      userId: user.id,
+      data: { from: user.roles, to: roles, by: 'cli' },
+    });
     return roles;
   });
 }
