@@ -84,6 +84,14 @@ export async function beginStepUp(
       withLink: false,
     }),
   );
+  await recordAudit(services.db, {
+    type: 'mfa.step_up_started',
+    at: services.clock.now(),
+    userId: user.id,
+    sessionId: input.sessionId,
+    client,
+    data: { action: input.action, challenge: challenge.challengeId, methods },
+  });
   if (!enrolled) {
     const why = actionTexts[input.action] ?? 'You asked to confirm a sensitive action.';
     await sendLoginCode(services, user.email, challenge, client, [why]);

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type Database, runTransaction, type Transaction } from '../../db/client';
 import { type ChallengeRow, challenges } from '../../db/tables';
+import { recordAudit } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual, hmacSha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
@@ -206,6 +207,13 @@ export function createChallengeService(deps: {
         if (method === null) {
           const attempts = row.attempts + 1;
           await tx.update(challenges).set({ attempts }).where(eq(challenges.id, row.id));
+          // Each wrong answer is in the owner's trail (OWASP ASVS 4.0 V7.2.1: authentication failures are logged).
+          await recordAudit(tx, {
+            type: 'challenge.failed',
+            at: now,
+            userId: row.userId,
+            data: { challenge: row.id, purpose: row.purpose, attempts, exhausted: attempts >= maxCodeAttempts },
+          });
           return { kind: 'error', code: attempts >= maxCodeAttempts ? 'CHALLENGE_EXHAUSTED' : 'CODE_INVALID' } as const;
         }
         await tx.update(challenges).set({ consumedAt: now }).where(eq(challenges.id, row.id));

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { type Database, type Executor, runTransaction, type Transaction } from '../../db/client';
 import {
   type DeviceRow,
@@ -120,6 +120,14 @@ export function createSessionService(deps: {
   }
 
   async function revokeInTransaction(tx: Transaction, sessionIds: string[], reason: RevokeReason, now: Date, client?: ClientInfo) {
+    if (sessionIds.length === 0) return 0;
+    // Whose they are, for the audit trail (a user's history lists its revocations).
+    const owners = new Map(
+      (await tx.select({ id: sessions.id, userId: sessions.userId }).from(sessions).where(inArray(sessions.id, sessionIds))).map((row) => [
+        row.id,
+        row.userId,
+      ]),
+    );
     let count = 0;
     for (const sessionId of sessionIds) {
       const [result] = await tx
@@ -128,7 +136,14 @@ export function createSessionService(deps: {
         .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
       if (result.affectedRows > 0) {
         count++;
-        await recordAudit(tx, { type: 'session.revoked', at: now, sessionId, client, data: { reason } });
+        await recordAudit(tx, {
+          type: 'session.revoked',
+          at: now,
+          userId: owners.get(sessionId) ?? null,
+          sessionId,
+          client,
+          data: { reason },
+        });
       }
     }
     return count;
@@ -199,6 +214,12 @@ export function createSessionService(deps: {
       })
       .where(eq(sessions.id, session.id));
     await touchDevice(tx, session.deviceId, client, description, now);
+    // Rotations are audited once per session per clock hour (the first of each hour), not each
+    // time: a busy session refreshes every few minutes, and the trail needs when and from where
+    // it was used, not every rotation (reuse and revocation are recorded every time).
+    if (Math.floor(session.lastUsedAt.getTime() / 3_600_000) !== Math.floor(now.getTime() / 3_600_000)) {
+      await recordAudit(tx, { type: 'session.refreshed', at: now, userId: user.id, sessionId: session.id, client });
+    }
     return { kind: 'rotated', user, sessionId: session.id, refreshToken, expiresAt: session.expiresAt };
   }
 
