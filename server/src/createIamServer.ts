@@ -10,6 +10,7 @@ import { type AppOptions, createApp } from './http/app';
 import { createRequireAuth, createTrpcGuard } from './http/guards';
 import { createLogger } from './logger';
 import { resolveAnomalyConfig } from './modules/anomaly/config';
+import { createApiKeyService } from './modules/apiKeys/apiKeys';
 import type { Services } from './modules/auth/services';
 import { requireStepUp, resolveStepUpActions } from './modules/auth/stepUp';
 import { createBotCheckService, resolveBotCheckConfig } from './modules/botCheck/botCheck';
@@ -57,6 +58,12 @@ export interface IamServer {
   }): ReturnType<typeof callerFactory>;
   /** Verifies an access token as an authenticated procedure would (signature, claims, revocation). */
   verifyAccessToken: Services['accessTokens']['verify'];
+  /**
+   * Verifies a user's API key as `bff.verifyApiKey` does, holding every scope given:
+   * `{ valid: true, keyId, userId, scopes }` or `{ valid: false, reason }`; throws only
+   * `RATE_LIMITED` (past `apiKeyVerificationsPerKey`, per key).
+   */
+  verifyApiKey: Services['apiKeys']['verify'];
   /** Express middleware guarding the host's own routes: `app.get('/admin', iam.requireAuth({ roles: ['admin'] }), …)`. */
   requireAuth: ReturnType<typeof createRequireAuth>;
   /** The same check for the host's own tRPC procedures; throws `TRPCError`. */
@@ -212,6 +219,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     revocations,
     botCheck,
     passkeys: passkeyService,
+    apiKeys: createApiKeyService({ db: pools.db, clock, limits }),
     sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly, maxSessionsPerUser: config.maxSessionsPerUser }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,
@@ -246,6 +254,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     services,
     createCaller: (context = {}) => callerFactory(createInnerContext({ services, ...context })),
     verifyAccessToken: (token) => accessTokens.verify(token),
+    verifyApiKey: (key, scopes) => services.apiKeys.verify(key, scopes),
     requireAuth: createRequireAuth(accessTokens),
     trpcGuard: createTrpcGuard(accessTokens),
     requireStepUp: (input) => requireStepUp(services, input),

@@ -55,6 +55,10 @@ export const iamErrors = {
     status: 'BAD_REQUEST',
     message: 'This is the last way to sign in; set a password or link another provider first.',
   },
+  API_KEY_LIMIT_REACHED: {
+    status: 'BAD_REQUEST',
+    message: 'You have the most API keys an account may hold; revoke one you no longer use first.',
+  },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },

@@ -330,3 +330,21 @@ export const adminAuditQueryInput = z
     limit: z.number().int().min(1).max(500).optional(),
   })
   .optional();
+
+/**
+ * An API key's scope, as the product that checks it names it: lower case, e.g. `reports:read`
+ * or `billing.invoices:write`. A key holds at most 20.
+ */
+export const apiKeyScopeSchema = z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/);
+export const apiKeyScopesSchema = z.array(apiKeyScopeSchema).max(20);
+export const apiKeyNameSchema = z.string().trim().min(1).max(100);
+export const apiKeyCreateInput = z.strictObject({
+  name: apiKeyNameSchema,
+  scopes: apiKeyScopesSchema,
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+export const apiKeyRevokeInput = z.strictObject({ id: idSchema });
+
+/** An API key as a product forwards it: any string up to the bound (a wrong one is an answer, `unknown`, not an input error). */
+export const forwardedApiKeySchema = z.string().max(256);
+export const bffVerifyApiKeyInput = z.strictObject({ key: forwardedApiKeySchema, scopes: apiKeyScopesSchema.optional() });

@@ -1,5 +1,6 @@
 import { router } from '../trpc/init';
 import { adminRouter } from './admin';
+import { apiKeysRouter } from './apiKeys';
 import { authRouter } from './auth';
 import { bffRouter } from './bff';
 import { mfaRouter } from './mfa';
@@ -15,6 +16,7 @@ export const appRouter = router({
   oauth: oauthRouter,
   passkey: passkeyRouter,
   admin: adminRouter,
+  apiKeys: apiKeysRouter,
   bff: bffRouter,
   system: systemRouter,
 });

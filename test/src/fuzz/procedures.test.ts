@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { hmacKeys, mainKey, sign } from '../bff/signed';
 import { send } from '../harness/http';
 import { createTestServer, type TestServer } from '../harness/server';
 
-/** Every procedure, as a client would reach it. */
-const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Record<string, fc.Arbitrary<unknown>> }> = [
+/** Every procedure, as a client would reach it (`signed`: as a service does, with an HMAC signature). */
+const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Record<string, fc.Arbitrary<unknown>>; signed?: true }> = [
   { path: 'auth.signup', type: 'mutation', shape: { email: text(), password: text(), name: text(), botCheck: botCheck() } },
   { path: 'auth.verifyEmail', type: 'mutation', shape: { challengeId: text(), code: text(), token: text() } },
   { path: 'auth.login', type: 'mutation', shape: { email: text(), password: text(), botCheck: botCheck() } },
@@ -30,6 +31,19 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'passkey.list', type: 'query', shape: {} },
   { path: 'passkey.rename', type: 'mutation', shape: { id: text(), name: text() } },
   { path: 'passkey.remove', type: 'mutation', shape: { id: text(), stepUpToken: text() } },
+  {
+    path: 'apiKeys.create',
+    type: 'mutation',
+    shape: { name: text(), scopes: fc.oneof(fc.array(text(), { maxLength: 22 }), text()), expiresInDays: fc.anything() },
+  },
+  { path: 'apiKeys.list', type: 'query', shape: {} },
+  { path: 'apiKeys.revoke', type: 'mutation', shape: { id: text() } },
+  {
+    path: 'bff.verifyApiKey',
+    type: 'mutation',
+    shape: { key: fc.oneof(text(), fc.constant(`iam_${'A'.repeat(43)}`)), scopes: fc.oneof(fc.array(text(), { maxLength: 22 }), text()) },
+    signed: true,
+  },
   { path: 'admin.users.list', type: 'query', shape: { query: text(), status: text(), cursor: text(), limit: fc.anything() } },
   { path: 'admin.users.get', type: 'query', shape: { userId: text() } },
   { path: 'admin.users.disable', type: 'mutation', shape: { userId: text(), reason: text(), stepUpToken: text() } },
@@ -156,7 +170,8 @@ async function stateOf(t: TestServer): Promise<string> {
     `SELECT (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM sessions) s, (SELECT COUNT(*) FROM refresh_tokens) r,
             (SELECT COUNT(*) FROM challenges) c, (SELECT COUNT(*) FROM links) l,
             (SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL) rs,
-            (SELECT COALESCE(MAX(updated_at), 0) FROM users) uu`,
+            (SELECT COALESCE(MAX(updated_at), 0) FROM users) uu,
+            (SELECT COUNT(*) FROM api_keys) k, (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) rk`,
   );
   return JSON.stringify(rows[0]);
 }
@@ -192,6 +207,7 @@ describe('every procedure under generated input', () => {
 
   it('never answers 5xx, never leaks a stack or SQL, and changes nothing when it refuses (60 inputs for each procedure)', async () => {
     await using t = await createTestServer({
+      hmacKeys,
       // Limits would turn most inputs into RATE_LIMITED after a few calls; the fuzz wants the validators.
       rateLimits: Object.fromEntries(
         [
@@ -204,6 +220,7 @@ describe('every procedure under generated input', () => {
           'resendsPerIp',
           'passwordResetPerIp',
           'signInRequestsPerIp',
+          'apiKeyChangesPerUser',
         ].map((name) => [name, { points: 100_000 }]),
       ),
     });
@@ -220,10 +237,16 @@ describe('every procedure under generated input', () => {
           async (body) => {
             calls++;
             const before = await stateOf(t);
+            const signature = () =>
+              sign({ method: 'POST', path: `/trpc/${procedure.path}`, body, key: mainKey, timestamp: t.clock.now().getTime() });
             const response =
               procedure.type === 'query'
                 ? await send(`${t.trpcUrl}/${procedure.path}?input=${encodeURIComponent(body)}`, { headers })
-                : await send(`${t.trpcUrl}/${procedure.path}`, { method: 'POST', headers, body });
+                : await send(`${t.trpcUrl}/${procedure.path}`, {
+                    method: 'POST',
+                    headers: procedure.signed ? { 'content-type': 'application/json', ...signature() } : headers,
+                    body,
+                  });
             expect(response.status, `${procedure.path} ${body.slice(0, 200)}`).toBeLessThan(500);
             expect(response.text).not.toMatch(/"stack"|\n\s+at |ER_[A-Z_]+|SELECT |INSERT |sqlMessage/);
             if (response.status !== 200) {

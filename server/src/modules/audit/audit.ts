@@ -38,7 +38,9 @@ export type AuditEventType =
   | 'oauth.unlinked'
   | 'passkey.added'
   | 'passkey.removed'
-  | 'passkey.counter_regressed';
+  | 'passkey.counter_regressed'
+  | 'api_key.created'
+  | 'api_key.revoked';
 
 /** Records a security event; pass the open transaction so it commits with the change. */
 export async function recordAudit(

@@ -1,6 +1,7 @@
 import { desc, eq, inArray } from 'drizzle-orm';
 import { runTransaction, type Transaction } from '../../db/client';
 import {
+  apiKeys,
   auditEvents,
   backupCodes,
   challenges,
@@ -121,10 +122,10 @@ export async function exportData(services: Services, input: { userId: string; se
  * Deletes the caller's account on a step-up for `account_delete` (GDPR art. 17), in one
  * transaction: every session is revoked (refused at once on every instance: the revoked rows
  * stay, without their addresses, until retention removes them), and the personal data is
- * erased: the user row, devices, linked accounts, passkeys, TOTP and backup codes, codes,
- * links, step-up tokens and queued mails. Audit events keep their type and time under the
- * user id, which no longer names anyone (pseudonymous); their addresses, agents and details
- * are erased. The address is free to sign up again.
+ * erased: the user row, devices, linked accounts, passkeys, API keys (which stop working at
+ * once), TOTP and backup codes, codes, links, step-up tokens and queued mails. Audit events
+ * keep their type and time under the user id, which no longer names anyone (pseudonymous);
+ * their addresses, agents and details are erased. The address is free to sign up again.
  */
 export async function deleteAccount(
   services: Services,
@@ -167,7 +168,7 @@ export async function eraseAccount(
     await tx.update(sessions).set({ ip: null, userAgent: null }).where(inArray(sessions.id, all));
     await tx.delete(refreshTokens).where(inArray(refreshTokens.sessionId, all));
   }
-  for (const table of [devices, challenges, links, stepUpTokens, backupCodes, passkeys, oauthAccounts] as const) {
+  for (const table of [devices, challenges, links, stepUpTokens, backupCodes, passkeys, oauthAccounts, apiKeys] as const) {
     await tx.delete(table).where(eq(table.userId, user.id));
   }
   await tx.delete(totpCredentials).where(eq(totpCredentials.userId, user.id));

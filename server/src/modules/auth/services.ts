@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database, DatabasePools } from '../../db/client';
+import type { ApiKeyService } from '../apiKeys/apiKeys';
 import type { BotCheckService } from '../botCheck/botCheck';
 import type { ChallengeService } from '../challenges/challenges';
 import type { Clock } from '../clock';
@@ -34,6 +35,8 @@ export interface Services {
   sessions: SessionService;
   /** Passkeys: WebAuthn ceremonies and credentials. */
   passkeys: PasskeyService;
+  /** Users' API keys for their scripts: created, listed, revoked, verified (only their hashes kept). */
+  apiKeys: ApiKeyService;
   /** Proof-of-work bot checks (ALTCHA): issues challenges, redeems solutions once. */
   botCheck: BotCheckService;
   challenges: ChallengeService;

@@ -61,6 +61,10 @@ export const defaultLimits = {
   markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
   // Signed service calls (bff.*), per key: generous, a BFF serves many users.
   hmacPerKey: { points: 6000, durationInSeconds: 60 },
+  // API keys: creating and revoking them, per user; verifying one (bff.verifyApiKey,
+  // iam.verifyApiKey), per key, counted by the key's SHA-256 (never the key).
+  apiKeyChangesPerUser: { points: 30, durationInSeconds: 3600 },
+  apiKeyVerificationsPerKey: { points: 600, durationInSeconds: 60 },
   // Refused signatures from one IP (bad, stale, replayed): past this, RATE_LIMITED.
   hmacFailuresPerIp: { points: 30, durationInSeconds: 60 },
   // Bookkeeping of IP blocks: the block itself, and how many blocks an IP earned in a day.
