@@ -40,7 +40,10 @@ describe('account self-service', () => {
     await using t = await createTestServer();
     const user = await t.signUp();
     await enrolTotp(user.api, t.clock.now());
+    const created = await user.api.apiKeys.create.mutate({ name: 'Nightly report', scopes: ['reports:read'] });
     const exported = await user.api.auth.exportData.query();
+    expect(exported.apiKeys).toEqual([expect.objectContaining({ id: created.id, name: 'Nightly report', scopes: ['reports:read'] })]);
+    expect(JSON.stringify(exported)).not.toContain(created.key);
     expect(exported.profile).toMatchObject({ id: user.userId, email: user.email, emailVerified: true, hasPassword: true });
     expect(exported.mfa).toEqual({ totpEnabledAt: expect.any(Date), backupCodesLeft: 10 });
     expect(exported.sessions).toHaveLength(1);

@@ -56,12 +56,13 @@ export async function exportData(services: Services, input: { userId: string; se
   const { db } = services;
   const user = await findUserById(db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
-  const [sessionRows, deviceRows, linked, passkeyRows, codes, events] = await Promise.all([
+  const [sessionRows, deviceRows, linked, passkeyRows, codes, keys, events] = await Promise.all([
     db.select().from(sessions).where(eq(sessions.userId, user.id)).orderBy(desc(sessions.createdAt)),
     db.select().from(devices).where(eq(devices.userId, user.id)),
     db.select().from(oauthAccounts).where(eq(oauthAccounts.userId, user.id)),
     db.select().from(passkeys).where(eq(passkeys.userId, user.id)),
     db.select({ usedAt: backupCodes.usedAt }).from(backupCodes).where(eq(backupCodes.userId, user.id)),
+    db.select().from(apiKeys).where(eq(apiKeys.userId, user.id)),
     db
       .select()
       .from(auditEvents)
@@ -104,6 +105,17 @@ export async function exportData(services: Services, input: { userId: string; se
       lastUsedAt: row.lastUsedAt,
       backedUp: row.backedUp,
       deviceType: row.deviceType,
+    })),
+    // Never the key: only its display prefix and facts.
+    apiKeys: keys.map((row) => ({
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      scopes: row.scopes,
+      createdAt: row.createdAt,
+      lastUsedAt: row.lastUsedAt,
+      expiresAt: row.expiresAt,
+      revokedAt: row.revokedAt,
     })),
     auditEvents: events.slice(0, exportedAuditEventsLimit).map((row) => ({
       id: row.id,
