@@ -1,6 +1,12 @@
 import pino, { type Logger } from 'pino';
 
-/** Secrets never reach the logs (OWASP ASVS 4.0 V7.1.1): these paths are censored wherever they appear. */
+/**
+ * Secrets never reach the logs (OWASP ASVS 4.0 V7.1.1): these paths are censored, at the top
+ * level and one level down. `code` is a verification or authorization code where a request's
+ * input carries it (top level, or under `input`, `body`, `query` or `params`), but under an
+ * error (`err.code`: `ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`) it is what an operator needs, so
+ * `code` is not censored under every key.
+ */
 export const redactedPaths = [
   'password',
   'newPassword',
@@ -17,7 +23,12 @@ export const redactedPaths = [
   '*.token',
   '*.accessToken',
   '*.refreshToken',
-  '*.code',
+  'input.code',
+  'body.code',
+  'query.code',
+  'params.code',
+  'req.body.code',
+  'req.query.code',
   '*.secret',
   '*.key',
   'req.headers.authorization',
@@ -26,11 +37,15 @@ export const redactedPaths = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: opts.name ?? 'iam',
-    level: opts.level ?? 'info',
-    redact: { paths: redactedPaths, censor: '[redacted]' },
-    base: undefined,
-  });
+/** `destination`: where lines go (default stdout). */
+export function createLogger(opts: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
+  return pino(
+    {
+      name: opts.name ?? 'iam',
+      level: opts.level ?? 'info',
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      base: undefined,
+    },
+    opts.destination,
+  );
 }
