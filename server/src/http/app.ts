@@ -108,6 +108,12 @@ export function createApp(services: Services, options: AppOptions = {}): express
     } else if (origin && req.method !== 'GET') {
       // `Origin: null` (sandboxed frames, some redirects) is foreign too.
       // A browser on a foreign origin may not change state here (OWASP ASVS 4.0 V4.2.2, CSRF).
+      // Logged with the origins that are allowed: a page opened on another host name than
+      // PUBLIC_URL's (127.0.0.1 for localhost) is the usual cause, and shows at a glance.
+      services.logger.warn(
+        { origin: origin.slice(0, 200), path: req.path, allowedOrigins: [...allowedOrigins], status: 403 },
+        'cross-origin request refused: origin not allowed (PUBLIC_URL or CORS_ORIGINS)',
+      );
       sendJsonError(res, 'FORBIDDEN', { message: 'Origin not allowed.' });
       return;
     }
