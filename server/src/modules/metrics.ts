@@ -7,7 +7,8 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'iam_process_' });
+  // prom-client names them process_* and nodejs_*: with the prefix, iam_process_cpu_seconds_total and so on.
+  collectDefaultMetrics({ register: registry, prefix: 'iam_' });
   return {
     registry,
     logins: new Counter({
