@@ -12,7 +12,7 @@ import { anyDomainHasMx, type DnsPeer, startDnsPeer } from '../peers/dns';
 import { type PwnedPeer, startPwnedPasswordsPeer } from '../peers/pwnedPasswords';
 import { type ReceivedEmail, type ResendPeer, startResendPeer } from '../peers/resend';
 import { createTestClock, type TestClock } from './clock';
-import { createTestDatabase } from './database';
+import { createTestDatabase, type TestDatabase } from './database';
 
 export interface TestServer extends AsyncDisposable {
   /** Base URL of the real HTTP server, e.g. `http://127.0.0.1:41234`. */
@@ -110,9 +110,11 @@ export async function createTestServer(
     timeouts?: IamConfig['timeouts'];
     /** The URL the service reaches its test database by, from the direct one (e.g. through a proxy in front of it). */
     databaseUrlFor?: (url: string) => string;
+    /** A test database prepared beforehand (e.g. migrated by another tool); dropped at close like a new one. */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestServer> {
-  const database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
+  const database = options.database ?? (await createTestDatabase(inject('iamDatabaseAdminUrl')));
   const mail = await startResendPeer();
   const dns = await startDnsPeer({ '*': anyDomainHasMx });
   const pwned = await startPwnedPasswordsPeer(['breached password 123']);
