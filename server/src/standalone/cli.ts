@@ -10,6 +10,7 @@ import { systemClock } from '../modules/clock';
 import { changeRole } from '../modules/users/roles';
 import { loadEnv } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
+import { waitForDatabase } from './waitForDatabase';
 
 const [command, ...args] = process.argv.slice(2);
 const usage = 'usage: pnpm iam create-admin <email> | grant-role <email> <role> | revoke-role <email> <role> | rotate-keys [--now]';
@@ -29,6 +30,7 @@ const logger = createLogger({ level: 'warn' });
 const database = await resolveDatabaseUrl(env, logger);
 let exitCode = 0;
 try {
+  await waitForDatabase(database.url, { timeoutInSeconds: env.DATABASE_CONNECT_TIMEOUT_SECONDS, logger });
   await applyMigrations(database.url);
   const pools = createDatabasePools({ url: database.url, connectionLimit: 2, auxConnectionLimit: 1 });
   try {

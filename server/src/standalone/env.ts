@@ -13,6 +13,14 @@ const optionalString = z
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const milliseconds = (fallback: number) => z.coerce.number().int().positive().max(maxTimeoutInMs).default(fallback);
 
+function namesDatabase(url: string): boolean {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\/+/, '')).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -22,12 +30,23 @@ const envSchema = z.object({
   IAM_AUDIENCE: optionalString,
   IAM_SECRET: optionalString.pipe(z.string().min(32, 'IAM_SECRET must be at least 32 bytes').optional()),
   IAM_DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: optionalString.pipe(z.string().startsWith('mysql://', 'DATABASE_URL must be a mysql:// URL').optional()),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .startsWith('mysql://', 'DATABASE_URL must be a mysql:// URL')
+      .refine(namesDatabase, 'DATABASE_URL must name a database, e.g. mysql://user:password@host:3306/iam')
+      .optional(),
+  ),
+  // How long a start waits for a database that does not answer yet, retrying with backoff.
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().nonnegative().default(60),
   REDIS_URL: optionalString,
   TRUST_PROXY: optionalString,
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalString,
   MAIL_FROM: optionalString,
+  // `resend` (needs RESEND_API_KEY) or `outbox` (one JSON file per message under IAM_DATA_DIR/outbox).
+  // Default: resend with a key; without one, outbox outside production and a refused start in it.
+  MAIL_TRANSPORT: optionalString.pipe(z.enum(['resend', 'outbox']).optional()),
   // `off` turns the online breach check off (the offline list still applies).
   HIBP_API_URL: z.string().default('https://api.pwnedpasswords.com'),
   ACCESS_TOKEN_TTL_SECONDS: seconds(defaultLifetimes.accessTokenTtlInSeconds),
@@ -60,6 +79,13 @@ const envSchema = z.object({
   WEBAUTHN_ORIGINS: optionalString,
   /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: optionalString,
+  /** `true`: `GET /metrics` answers anyone, in production too (behind a network that keeps it private). */
+  METRICS_PUBLIC: optionalString.pipe(
+    z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -71,10 +97,57 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
     throw new Error(`Invalid environment:\n${problems}`);
   }
-  if (parsed.data.NODE_ENV === 'production' && !parsed.data.IAM_SECRET) {
-    throw new Error('IAM_SECRET (at least 32 bytes) is required when NODE_ENV=production.');
+  if (parsed.data.NODE_ENV === 'production') {
+    const missing: string[] = [];
+    if (!parsed.data.IAM_SECRET) missing.push('IAM_SECRET (at least 32 bytes) is required when NODE_ENV=production.');
+    if (!parsed.data.DATABASE_URL) {
+      missing.push(
+        'DATABASE_URL (mysql://user:password@host:3306/iam) is required when NODE_ENV=production; the embedded database is for development only.',
+      );
+    }
+    if (missing.length > 0) throw new Error(missing.join('\n'));
   }
   return parsed.data;
+}
+
+/** What the standalone service does with its environment beyond passing it on, and what it warns about at start. */
+export interface ServiceSettings {
+  mailTransport: 'resend' | 'outbox';
+  /** As the app's `metrics` option takes it: `true` open, a string a bearer token, `false` closed. */
+  metrics: boolean | string;
+  /** One line each, logged at start. */
+  warnings: string[];
+}
+
+/**
+ * The service's production guardrails: without a mail provider it refuses to start (unless
+ * MAIL_TRANSPORT=outbox says so on purpose), `/metrics` is closed unless a token or
+ * METRICS_PUBLIC=true opens it, and plain-HTTP or missing PUBLIC_URL is warned about. Outside
+ * production mail falls back to the file outbox and `/metrics` stays open as before.
+ */
+export function serviceSettingsOf(env: Env): ServiceSettings {
+  const production = env.NODE_ENV === 'production';
+  const warnings: string[] = [];
+  let mailTransport = env.MAIL_TRANSPORT;
+  if (mailTransport === 'resend' && !env.RESEND_API_KEY) throw new Error('MAIL_TRANSPORT=resend needs RESEND_API_KEY.');
+  if (mailTransport === undefined) {
+    if (env.RESEND_API_KEY) mailTransport = 'resend';
+    else if (production) {
+      throw new Error(
+        'RESEND_API_KEY is required when NODE_ENV=production (or set MAIL_TRANSPORT=outbox to write mail to files on purpose).',
+      );
+    } else mailTransport = 'outbox';
+  }
+  if (production && mailTransport === 'outbox') {
+    warnings.push(`MAIL_TRANSPORT=outbox: mail is written to files under ${env.IAM_DATA_DIR}/outbox, not sent to anyone.`);
+  }
+  if (production && env.PUBLIC_URL === undefined) {
+    warnings.push(`PUBLIC_URL is not set: emailed links and cookies use http://localhost:${env.PORT}.`);
+  } else if (production && env.PUBLIC_URL?.startsWith('http://')) {
+    warnings.push(`PUBLIC_URL ${env.PUBLIC_URL} is plain http: cookies are not marked Secure and no HSTS is sent; use https.`);
+  }
+  const metrics = env.METRICS_TOKEN ?? env.METRICS_PUBLIC ?? !production;
+  return { mailTransport, metrics, warnings };
 }
 
 /** `TRUST_PROXY` as Express takes it: a hop count, true/false, or a list of addresses. */

@@ -5,14 +5,17 @@ import { createIamServer } from '../createIamServer';
 import { createLogger } from '../logger';
 import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
 import { botCheckOf, loadConfigFile } from './configFile';
-import { loadEnv, parseTrustProxy } from './env';
+import { loadEnv, parseTrustProxy, type ServiceSettings, serviceSettingsOf } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
+import { waitForDatabase } from './waitForDatabase';
 
 let env: ReturnType<typeof loadEnv>;
 let configFile: ReturnType<typeof loadConfigFile>;
 let hmacKeys: HmacKeyConfig[];
+let settings: ServiceSettings;
 try {
   env = loadEnv();
+  settings = serviceSettingsOf(env);
   configFile = loadConfigFile(env.IAM_CONFIG_FILE);
   hmacKeys = withProcedureAllowlists(env.HMAC_KEYS, configFile.hmac?.keys);
 } catch (error) {
@@ -21,11 +24,13 @@ try {
   process.exit(1);
 }
 const logger = createLogger({ level: env.LOG_LEVEL });
+for (const warning of settings.warnings) logger.warn(warning);
 const database = await resolveDatabaseUrl(env, logger);
+const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
 
 let iam: Awaited<ReturnType<typeof createIamServer>>;
 try {
-  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  await waitForDatabase(database.url, { timeoutInSeconds: env.DATABASE_CONNECT_TIMEOUT_SECONDS, logger });
   iam = await createIamServer({
     publicUrl,
     issuer: env.IAM_ISSUER,
@@ -41,7 +46,12 @@ try {
     corsOrigins: env.CORS_ORIGINS?.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    mail: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.MAIL_FROM },
+    // Without a Resend key the mailer writes the file outbox: MAIL_TRANSPORT=outbox chooses it even with one.
+    mail: {
+      resendApiKey: settings.mailTransport === 'resend' ? env.RESEND_API_KEY : undefined,
+      resendBaseUrl: env.RESEND_BASE_URL,
+      from: env.MAIL_FROM,
+    },
     lifetimes: {
       accessTokenTtlInSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshGraceInSeconds: env.REFRESH_GRACE_SECONDS,
@@ -70,20 +80,22 @@ try {
     // The MX check asks real DNS: on with DNS_SERVERS or in production, off in a development
     // sandbox whose resolver may answer nothing (the disposable list applies either way).
     emailPolicy: { mxCheck: env.DNS_SERVERS !== undefined || env.NODE_ENV === 'production', ...configFile.emailPolicy },
-    metrics: env.METRICS_TOKEN ?? true,
+    metrics: settings.metrics,
     httpLogging: true,
     logger,
   });
 } catch (error) {
-  logger.fatal({ err: error }, 'the service could not start');
+  logger.fatal({ err: error }, `the service could not start: ${(error as Error).message}`);
   await database.stop();
   process.exit(1);
 }
 
 const server = iam.app.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
-  logger.info({ url: `http://${env.HOST}:${port}`, publicUrl: env.PUBLIC_URL ?? `http://localhost:${port}` }, 'IAM service listening');
-  console.log(`IAM service listening on http://${env.HOST}:${port} (tRPC at /trpc)`);
+  logger.info({ url: `http://${env.HOST}:${port}`, publicUrl }, 'IAM service listening');
+  // Browsers must open PUBLIC_URL itself: another host name for the same server (127.0.0.1 for
+  // localhost) is another site, whose cookies and CORS requests the service refuses.
+  console.log(`IAM service listening on http://${env.HOST}:${port} (tRPC at /trpc); PUBLIC_URL ${publicUrl}`);
 });
 server.keepAliveTimeout = 5_000;
 

@@ -53,7 +53,8 @@ describe('the standalone service (pnpm start)', () => {
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH,
-        NODE_ENV: 'production',
+        // Production refuses the embedded database.
+        NODE_ENV: 'development',
         IAM_SECRET: randomBytes(32).toString('base64url'),
         IAM_DATA_DIR: dataDir,
         PORT: String(port),

@@ -31,6 +31,8 @@ async function startService(extraEnv: Record<string, string>): Promise<Started> 
     PORT: '0',
     HIBP_API_URL: 'off',
     LOG_LEVEL: 'info',
+    // Production refuses to start without a mail provider unless the file outbox is chosen.
+    MAIL_TRANSPORT: 'outbox',
     ...extraEnv,
   };
   // pnpm finds its store through these; the rest of the runner's environment stays out.
@@ -187,7 +189,7 @@ describe('pnpm start, signalled as a process manager signals it', () => {
 
   it('SIGTERM to the pnpm process stops the embedded database too (no DATABASE_URL)', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-start-signal-'));
-    const started = await startService({ IAM_DATA_DIR: dataDir });
+    const started = await startService({ IAM_DATA_DIR: dataDir, NODE_ENV: 'development' });
     try {
       expect(mariadbdFor(dataDir)).toHaveLength(1);
 
@@ -207,7 +209,7 @@ describe('pnpm start, signalled as a process manager signals it', () => {
 
   it('a hangup of the whole process group (the terminal closed) drains too and stops the embedded database', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'iam-start-signal-'));
-    const started = await startService({ IAM_DATA_DIR: dataDir });
+    const started = await startService({ IAM_DATA_DIR: dataDir, NODE_ENV: 'development' });
     try {
       expect(mariadbdFor(dataDir)).toHaveLength(1);
 
