@@ -7,6 +7,7 @@ import type { Lifetimes } from './modules/lifetimes';
 import type { OAuthConfig } from './modules/oauth/config';
 import type { LimitOverrides } from './modules/rateLimit/limits';
 import type { Timeouts } from './modules/timeouts';
+import type { WebhookEndpointConfig } from './modules/webhooks/config';
 
 /** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
 export interface IamConfig {
@@ -67,6 +68,12 @@ export interface IamConfig {
    * map or, here, a zod schema), the `returnTo` allowlist and the default return address.
    */
   oauth?: OAuthConfig;
+  /**
+   * Security-event webhooks (docs/api.md, webhooks; `webhooks` of IAM_CONFIG_FILE): each endpoint
+   * is an https URL (plain http for loopback hosts only), a `whsec_…` secret the deliveries are
+   * signed with (Standard Webhooks), and the events it takes. Validated at start-up.
+   */
+  webhooks?: WebhookEndpointConfig[];
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;

@@ -38,6 +38,7 @@ import { createRevocationSet } from './modules/tokens/revocations';
 import { createSigningKeyStore } from './modules/tokens/signingKeys';
 import { prepareDummyPassword } from './modules/users/password';
 import { createPasswordPolicy } from './modules/users/passwordPolicy';
+import { createWebhookSender, parseWebhooksConfig } from './modules/webhooks/webhooks';
 import { appRouter } from './routers/root';
 import { type Context, createInnerContext } from './trpc/context';
 import { createCallerFactory } from './trpc/init';
@@ -86,6 +87,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   if (Buffer.byteLength(config.secret, 'utf8') < 32) throw new Error('The secret must be at least 32 bytes.');
   assertValidHmacKeys(config.hmacKeys ?? []);
   const oauthConfig = parseOAuthConfig(config.oauth ?? { providers: [] });
+  const webhooks = parseWebhooksConfig(config.webhooks ?? []);
   const logger: Logger = config.logger ?? createLogger();
   const clock = config.clock ?? systemClock;
   const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
@@ -200,10 +202,11 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     db: pools.auxDb,
     clock,
     mailer,
+    sendWebhook: createWebhookSender({ webhooks, clock }),
     logger,
     pollIntervalInMs: config.outboxPollIntervalInMs,
-    onDelivered: () => metrics.outboxDelivered.inc(),
-    onFailedAttempt: () => metrics.outboxFailedAttempts.inc(),
+    onDelivered: (kind) => metrics.outboxDelivered.inc({ kind }),
+    onFailedAttempt: (kind) => metrics.outboxFailedAttempts.inc({ kind }),
   });
   outbox.start();
   const mfa = createMfaService({ db: pools.db, clock, secret: config.secret, issuer: settings.productName });
@@ -214,13 +217,22 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     logger,
     mailer,
     outbox,
+    webhooks,
     keys,
     accessTokens,
     revocations,
     botCheck,
     passkeys: passkeyService,
     apiKeys: createApiKeyService({ db: pools.db, clock, limits }),
-    sessions: createSessionService({ db: pools.db, clock, lifetimes, revocations, anomaly, maxSessionsPerUser: config.maxSessionsPerUser }),
+    sessions: createSessionService({
+      db: pools.db,
+      clock,
+      lifetimes,
+      revocations,
+      anomaly,
+      maxSessionsPerUser: config.maxSessionsPerUser,
+      securityEvents: { webhooks, outbox },
+    }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,
     limits,

@@ -16,5 +16,12 @@ export { authenticate, bearerTokenOf, hasRoles, type IamAuth, type RoleRequireme
 export { passwordHashOptions } from './modules/users/password';
 export { createPasswordPolicy, type PasswordPolicy, type PasswordPolicyOptions } from './modules/users/passwordPolicy';
 export { changeRole } from './modules/users/roles';
+export {
+  type SecurityEvent,
+  type SecurityEventData,
+  type SecurityEventType,
+  securityEventTypes,
+  type WebhookEndpointConfig,
+} from './modules/webhooks/webhooks';
 export type { AppRouter } from './routers/root';
 export type { AuthResult } from './trpc/authResult';

@@ -53,12 +53,14 @@ export function createMetrics() {
     }),
     outboxDelivered: new Counter({
       name: 'iam_outbox_delivered_total',
-      help: 'Queued messages (alerts, notices) delivered by the outbox worker.',
+      help: 'Queued messages delivered by the outbox worker, by kind (mail: alerts and notices; webhook: security events).',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     outboxFailedAttempts: new Counter({
       name: 'iam_outbox_failed_attempts_total',
-      help: 'Outbox deliveries that failed and were scheduled again (or given up).',
+      help: 'Outbox deliveries that failed and were scheduled again (or given up), by kind (mail, webhook).',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     procedureSeconds: new Histogram({

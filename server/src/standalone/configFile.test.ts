@@ -76,3 +76,17 @@ describe('IAM_CONFIG_FILE sign-in checks and bot check', () => {
     expect(() => loadConfigFile(file({ botCheck: { maxNumber: 10 } }))).toThrow(/botCheck\.maxNumber/);
   });
 });
+
+describe('IAM_CONFIG_FILE webhooks section', () => {
+  const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+  it('takes endpoints with their secret and events, and names what is wrong', () => {
+    const endpoint = { url: 'https://hooks.example.com/iam', secret, events: ['user.deleted'] };
+    expect(loadConfigFile(file({ webhooks: [endpoint] })).webhooks).toEqual([endpoint]);
+    expect(() => loadConfigFile(file({ webhooks: [{ ...endpoint, secret: 'whsec_' }] }))).toThrow(/webhooks\.0\.secret/);
+    expect(() => loadConfigFile(file({ webhooks: [{ ...endpoint, url: 'http://hooks.example.com/iam' }] }))).toThrow(
+      /webhooks\.0\.url: must be https/,
+    );
+    expect(() => loadConfigFile(file({ webhooks: [{ ...endpoint, events: ['user.*'] }] }))).toThrow(/webhooks\.0\.events\.0/);
+  });
+});

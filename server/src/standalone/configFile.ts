@@ -6,6 +6,7 @@ import { checkNames, signInCheckNames } from '../modules/anomaly/config';
 import { isHmacKeyId } from '../modules/hmac/keys';
 import { oauthConfigSchema } from '../modules/oauth/config';
 import { defaultLimits, type LimitName } from '../modules/rateLimit/limits';
+import { webhooksConfigSchema } from '../modules/webhooks/config';
 
 const limitOverride = z.strictObject({
   points: z.number().int().positive().optional(),
@@ -82,6 +83,8 @@ const configFileSchema = z.looseObject({
       maxNumber: z.number().int().min(1_000).max(10_000_000).optional(),
     })
     .optional(),
+  // Security-event webhooks: endpoints, their whsec_ secrets and events (docs/api.md, webhooks).
+  webhooks: webhooksConfigSchema.optional(),
   // Per-key allowlists of the procedures a key of HMAC_KEYS may call (default: every bff.*).
   hmac: z
     .strictObject({

@@ -77,6 +77,7 @@ try {
     oauth: configFile.oauth,
     passwordPolicy: configFile.passwordPolicy,
     retention: configFile.retention,
+    webhooks: configFile.webhooks,
     // The MX check asks real DNS: on with DNS_SERVERS or in production, off in a development
     // sandbox whose resolver may answer nothing (the disposable list applies either way).
     emailPolicy: { mxCheck: env.DNS_SERVERS !== undefined || env.NODE_ENV === 'production', ...configFile.emailPolicy },

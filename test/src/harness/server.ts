@@ -110,6 +110,8 @@ export async function createTestServer(
     timeouts?: IamConfig['timeouts'];
     /** The URL the service reaches its test database by, from the direct one (e.g. through a proxy in front of it). */
     databaseUrlFor?: (url: string) => string;
+    /** Security-event webhook endpoints (`webhooks` of the config file). */
+    webhooks?: IamConfig['webhooks'];
     /** A test database prepared beforehand (e.g. migrated by another tool); dropped at close like a new one. */
     database?: TestDatabase;
   } = {},
@@ -146,6 +148,7 @@ export async function createTestServer(
     maxSessionsPerUser: options.maxSessionsPerUser,
     botCheck: { maxNumber: 1_000, ...options.botCheck },
     timeouts: options.timeouts,
+    webhooks: options.webhooks,
     dnsServers: [dns.server],
     hibpApiUrl: pwned.url,
     clock,

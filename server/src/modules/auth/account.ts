@@ -1,4 +1,4 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { runTransaction, type Transaction } from '../../db/client';
 import {
   apiKeys,
@@ -23,6 +23,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { Services } from './services';
 import { requireStepUp } from './stepUp';
 
@@ -135,7 +136,8 @@ export async function exportData(services: Services, input: { userId: string; se
  * transaction: every session is revoked (refused at once on every instance: the revoked rows
  * stay, without their addresses, until retention removes them), and the personal data is
  * erased: the user row, devices, linked accounts, passkeys, API keys (which stop working at
- * once), TOTP and backup codes, codes, links, step-up tokens and queued mails. Audit events
+ * once), TOTP and backup codes, codes, links, step-up tokens and queued mails (queued security
+ * events stay, for the receivers, without the address `user.created` carries). Audit events
  * keep their type and time under the user id, which no longer names anyone (pseudonymous);
  * their addresses, agents and details are erased. The address is free to sign up again.
  */
@@ -162,7 +164,7 @@ export async function deleteAccount(
  * scrubs every personal row (see `deleteAccount`). `actorId` names an admin who did it.
  */
 export async function eraseAccount(
-  _services: Pick<Services, 'clock'>,
+  services: Pick<Services, 'clock' | 'webhooks' | 'outbox'>,
   tx: Transaction,
   userId: string,
   now: Date,
@@ -186,7 +188,12 @@ export async function eraseAccount(
   await tx.delete(totpCredentials).where(eq(totpCredentials.userId, user.id));
   await tx.delete(webauthnCeremonies).where(eq(webauthnCeremonies.userId, user.id));
   await tx.delete(oauthLinkTokens).where(eq(oauthLinkTokens.userId, user.id));
-  await tx.delete(outboxMessages).where(eq(outboxMessages.userId, user.id));
+  await tx.delete(outboxMessages).where(and(eq(outboxMessages.userId, user.id), eq(outboxMessages.kind, 'mail')));
+  // Events still queued go out (a receiver must hear of the deletion), but with no address left in them.
+  await tx
+    .update(outboxMessages)
+    .set({ payload: sql`JSON_REMOVE(${outboxMessages.payload}, '$.data.email')` })
+    .where(and(eq(outboxMessages.userId, user.id), eq(outboxMessages.kind, 'webhook'), eq(outboxMessages.state, 'pending')));
   await tx.update(auditEvents).set({ ip: null, userAgent: null, data: null }).where(eq(auditEvents.userId, user.id));
   await tx.delete(users).where(eq(users.id, user.id));
   // The deletion itself, with nothing that names the person.
@@ -197,5 +204,6 @@ export async function eraseAccount(
     actorId: options.actorId ?? null,
     data: { sessionsRevoked: live.length },
   });
+  await emitSecurityEvent(services, tx, { type: 'user.deleted', userId: user.id, data: { by: options.actorId ? 'admin' : 'user' } }, now);
   return live;
 }

@@ -6,6 +6,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { hashPassword, verifyPassword } from '../users/password';
 import { findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { queuePasswordChangedNotice } from './passwordChanged';
 import { retireResetLinks } from './passwordReset';
 import type { Services } from './services';
@@ -29,6 +30,7 @@ export async function changePassword(
     await retireResetLinks(tx, user.id, now);
     await recordAudit(tx, { type: 'password.changed', at: now, userId: user.id, sessionId: input.sessionId, client });
     await queuePasswordChangedNotice(services, tx, user, client);
+    await emitSecurityEvent(services, tx, { type: 'password.changed', userId: user.id, data: { method: 'change' } }, now);
   });
   await services.sessions.revokeAllOfUser(user.id, 'password_change', client, { except: input.sessionId });
   return { status: 'password_changed' };

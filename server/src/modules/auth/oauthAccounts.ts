@@ -13,6 +13,7 @@ import type { OAuthProfile } from '../oauth/profile';
 import type { ProviderDefinition } from '../oauth/providers';
 import type { CreatedSession } from '../sessions/sessions';
 import { createUser, findUserByEmail, findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
 import { type Admission, admitSignIn, admittedVerdict, challengeSignIn, completeSignIn, openSession, type SignedIn } from './signIn';
@@ -121,6 +122,12 @@ async function resolve(
     tx,
     { email: profile.email, name: profile.name, passwordHash: null, emailVerifiedAt: now },
     { now, client, auditData: { provider: provider.id } },
+  );
+  await emitSecurityEvent(
+    services,
+    tx,
+    { type: 'user.created', userId: user.id, data: { email: user.email, emailVerified: true, method: 'oauth', provider: provider.id } },
+    now,
   );
   await insertAccount(services, tx, user.id, provider, profile, client, 'new_user');
   return signIn(services, tx, user, provider, client, { linked: true, created: true });

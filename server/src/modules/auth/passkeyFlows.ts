@@ -7,6 +7,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import type { PasskeySummary } from '../passkeys/passkeys';
 import { findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { LoginChallenge } from './loginChallenge';
 import { provePasskey } from './passkeyProof';
 import { queueSecurityAlert } from './securityAlert';
@@ -62,6 +63,7 @@ export async function registerPasskey(
     const at = services.clock.now();
     await recordAudit(tx, { type: 'passkey.added', at, userId: user.id, sessionId: input.sessionId, client, data: { passkey: added.id } });
     await queueSecurityAlert(services, tx, user, { reason: 'passkey_added', client, sessionId: input.sessionId });
+    await emitSecurityEvent(services, tx, { type: 'passkey.added', userId: user.id, data: { passkeyId: added.id } }, at);
   });
   return { id: added.id, name: added.name, createdAt: added.createdAt };
 }
@@ -117,6 +119,7 @@ export async function removePasskey(
       data: { passkey: input.id },
     });
     await queueSecurityAlert(services, tx, user, { reason: 'passkey_removed', client, sessionId: input.sessionId });
+    await emitSecurityEvent(services, tx, { type: 'passkey.removed', userId: user.id, data: { passkeyId: input.id } }, at);
   });
   return { status: 'removed' };
 }

@@ -9,6 +9,7 @@ import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links'
 import type { OutboxMail } from '../outbox/outbox';
 import { hashPassword } from '../users/password';
 import { findUserByEmail, findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { claimMailBudget } from './mailBudget';
 import { queuePasswordChangedNotice } from './passwordChanged';
 import { queueMail } from './queueMail';
@@ -80,7 +81,14 @@ async function withdrawRefusedResetMails(tx: Transaction, userId: string): Promi
   const refused = await tx
     .select({ id: outboxMessages.id, payload: outboxMessages.payload })
     .from(outboxMessages)
-    .where(and(eq(outboxMessages.userId, userId), eq(outboxMessages.state, 'pending'), isNotNull(outboxMessages.lastError)));
+    .where(
+      and(
+        eq(outboxMessages.userId, userId),
+        eq(outboxMessages.kind, 'mail'),
+        eq(outboxMessages.state, 'pending'),
+        isNotNull(outboxMessages.lastError),
+      ),
+    );
   const resetMailIds = refused.filter((row) => isResetMail(row.payload)).map((row) => row.id);
   if (resetMailIds.length === 0) return false;
   // By primary key, so only these rows are locked.
@@ -130,6 +138,7 @@ export async function resetPassword(
     await retireResetLinks(tx, user.id, now);
     await recordAudit(tx, { type: 'password.reset', at: now, userId: user.id, client });
     await queuePasswordChangedNotice(services, tx, user, client);
+    await emitSecurityEvent(services, tx, { type: 'password.changed', userId: user.id, data: { method: 'reset' } }, now);
     return user;
   });
   if (!outcome) throw new IamError('LINK_INVALID');

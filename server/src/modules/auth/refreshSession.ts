@@ -1,5 +1,6 @@
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError, isIamError } from '../errors/iamError';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
@@ -18,8 +19,24 @@ export async function refreshSession(services: Services, presented: string | nul
   try {
     if (!presented || presented.length > 128) throw new IamError('REFRESH_TOKEN_INVALID');
     const outcome = await services.sessions.rotate(presented, client, {
-      // The owner's alert is queued in the transaction that revokes the session.
-      onReused: (tx, user) => queueSecurityAlert(services, tx, user, { reason: 'token_reuse', client }),
+      // The owner's alert and the security event are queued in the transaction that revokes the session.
+      onReused: async (tx, user, sessionId) => {
+        await queueSecurityAlert(services, tx, user, { reason: 'token_reuse', client });
+        await emitSecurityEvent(
+          services,
+          tx,
+          { type: 'session.reuse_detected', userId: user.id, data: { sessionId } },
+          services.clock.now(),
+        );
+      },
+      // With the challenge's verdict and audit row.
+      onChallenged: (tx, user, sessionId, verdict) =>
+        emitSecurityEvent(
+          services,
+          tx,
+          { type: 'session.challenged', userId: user.id, data: { flow: 'refresh', factor: 'email', reasons: verdict.reasons, sessionId } },
+          services.clock.now(),
+        ),
     });
     const { user } = outcome;
 

@@ -19,6 +19,7 @@ import type { AccessTokenService } from '../tokens/accessToken';
 import type { RevocationSet } from '../tokens/revocations';
 import type { SigningKeyStore } from '../tokens/signingKeys';
 import type { PasswordPolicy } from '../users/passwordPolicy';
+import type { Webhooks } from '../webhooks/config';
 
 /** The dependencies every domain function takes, built once by `createIamServer`. */
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   mailer: Mailer;
   /** Delivers the queued mails (security alerts, notices) with retries, across restarts and instances. */
   outbox: OutboxWorker;
+  /** The security-event webhook endpoints (`emitSecurityEvent` in modules/webhooks queues their events). */
+  webhooks: Webhooks;
   keys: SigningKeyStore;
   accessTokens: AccessTokenService;
   revocations: RevocationSet;

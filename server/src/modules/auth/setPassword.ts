@@ -6,6 +6,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { hashPassword } from '../users/password';
 import { findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { queuePasswordChangedNotice } from './passwordChanged';
 import type { Services } from './services';
 import { requireStepUp } from './stepUp';
@@ -43,6 +44,7 @@ export async function setPassword(
     }
     await recordAudit(tx, { type: 'password.changed', at: now, userId: user.id, sessionId: input.sessionId, client, data: { set: true } });
     await queuePasswordChangedNotice(services, tx, user, client);
+    await emitSecurityEvent(services, tx, { type: 'password.changed', userId: user.id, data: { method: 'set' } }, now);
   });
   return { status: 'password_set' };
 }

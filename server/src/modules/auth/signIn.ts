@@ -7,6 +7,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
 import { queueNewSignInAlert, queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
@@ -122,18 +123,32 @@ export async function challengeSignIn(
     admission.factor === 'totp'
       ? await startTotpChallenge(services, user, admission.reasons, offerPasskey)
       : await startEmailChallenge(services, user, client, admission.reasons, { purpose: 'login' }, offerPasskey);
-  await recordAudit(services.db, {
-    type: 'login.challenged',
-    at: services.clock.now(),
-    userId: user.id,
-    client,
-    data: {
-      method,
-      challenge: challenge.challengeId,
-      reasons: admission.reasons,
-      logged: admission.verdict.logged,
-      evidence: admission.verdict.evidence,
-    },
+  const now = services.clock.now();
+  // The audit row and the security event (webhooks) together.
+  await runTransaction(services.db, async (tx) => {
+    await recordAudit(tx, {
+      type: 'login.challenged',
+      at: now,
+      userId: user.id,
+      client,
+      data: {
+        method,
+        challenge: challenge.challengeId,
+        reasons: admission.reasons,
+        logged: admission.verdict.logged,
+        evidence: admission.verdict.evidence,
+      },
+    });
+    await emitSecurityEvent(
+      services,
+      tx,
+      {
+        type: 'session.challenged',
+        userId: user.id,
+        data: { flow: 'sign_in', factor: admission.factor, reasons: admission.reasons, method },
+      },
+      now,
+    );
   });
   return challenge;
 }

@@ -2,6 +2,7 @@ import { isDuplicateKeyError, runTransaction } from '../../db/client';
 import type { ClientInfo } from '../devices/clientInfo';
 import { hashPassword } from '../users/password';
 import { createUser, findUserByEmail } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { sendWithinBudget } from './mailBudget';
 import { pageUrl, type Services } from './services';
 import { sendVerificationEmail } from './verificationEmail';
@@ -45,6 +46,12 @@ export async function signup(
           tx,
           { email: input.email, name: input.name ?? null, passwordHash, emailVerifiedAt: null },
           { now: clock.now(), client },
+        );
+        await emitSecurityEvent(
+          services,
+          tx,
+          { type: 'user.created', userId: user.id, data: { email: user.email, emailVerified: false, method: 'password' } },
+          user.createdAt,
         );
         return { user, challenge: await challenges.issue(tx, { userId: user.id, purpose: 'verify_email', data: pending }) };
       });

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { EmailMessage } from '@iam/emails';
-import { and, asc, eq, inArray, lte } from 'drizzle-orm';
+import { idPrefixes } from '@iam/shared';
+import { and, asc, eq, inArray, lt, lte, notExists, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/mysql-core';
 import type { Logger } from 'pino';
 import superjson, { type SuperJSONResult } from 'superjson';
 import { type Database, type Executor, runTransaction } from '../../db/client';
@@ -16,6 +19,12 @@ import type { Mailer } from '../email/mailer';
  * the provider's `Idempotency-Key`: a delivery retried after a lost answer is sent once.
  * Codes a user is waiting for never come here: they are sent on the request path, where a
  * failure is an error the user sees.
+ *
+ * Two kinds of message: `mail` (to the mail provider) and `webhook` (a security event POSTed
+ * to a receiver, docs/api.md webhooks; the row id is its `webhook-id`). Messages that share an
+ * `ordering_key` (a webhook endpoint and a user) go out one after the other: a row is not
+ * claimed while an older one of its key is still pending. Each kind is claimed and delivered on
+ * its own, so a receiver that hangs never holds up mail.
  */
 
 export interface OutboxMail {
@@ -50,6 +59,81 @@ export async function enqueueMail(executor: Executor, mail: OutboxMail & { userI
   return id;
 }
 
+/** What a webhook row holds until it is delivered: the endpoint's id (never its secret) and the event. */
+export interface OutboxWebhook {
+  endpoint: string;
+  type: string;
+  /** When the event happened (ISO 8601): the body's `timestamp`. */
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Queues one security event for each endpoint that takes it, in the caller's transaction, each
+ * row under the ordering key `<endpoint>:<userId>` so one user's events reach an endpoint in
+ * order. Row ids sort in the order they were made, so the events of one transaction (which
+ * share `created_at`) keep theirs too. Returns the rows' ids (their `webhook-id`s).
+ */
+export async function enqueueWebhook(
+  executor: Executor,
+  message: { endpointIds: readonly string[]; userId: string; type: string; data: Record<string, unknown> },
+  now: Date,
+): Promise<string[]> {
+  if (message.endpointIds.length === 0) return [];
+  const rows = message.endpointIds.map((endpoint) => {
+    const payload: OutboxWebhook = { endpoint, type: message.type, timestamp: now.toISOString(), data: message.data };
+    return {
+      id: sortableOutboxId(now),
+      kind: 'webhook',
+      orderingKey: `${endpoint}:${message.userId}`,
+      userId: message.userId,
+      payload: payload as unknown as Record<string, unknown>,
+      state: 'pending',
+      attempts: 0,
+      createdAt: now,
+      availableAt: now,
+    };
+  });
+  await executor.insert(outboxMessages).values(rows);
+  return rows.map((row) => row.id);
+}
+
+/** Crockford's base32 in lowercase: its characters sort in the order of their values. */
+const sortableAlphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+let lastIdTime = 0;
+let lastIdRandom = 0n;
+
+function encodeSortable(value: bigint, length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) {
+    text = sortableAlphabet[Number(value & 31n)] + text;
+    value >>= 5n;
+  }
+  return text;
+}
+
+/**
+ * An outbox id that sorts after every one this process made before (ULID-like: 50 bits of
+ * milliseconds, then 80 bits, random or, within one millisecond or a clock that went back, the
+ * last plus one), so rows of one transaction keep the order they were written in.
+ */
+export function sortableOutboxId(now: Date): string {
+  const time = now.getTime();
+  if (time > lastIdTime) {
+    lastIdTime = time;
+    // The top bit left clear, so the increments never overflow.
+    lastIdRandom = BigInt(`0x${randomBytes(10).toString('hex')}`) >> 1n;
+  } else {
+    lastIdRandom += 1n;
+  }
+  return `${idPrefixes.outboxMessage}_${encodeSortable(BigInt(lastIdTime), 10)}${encodeSortable(lastIdRandom, 16)}`;
+}
+
+/** Delivers one webhook row; throws when it was not accepted (the worker retries it). */
+export type WebhookSender = (message: { id: string; payload: OutboxWebhook }) => Promise<void>;
+
+export type OutboxKind = 'mail' | 'webhook';
+
 export interface OutboxWorker {
   start(): void;
   /** Delivers what is due now, once; resolves with how many messages were delivered. */
@@ -63,26 +147,58 @@ export function createOutboxWorker(deps: {
   db: Database;
   clock: Clock;
   mailer: Mailer;
+  /** Delivers `webhook` rows (modules/webhooks); without it they wait, as for an endpoint no longer configured. */
+  sendWebhook?: WebhookSender;
   logger: Pick<Logger, 'warn' | 'error'>;
   pollIntervalInMs?: number;
   batchSize?: number;
-  onDelivered?: () => void;
-  onFailedAttempt?: () => void;
+  onDelivered?: (kind: OutboxKind) => void;
+  onFailedAttempt?: (kind: OutboxKind) => void;
 }): OutboxWorker {
   const pollIntervalInMs = deps.pollIntervalInMs ?? 1000;
   const batchSize = deps.batchSize ?? 20;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | null = null;
-  let again = false;
   let stopped = false;
 
-  /** Takes due rows no other worker holds and pushes their next try past the claim, in one short transaction. */
-  async function claim(now: Date): Promise<OutboxMessageRow[]> {
+  /**
+   * No older row of the same ordering key is still pending (read without a lock; a row being
+   * delivered right now is pending, so its successor waits). Rows without a key never wait.
+   */
+  const older = alias(outboxMessages, 'older');
+  const noOlderPending = notExists(
+    deps.db
+      .select({ one: sql`1` })
+      .from(older)
+      .where(
+        and(
+          eq(older.orderingKey, outboxMessages.orderingKey),
+          eq(older.state, 'pending'),
+          or(
+            lt(older.createdAt, outboxMessages.createdAt),
+            and(eq(older.createdAt, outboxMessages.createdAt), lt(older.id, outboxMessages.id)),
+          ),
+        ),
+      ),
+  );
+
+  /**
+   * Takes due rows of a kind that no other worker holds and pushes their next try past the
+   * claim, in one short transaction. A webhook row waits while an older row of its ordering key
+   * is pending, so a batch holds at most one row of each key.
+   */
+  async function claim(kind: OutboxKind, now: Date): Promise<OutboxMessageRow[]> {
     return runTransaction(deps.db, async (tx) => {
       const rows = await tx
         .select()
         .from(outboxMessages)
-        .where(and(eq(outboxMessages.state, 'pending'), lte(outboxMessages.availableAt, now)))
+        .where(
+          and(
+            eq(outboxMessages.state, 'pending'),
+            lte(outboxMessages.availableAt, now),
+            eq(outboxMessages.kind, kind),
+            kind === 'webhook' ? noOlderPending : undefined,
+          ),
+        )
         .orderBy(asc(outboxMessages.availableAt))
         .limit(batchSize)
         .for('update', { skipLocked: true });
@@ -100,31 +216,45 @@ export function createOutboxWorker(deps: {
     });
   }
 
+  /** Sends one row; answers what of it stays in the table once delivered. */
+  async function send(row: OutboxMessageRow): Promise<Record<string, unknown>> {
+    if (row.kind === 'webhook') {
+      if (!deps.sendWebhook) throw new Error('webhooks are not configured');
+      const payload = row.payload as unknown as OutboxWebhook;
+      await deps.sendWebhook({ id: row.id, payload });
+      return { endpoint: payload.endpoint, type: payload.type };
+    }
+    const payload = superjson.deserialize<OutboxMail>(row.payload as unknown as SuperJSONResult);
+    await deps.mailer.send({ to: payload.to, email: payload.email }, { idempotencyKey: row.id });
+    return { template: payload.email.template };
+  }
+
   async function deliver(row: OutboxMessageRow): Promise<boolean> {
     const attempts = row.attempts + 1;
+    const kind: OutboxKind = row.kind === 'webhook' ? 'webhook' : 'mail';
     try {
-      const payload = superjson.deserialize<OutboxMail>(row.payload as unknown as SuperJSONResult);
-      await deps.mailer.send({ to: payload.to, email: payload.email }, { idempotencyKey: row.id });
+      const kept = await send(row);
       await deps.db
         .update(outboxMessages)
-        // The body goes once delivered: links in it (reset, "not me") must not rest in the table.
+        // The body goes once delivered: links in a mail (reset, "not me") and the data of an
+        // event (an address) must not rest in the table.
         .set({
           state: 'delivered',
           attempts,
           deliveredAt: deps.clock.now(),
           lastError: null,
-          payload: { template: payload.email.template },
+          payload: kept,
         })
         .where(eq(outboxMessages.id, row.id));
-      deps.onDelivered?.();
+      deps.onDelivered?.(kind);
       return true;
     } catch (error) {
-      deps.onFailedAttempt?.();
+      deps.onFailedAttempt?.(kind);
       const now = deps.clock.now();
       const givingUp = addSeconds(row.createdAt, outboxGiveUpAfterSeconds) <= now;
       const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : 'unknown error';
-      if (givingUp) deps.logger.error({ outboxId: row.id, attempts }, 'outbox message given up');
-      else deps.logger.warn({ outboxId: row.id, attempts, reason }, 'outbox delivery failed; retrying later');
+      if (givingUp) deps.logger.error({ outboxId: row.id, kind, attempts, reason }, 'outbox message given up');
+      else deps.logger.warn({ outboxId: row.id, kind, attempts, reason }, 'outbox delivery failed; retrying later');
       await deps.db
         .update(outboxMessages)
         .set({
@@ -138,33 +268,63 @@ export function createOutboxWorker(deps: {
     }
   }
 
-  async function drain(): Promise<number> {
+  async function drainMail(): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const rows = await claim(deps.clock.now());
+      const rows = await claim('mail', deps.clock.now());
       for (const row of rows) if (await deliver(row)) delivered++;
       if (rows.length < batchSize || stopped) return delivered;
     }
   }
 
-  function runOnce(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
+  /**
+   * Webhook rows of a batch have distinct ordering keys, so they go out together; a delivered
+   * row lets the next of its key be claimed, so the drain goes on while rows are delivered.
+   */
+  async function drainWebhooks(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      const rows = await claim('webhook', deps.clock.now());
+      const results = await Promise.all(rows.map(deliver));
+      const count = results.filter(Boolean).length;
+      delivered += count;
+      if (stopped || rows.length === 0 || (rows.length < batchSize && count === 0)) return delivered;
     }
-    running = drain()
-      .catch((error: unknown) => {
-        deps.logger.warn({ err: error }, 'outbox run failed');
-        return 0;
-      })
-      .finally(() => {
-        running = null;
-        if (again && !stopped) {
-          again = false;
-          void runOnce();
-        }
-      });
-    return running;
+  }
+
+  /**
+   * One kind's runs, one at a time: a call during a run gets that run and asks for another
+   * after it. Each kind runs on its own, so a slow receiver never delays mail, nor mail a receiver.
+   */
+  function runner(drain: () => Promise<number>) {
+    let running: Promise<number> | null = null;
+    let again = false;
+    const run = (): Promise<number> => {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = drain()
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error }, 'outbox run failed');
+          return 0;
+        })
+        .finally(() => {
+          running = null;
+          if (again && !stopped) {
+            again = false;
+            void run();
+          }
+        });
+      return running;
+    };
+    return { run, settled: () => running ?? Promise.resolve(0) };
+  }
+  const runners = [runner(drainMail), runner(drainWebhooks)];
+
+  async function runOnce(): Promise<number> {
+    const counts = await Promise.all(runners.map((kind) => kind.run()));
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   return {
@@ -179,7 +339,7 @@ export function createOutboxWorker(deps: {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all(runners.map((kind) => kind.settled()));
     },
   };
 }

@@ -26,6 +26,7 @@ import { accountHistory } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import type { RevocationSet } from '../tokens/revocations';
+import { emitSecurityEvent, type SecurityEventDeps } from '../webhooks/webhooks';
 import { assessRefresh, storedVerdict } from './assessment';
 import {
   followGraceChain,
@@ -79,7 +80,9 @@ export type RotationOutcome =
 /** What the caller adds to a rotation's transaction. */
 export interface RotationHooks {
   /** Runs in the transaction that revokes a session for reuse (to queue the owner's alert with it). */
-  onReused?: (tx: Transaction, user: UserRow) => Promise<void>;
+  onReused?: (tx: Transaction, user: UserRow, sessionId: string) => Promise<void>;
+  /** Runs in the transaction that records a refresh challenge (to queue its security event with it). */
+  onChallenged?: (tx: Transaction, user: UserRow, sessionId: string, verdict: Verdict) => Promise<void>;
 }
 
 /** A session that may still be refreshed, with its device and user, read with the rotation. */
@@ -97,6 +100,8 @@ export function createSessionService(deps: {
   anomaly: AnomalyConfig;
   /** Live sessions a user may hold; a sign-in past it revokes the least recently used (default 50). */
   maxSessionsPerUser?: number;
+  /** Where `session.revoked` security events go (webhooks); none without it. */
+  securityEvents?: SecurityEventDeps;
 }) {
   const { db, clock, lifetimes, revocations, anomaly } = deps;
   const maxSessionsPerUser = deps.maxSessionsPerUser ?? defaultMaxSessionsPerUser;
@@ -136,14 +141,11 @@ export function createSessionService(deps: {
         .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
       if (result.affectedRows > 0) {
         count++;
-        await recordAudit(tx, {
-          type: 'session.revoked',
-          at: now,
-          userId: owners.get(sessionId) ?? null,
-          sessionId,
-          client,
-          data: { reason },
-        });
+        const owner = owners.get(sessionId) ?? null;
+        await recordAudit(tx, { type: 'session.revoked', at: now, userId: owner, sessionId, client, data: { reason } });
+        if (owner && deps.securityEvents) {
+          await emitSecurityEvent(deps.securityEvents, tx, { type: 'session.revoked', userId: owner, data: { sessionId, reason } }, now);
+        }
       }
     }
     return count;
@@ -312,9 +314,13 @@ export function createSessionService(deps: {
         const row = await lockRefreshToken(tx, presented);
         const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
         if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
-        if (row.usedAt === null) return rotateLive(tx, presented, row, found, client, now);
+        if (row.usedAt === null) {
+          const live = await rotateLive(tx, presented, row, found, client, now);
+          if (live.kind === 'challenged') await hooks.onChallenged?.(tx, live.user, live.sessionId, live.verdict);
+          return live;
+        }
         const answer = await answerSpent(tx, presented, row, found, client, now);
-        if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user);
+        if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user, answer.sessionId);
         return answer;
       });
       if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
