@@ -328,6 +328,47 @@ describe('security-event webhooks', () => {
     }
   });
 
+  it('administration reports user.disabled, user.enabled and mfa.changed (all factors), with the admin’s revocations', async () => {
+    const receiver = await startReceiver(newSecret());
+    await using t = await createTestServer({
+      webhooks: [
+        { url: receiver.url, secret: receiver.secret, events: ['user.disabled', 'user.enabled', 'mfa.changed', 'session.revoked'] },
+      ],
+    });
+    try {
+      const admin = await t.signUp();
+      await t.sql.query(`UPDATE users SET roles = '["admin"]' WHERE id = ?`, [admin.userId]);
+      const user = await t.signUp();
+      await admin.api.admin.users.disable.mutate({
+        userId: user.userId,
+        reason: 'fraud review',
+        stepUpToken: await stepUp(t, admin, 'admin'),
+      });
+      const disabled = await acceptedEvent(receiver, user.userId, 'user.disabled');
+      expect(disabled.event.data).toEqual({ userId: user.userId, reason: 'fraud review' });
+      const revoked = await acceptedEvent(receiver, user.userId, 'session.revoked');
+      expect(revoked.event.data).toMatchObject({ userId: user.userId, reason: 'admin' });
+      await admin.api.admin.users.enable.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin, 'admin') });
+      expect((await acceptedEvent(receiver, user.userId, 'user.enabled')).event.data).toEqual({ userId: user.userId });
+      await admin.api.admin.users.resetMfa.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin, 'admin') });
+      expect((await acceptedEvent(receiver, user.userId, 'mfa.changed')).event.data).toEqual({
+        userId: user.userId,
+        factor: 'all',
+        enabled: false,
+      });
+      // In the order they happened.
+      expect(receiver.accepted(user.userId).map((attempt) => attempt.event.type)).toEqual([
+        'user.disabled',
+        'session.revoked',
+        'user.enabled',
+        'mfa.changed',
+      ]);
+      expectWellFormed(receiver);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('a receiver answering 500 (or a redirect, never followed) gets retries with backoff and the same webhook-id, until it answers 2xx', async () => {
     const receiver = await startReceiver(newSecret());
     await using t = await createTestServer({ webhooks: [{ url: receiver.url, secret: receiver.secret, events: ['user.created'] }] });

@@ -17,6 +17,7 @@ import { IamError } from '../errors/iamError';
 import { normalizeEmail } from '../users/email';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { findUserById } from '../users/users';
+import { emitSecurityEvent } from '../webhooks/webhooks';
 import { eraseAccount } from './account';
 import { queueSecurityAlert } from './securityAlert';
 import type { Services } from './services';
@@ -222,6 +223,7 @@ export async function disableUser(
         .update(users)
         .set({ disabledAt: now, disabledReason: input.reason ?? null, updatedAt: now })
         .where(eq(users.id, target.id));
+      await emitSecurityEvent(services, tx, { type: 'user.disabled', userId: target.id, data: { reason: input.reason ?? null } }, now);
     }
     return services.sessions.revokeAllOfUserIn(tx, target.id, 'admin', actor.client);
   });
@@ -237,7 +239,9 @@ export async function enableUser(
 ): Promise<{ status: 'enabled' }> {
   await destructive(services, actor, input, 'enable', async (tx, target) => {
     const now = services.clock.now();
+    if (!target.disabledAt) return;
     await tx.update(users).set({ disabledAt: null, disabledReason: null, updatedAt: now }).where(eq(users.id, target.id));
+    await emitSecurityEvent(services, tx, { type: 'user.enabled', userId: target.id, data: {} }, now);
   });
   return { status: 'enabled' };
 }
@@ -273,6 +277,7 @@ export async function resetUserMfa(services: Services, actor: AdminActor, input:
     await tx.delete(passkeys).where(eq(passkeys.userId, target.id));
     await tx.update(users).set({ totpEnabledAt: null, passkeyCount: 0, updatedAt: now }).where(eq(users.id, target.id));
     await queueSecurityAlert(services, tx, target, { reason: 'mfa_reset', client: actor.client });
+    await emitSecurityEvent(services, tx, { type: 'mfa.changed', userId: target.id, data: { factor: 'all', enabled: false } }, now);
   });
   return { status: 'reset' as const };
 }
