@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailableError, isTransientConflictError } from '../db/client';
+import { recordAudit } from '../modules/audit/audit';
 import { requireAdmin } from '../modules/auth/admin';
 import { IamError } from '../modules/errors/iamError';
 import { assertIpNotBlocked, recordStrike } from '../modules/rateLimit/guards';
@@ -85,10 +86,26 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
  * (a token issued before the role was removed is not enough), and a disabled admin is refused.
  * `ctx.actor` names the acting admin for the audit.
  */
-export const adminProcedure = authedProcedure.use(async ({ ctx, next }) => {
+export const adminProcedure = authedProcedure.use(async ({ ctx, next, type, path, getRawInput }) => {
   const actor = { userId: ctx.auth.userId, sessionId: ctx.auth.sessionId, client: ctx.client };
   await requireAdmin(ctx.services, actor);
-  return next({ ctx: { actor } });
+  const result = await next({ ctx: { actor } });
+  // Reads are audited too (who looked at whom, and what they searched); changes audit themselves.
+  if (type === 'query' && result.ok) {
+    const raw = (await getRawInput().catch(() => undefined)) as { json?: unknown } | Record<string, unknown> | undefined;
+    const input = (raw && typeof raw === 'object' && 'json' in raw ? raw.json : raw) as Record<string, unknown> | undefined;
+    const userId = typeof input?.userId === 'string' ? input.userId.slice(0, 40) : null;
+    await recordAudit(ctx.services.db, {
+      type: 'audit.admin_read',
+      at: ctx.services.clock.now(),
+      userId,
+      actorId: actor.userId,
+      sessionId: actor.sessionId,
+      client: ctx.client,
+      data: { procedure: path, ...(typeof input?.query === 'string' ? { query: input.query.slice(0, 254) } : {}) },
+    });
+  }
+  return result;
 });
 
 /**

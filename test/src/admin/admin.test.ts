@@ -143,7 +143,7 @@ describe('admin: users', () => {
       });
       const back = await t.client({ deviceOf: user.jar }).api.auth.login.mutate({ email: user.email, password: user.password });
       expect(back.status).toBe('authenticated');
-      expect((await auditTypes(t, user.userId)).filter((event) => event.actor_id !== null)).toEqual([
+      expect((await auditTypes(t, user.userId)).filter((event) => event.actor_id !== null && event.type !== 'audit.admin_read')).toEqual([
         { type: 'user.disabled', actor_id: admin.userId },
         { type: 'user.enabled', actor_id: admin.userId },
       ]);
@@ -257,6 +257,20 @@ describe('admin: audit', () => {
     const future = await admin.api.admin.audit.query.query({ from: new Date(Date.now() + 3_600_000) });
     expect(future.items).toEqual([]);
     expect(await admin.api.admin.audit.query.query({ limit: 501 }).catch(iamCodeOf)).toBe('INVALID_INPUT');
+
+    // Reads are audited with the actor too: who looked at whom.
+    await admin.api.admin.users.get.query({ userId: user.userId });
+    await admin.api.admin.users.list.query({ query: 'someone@' });
+    const [reads] = await t.sql.query<RowDataPacket[]>(
+      "SELECT user_id, actor_id, data FROM audit_events WHERE type = 'audit.admin_read' AND actor_id = ? ORDER BY created_at, id",
+      [admin.userId],
+    );
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ user_id: user.userId, data: { procedure: 'admin.users.get' } }),
+        expect.objectContaining({ user_id: null, data: { procedure: 'admin.users.list', query: 'someone@' } }),
+      ]),
+    );
   });
 });
 

@@ -34,6 +34,7 @@ export type AuditEventType =
   | 'user.enabled'
   | 'user.sessions_revoked'
   | 'user.mfa_reset'
+  | 'audit.admin_read'
   | 'oauth.linked'
   | 'oauth.unlinked'
   | 'passkey.added'
