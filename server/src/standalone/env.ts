@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseHmacKeys } from '../modules/hmac/keys';
 import { defaultLifetimes } from '../modules/lifetimes';
+import { developmentLimitOverrides, type LimitName, type LimitOverrides } from '../modules/rateLimit/limits';
 import { defaultMaxSessionsPerUser } from '../modules/sessions/sessions';
 import { defaultTimeouts, maxTimeoutInMs } from '../modules/timeouts';
 
@@ -148,6 +149,20 @@ export function serviceSettingsOf(env: Env): ServiceSettings {
   }
   const metrics = env.METRICS_TOKEN ?? env.METRICS_PUBLIC ?? !production;
   return { mailTransport, metrics, warnings };
+}
+
+/**
+ * The limits the service runs with: in development the development profile (the per-IP sign-up
+ * and login limits ×10) under the config file's `rateLimits`, field by field, so an operator's
+ * choice always wins; elsewhere (production, test) the config file's alone.
+ */
+export function rateLimitsOf(env: Pick<Env, 'NODE_ENV'>, fromFile: LimitOverrides | undefined): LimitOverrides | undefined {
+  if (env.NODE_ENV !== 'development') return fromFile;
+  const merged: LimitOverrides = { ...fromFile };
+  for (const [name, spec] of Object.entries(developmentLimitOverrides) as Array<[LimitName, LimitOverrides[LimitName]]>) {
+    merged[name] = { ...spec, ...fromFile?.[name] };
+  }
+  return merged;
 }
 
 /** `TRUST_PROXY` as Express takes it: a hop count, true/false, or a list of addresses. */

@@ -5,7 +5,7 @@ import { createIamServer } from '../createIamServer';
 import { createLogger } from '../logger';
 import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
 import { botCheckOf, loadConfigFile } from './configFile';
-import { loadEnv, parseTrustProxy, type ServiceSettings, serviceSettingsOf } from './env';
+import { loadEnv, parseTrustProxy, rateLimitsOf, type ServiceSettings, serviceSettingsOf } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 import { waitForDatabase } from './waitForDatabase';
 
@@ -70,7 +70,8 @@ try {
       .filter(Boolean),
     hibpApiUrl: env.HIBP_API_URL === 'off' ? null : env.HIBP_API_URL,
     hmacKeys,
-    rateLimits: configFile.rateLimits,
+    // NODE_ENV=development relaxes the per-IP sign-up and login limits (docs/operations.md, rate limits).
+    rateLimits: rateLimitsOf(env, configFile.rateLimits),
     anomaly: configFile.anomaly as IamConfig['anomaly'],
     botCheck: botCheckOf(configFile.botCheck),
     stepUpActions: configFile.stepUpActions,

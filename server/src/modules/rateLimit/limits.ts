@@ -81,3 +81,15 @@ export type LimitName = keyof typeof defaultLimits;
 export const defaultBlockLadderInSeconds = [15 * 60, 3600, 24 * 3600];
 
 export type LimitOverrides = Partial<Record<LimitName, Partial<LimitSpec>>> & { ipBlockLadderInSeconds?: number[] };
+
+/**
+ * The standalone service's development profile (NODE_ENV=development, docs/operations.md):
+ * a developer signs up and in over and over from one address, so the per-IP sign-up and login
+ * limits get ten times the points. Per-account protections (failures per account, mail caps per
+ * address) stay as they are. The library itself applies no profile: its defaults are production's.
+ */
+export const developmentLimitOverrides = {
+  signupPerIp: { points: defaultLimits.signupPerIp.points * 10 },
+  loginPerIp: { points: defaultLimits.loginPerIp.points * 10 },
+  loginFailuresPerIp: { points: defaultLimits.loginFailuresPerIp.points * 10 },
+} satisfies LimitOverrides;
