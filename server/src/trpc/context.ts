@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../modules/auth/services';
 import { randomToken } from '../modules/crypto/random';
 import type { ClientInfo } from '../modules/devices/clientInfo';
+import { hashRefreshToken } from '../modules/sessions/refreshTokens';
 import { bearerTokenOf } from '../modules/tokens/authenticate';
 import { type CookieJar, createCookieJar } from './cookies';
 import { createServiceVerifier, isSignedRequest, type ServiceIdentity, signedRequestOf } from './hmac';
@@ -48,6 +49,7 @@ export function createInnerContext(opts: {
       userAgent: opts.client?.userAgent ?? null,
       canary: opts.client?.canary ?? null,
       canaryIsNew: opts.client?.canaryIsNew ?? false,
+      ...(opts.client?.refreshTokenHash ? { refreshTokenHash: opts.client.refreshTokenHash } : {}),
     },
     requestId,
     logger: opts.services.logger.child({ requestId }),
@@ -77,9 +79,17 @@ export function createHttpContextFactory(services: Services) {
     const requestId = String(res.locals.requestId ?? randomUUID());
     const ip = clientIp(req);
     const procedures = info?.calls.map((call) => call.path) ?? [];
+    // The session this browser holds, if any: a sign-in here replaces it (sessions.create).
+    const refreshToken = cookies.get('refreshToken');
     return createInnerContext({
       services,
-      client: { ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary, canaryIsNew },
+      client: {
+        ip,
+        userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+        canary,
+        canaryIsNew,
+        ...(refreshToken ? { refreshTokenHash: hashRefreshToken(refreshToken) } : {}),
+      },
       bearerToken: bearerTokenOf(req.headers.authorization),
       cookies,
       requestId,

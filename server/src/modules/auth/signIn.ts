@@ -27,6 +27,8 @@ export interface SignedIn {
 /**
  * Opens the session inside the transaction that proved the user's identity; a first sign-in
  * from a new device of an account that has others queues an alert to the owner in it too.
+ * Every way in comes here: a live session of the same user that this browser still holds
+ * (its refresh cookie, on this device) is replaced, never kept beside the new one.
  */
 export async function openSession(
   services: Services,
@@ -59,6 +61,7 @@ export async function openSession(
 export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
   // The sign-in's transaction revoked these; every instance refuses their access tokens from now on.
   for (const evicted of session.evicted ?? []) services.revocations.add(evicted, services.clock.now());
+  if (session.replaced) services.revocations.add(session.replaced, services.clock.now());
   const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
   return {
     status: 'authenticated',

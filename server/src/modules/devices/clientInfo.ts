@@ -10,6 +10,12 @@ export interface ClientInfo {
   canary: string | null;
   /** The client presented no canary; `canary` is the one just issued to it. */
   canaryIsNew?: boolean;
+  /**
+   * The hash (`hashRefreshToken`) of the refresh cookie (`iam_rt`) the browser presented, if
+   * any: a sign-in completed here replaces that session when it is the same user's, live, on
+   * this device. Only the hash travels, as stored: never the token itself.
+   */
+  refreshTokenHash?: string;
 }
 
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'unknown';

@@ -4,6 +4,7 @@ import {
   type DeviceRow,
   devices,
   type RefreshTokenRow,
+  refreshTokens,
   type SessionRow,
   type SessionVerdict,
   sessions,
@@ -53,6 +54,7 @@ export type RevokeReason =
   | 'email_change'
   | 'not_me'
   | 'session_limit'
+  | 'replaced'
   | 'admin'
   | 'account_deleted';
 
@@ -64,6 +66,8 @@ export interface CreatedSession {
   newDevice?: ClientInfo;
   /** Sessions revoked to keep the user within the cap (least recently used first); tell every instance once committed. */
   evicted?: string[];
+  /** The session of this browser the sign-in replaced (revoked as `replaced`); tell every instance once committed. */
+  replaced?: string;
 }
 
 /**
@@ -122,6 +126,33 @@ export function createSessionService(deps: {
     const evicted = live.slice(maxSessionsPerUser).map((row) => row.id);
     if (evicted.length > 0) await revokeInTransaction(tx, evicted, 'session_limit', now, client);
     return evicted;
+  }
+
+  /**
+   * One browser, one session: a sign-in completed in a browser that presents the refresh cookie
+   * of a live session of the same user on the same device (the canary names the device) replaces
+   * that session, as when verifying an address (which signs in) is followed by a password
+   * sign-in. The earlier session is revoked in the sign-in's transaction rather than reused: the
+   * new sign-in brings its own proof, verdict and trust, and gets a fresh session id and token
+   * family (OWASP ASVS 4.0 V3.2.1, a new session token on authentication), while the earlier
+   * one's access and refresh tokens stop working. A cookie of another account, of a session that
+   * is no longer live, or one that came without this device's canary replaces nothing.
+   */
+  async function replaceableSession(tx: Transaction, userId: string, deviceId: string, client: ClientInfo, now: Date) {
+    if (!client.refreshTokenHash || !client.canary || client.canaryIsNew) return null;
+    const [row] = await tx
+      .select({ id: sessions.id })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(
+        and(
+          eq(refreshTokens.tokenHash, client.refreshTokenHash),
+          eq(sessions.deviceId, deviceId),
+          liveSessionsOf(userId, now, lifetimes.sessionIdleInSeconds),
+        ),
+      )
+      .limit(1);
+    return row?.id ?? null;
   }
 
   async function revokeInTransaction(tx: Transaction, sessionIds: string[], reason: RevokeReason, now: Date, client?: ClientInfo) {
@@ -269,6 +300,8 @@ export function createSessionService(deps: {
         fallbackCanary,
         trusted: input.trusted ?? false,
       });
+      const replaced = await replaceableSession(tx, input.userId, deviceId, input.client, now);
+      if (replaced) await revokeInTransaction(tx, [replaced], 'replaced', now, input.client);
       const agent = parseUserAgent(input.client.userAgent);
       const sessionId = newId('session');
       const expiresAt = addSeconds(now, lifetimes.sessionMaxInSeconds);
@@ -297,6 +330,7 @@ export function createSessionService(deps: {
         expiresAt,
         ...(!known && otherDevices > 0 ? { newDevice: input.client } : {}),
         ...(evicted.length > 0 ? { evicted } : {}),
+        ...(replaced ? { replaced } : {}),
       };
     },
 
