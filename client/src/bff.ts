@@ -18,7 +18,11 @@ export interface BffClientOptions {
   now?: () => number;
 }
 
-/** The typed client of a BFF server: call `bff.introspect`, `bff.authorize`, `bff.refresh`, `bff.logout`. */
+/**
+ * The typed client of a BFF server: `bff.login`, `bff.signup`, `bff.verifyEmail` and
+ * `bff.verifyChallenge` sign the browser in, `bff.introspect`, `bff.authorize`, `bff.refresh`,
+ * `bff.logout` and `bff.verifyApiKey` do the rest.
+ */
 export type BffClient = TRPCClient<AppRouter>;
 
 /**

@@ -45,6 +45,16 @@ export const hmacNonceMinBytes = 16;
 export const hmacNonceMaxBytes = 64;
 
 /** The procedures a signed service request may call; a key may be limited to some of them. */
-export const bffProcedureNames = ['bff.introspect', 'bff.authorize', 'bff.refresh', 'bff.logout', 'bff.verifyApiKey'] as const;
+export const bffProcedureNames = [
+  'bff.introspect',
+  'bff.authorize',
+  'bff.refresh',
+  'bff.logout',
+  'bff.verifyApiKey',
+  'bff.login',
+  'bff.signup',
+  'bff.verifyEmail',
+  'bff.verifyChallenge',
+] as const;
 
 export type BffProcedureName = (typeof bffProcedureNames)[number];

@@ -193,6 +193,35 @@ export const bffLogoutInput = z
 export type ForwardedClient = z.infer<typeof forwardedClientSchema>;
 export type BffAuthorizeInput = z.infer<typeof bffAuthorizeInput>;
 
+/** A password sign-in on behalf of the browser a BFF serves (`botCheck`: the browser's solution, passed through). */
+export const bffLoginInput = z.strictObject({
+  email: emailSchema,
+  password: loginInput.shape.password,
+  client: forwardedClientSchema,
+  botCheck: botCheckSchema.optional(),
+});
+
+/** A sign-up on behalf of the browser a BFF serves. */
+export const bffSignupInput = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema,
+  name: nameSchema.optional(),
+  client: forwardedClientSchema,
+  botCheck: botCheckSchema.optional(),
+});
+
+/** `auth.verifyEmail` on behalf of the browser a BFF serves: by code or by the emailed link's token. */
+export const bffVerifyEmailInput = z.union([
+  z.strictObject({ challengeId: idSchema, code: codeSchema, password: passwordSchema.optional(), client: forwardedClientSchema }),
+  z.strictObject({ token: linkTokenSchema, password: passwordSchema.optional(), client: forwardedClientSchema }),
+]);
+
+/** A sign-in challenge answered on behalf of the browser a BFF serves: by code or by the emailed link's token. */
+export const bffVerifyChallengeInput = z.union([
+  z.strictObject({ challengeId: idSchema, code: codeSchema, client: forwardedClientSchema }),
+  z.strictObject({ token: linkTokenSchema, client: forwardedClientSchema }),
+]);
+
 /** A configured sign-in provider's id (`oauth.providers`), e.g. `google` or `corp-sso`. */
 export const oauthProviderIdSchema = z
   .string()
