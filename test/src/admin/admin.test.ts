@@ -6,7 +6,8 @@ import { createIamServer, createLogger } from '@iam/server';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { hmacKeys, mainKey } from '../bff/signed';
-import { authenticated, codeFrom, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
+import { authenticated, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 import { enrolTotp } from '../harness/totp';
 import { createSoftwareAuthenticator } from '../harness/webauthn';
 
@@ -17,15 +18,6 @@ async function signUpAdmin(t: TestServer): Promise<User> {
   const admin = await t.signUp();
   await t.sql.query(`UPDATE users SET roles = '["admin"]' WHERE id = ?`, [admin.userId]);
   return admin;
-}
-
-/** A step-up for `action`, answered with the mailed code. */
-async function stepUp(t: TestServer, user: { api: IamClient }, action = 'admin'): Promise<string> {
-  const before = t.mail.messages.length;
-  const challenge = await user.api.mfa.stepUp.begin.mutate({ action });
-  await t.mail.waitFor(() => t.mail.messages.length > before);
-  const code = codeFrom(t.mail.messages.at(-1) as never);
-  return (await user.api.mfa.stepUp.verify.mutate({ challengeId: challenge.challengeId, code })).stepUpToken;
 }
 
 async function auditTypes(t: TestServer, userId: string): Promise<Array<{ type: string; actor_id: string | null }>> {
@@ -59,7 +51,7 @@ describe('admin: who may call', () => {
       if (destructive) expect(await call(admin.api).then(() => 'allowed', iamCodeOf), `${name} without step-up`).toBe('STEP_UP_REQUIRED');
     }
     // A step-up for another action does not do either.
-    const other = await stepUp(t, admin, 'email_change');
+    const other = await stepUpByMail(t, admin, 'email_change');
     expect(await admin.api.admin.users.disable.mutate({ ...target, stepUpToken: other }).catch(iamCodeOf)).toBe('STEP_UP_REQUIRED');
     // Nothing changed, and the user's token (which claims nothing) is still fine.
     const [row] = (await t.sql.query<RowDataPacket[]>('SELECT disabled_at, roles FROM users WHERE id = ?', [user.userId]))[0];
@@ -110,7 +102,11 @@ describe('admin: users', () => {
       const bff = createBffClient({ url: t.trpcUrl, keyId: mainKey.id, secret: mainKey.secret, now: () => t.clock.now().getTime() });
 
       expect(
-        await admin.api.admin.users.disable.mutate({ userId: user.userId, reason: 'abuse report 42', stepUpToken: await stepUp(t, admin) }),
+        await admin.api.admin.users.disable.mutate({
+          userId: user.userId,
+          reason: 'abuse report 42',
+          stepUpToken: await stepUpByMail(t, admin, 'admin'),
+        }),
       ).toEqual({ status: 'disabled' });
       expect(await user.api.auth.me.query().catch(iamCodeOf)).toBe('SESSION_REVOKED');
       // The other instance learns it from the database within its poll.
@@ -138,7 +134,9 @@ describe('admin: users', () => {
       const detail = await admin.api.admin.users.get.query({ userId: user.userId });
       expect(detail).toMatchObject({ disabled: true, disabledReason: 'abuse report 42', sessions: [] });
 
-      expect(await admin.api.admin.users.enable.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin) })).toEqual({
+      expect(
+        await admin.api.admin.users.enable.mutate({ userId: user.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') }),
+      ).toEqual({
         status: 'enabled',
       });
       const back = await t.client({ deviceOf: user.jar }).api.auth.login.mutate({ email: user.email, password: user.password });
@@ -149,7 +147,9 @@ describe('admin: users', () => {
       ]);
       // An admin cannot disable themselves.
       expect(
-        await admin.api.admin.users.disable.mutate({ userId: admin.userId, stepUpToken: await stepUp(t, admin) }).catch(iamCodeOf),
+        await admin.api.admin.users.disable
+          .mutate({ userId: admin.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') })
+          .catch(iamCodeOf),
       ).toBe('FORBIDDEN');
     } finally {
       await second.close();
@@ -164,14 +164,14 @@ describe('admin: users', () => {
       await admin.api.admin.users.setRoles.mutate({
         userId: user.userId,
         roles: ['support', 'billing'],
-        stepUpToken: await stepUp(t, admin),
+        stepUpToken: await stepUpByMail(t, admin, 'admin'),
       }),
     ).toEqual({ roles: ['billing', 'support'] });
     const refreshed = authenticated(await user.api.session.refresh.mutate());
     expect(refreshed.user.roles).toEqual(['billing', 'support']);
     expect(
       await admin.api.admin.users.setRoles
-        .mutate({ userId: admin.userId, roles: ['support'], stepUpToken: await stepUp(t, admin) })
+        .mutate({ userId: admin.userId, roles: ['support'], stepUpToken: await stepUpByMail(t, admin, 'admin') })
         .catch(iamCodeOf),
     ).toBe('FORBIDDEN');
     expect((await admin.api.auth.me.query()).roles).toContain('admin');
@@ -194,7 +194,9 @@ describe('admin: users', () => {
     });
     expect((await user.api.auth.me.query()).mfa).toEqual({ totp: true, passkeys: 1 });
 
-    expect(await admin.api.admin.users.resetMfa.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin) })).toEqual({
+    expect(
+      await admin.api.admin.users.resetMfa.mutate({ userId: user.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') }),
+    ).toEqual({
       status: 'reset',
     });
     await t.mail.waitFor((message) => message.to.includes(user.email) && /two-step sign-in was reset/i.test(message.subject));
@@ -211,16 +213,18 @@ describe('admin: users', () => {
     await using t = await createTestServer();
     const admin = await signUpAdmin(t);
     const user = await t.signUp();
-    expect(await admin.api.admin.users.delete.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin) })).toEqual({
+    expect(await admin.api.admin.users.delete.mutate({ userId: user.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') })).toEqual({
       status: 'deleted',
     });
     expect(await user.api.auth.me.query().catch(iamCodeOf)).toMatch(/^(SESSION_REVOKED|UNAUTHENTICATED)$/);
     expect((await t.sql.query<RowDataPacket[]>('SELECT 1 FROM users WHERE id = ?', [user.userId]))[0]).toHaveLength(0);
     const events = await auditTypes(t, user.userId);
     expect(events.filter((event) => event.actor_id !== null)).toEqual([{ type: 'user.deleted', actor_id: admin.userId }]);
-    expect(await admin.api.admin.users.delete.mutate({ userId: admin.userId, stepUpToken: await stepUp(t, admin) }).catch(iamCodeOf)).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      await admin.api.admin.users.delete
+        .mutate({ userId: admin.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') })
+        .catch(iamCodeOf),
+    ).toBe('FORBIDDEN');
   });
 });
 

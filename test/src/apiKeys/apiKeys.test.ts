@@ -4,9 +4,8 @@ import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { hmacKeys, introspectOnlyKey, mainKey, postSigned, type TestKey } from '../bff/signed';
 import { bearer, errorOf, post, resultOf } from '../harness/http';
-import { codeFrom, createTestServer, type TestServer } from '../harness/server';
-
-type User = Awaited<ReturnType<TestServer['signUp']>>;
+import { createTestServer, type TestServer } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 
 /** A product's backend, signing with an HMAC key on the service's (movable) clock. */
 function product(t: TestServer, key: TestKey = mainKey) {
@@ -32,15 +31,6 @@ async function refusalOf(promise: Promise<unknown>): Promise<string | undefined>
     return iamCodeOf(error) ?? (error as { code?: string }).code;
   }
   throw new Error('expected a refusal');
-}
-
-/** A step-up for `action` answered with the mailed code, as the account owner would. */
-async function stepUp(t: TestServer, user: User, action: string): Promise<string> {
-  const before = t.mail.messages.length;
-  const challenge = await user.api.mfa.stepUp.begin.mutate({ action });
-  await t.mail.waitFor(() => t.mail.messages.length > before);
-  const code = codeFrom(t.mail.messages.at(-1) as never);
-  return (await user.api.mfa.stepUp.verify.mutate({ challengeId: challenge.challengeId, code })).stepUpToken;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -219,7 +209,7 @@ describe('apiKeys', () => {
     const theirs = await bystander.api.apiKeys.create.mutate({ name: 'theirs', scopes: ['x'] });
     expect(await verifyBoth(t, key.key)).toMatchObject({ valid: true });
 
-    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUp(t, user, 'account_delete') })).toEqual({
+    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, user, 'account_delete') })).toEqual({
       status: 'deleted',
     });
     // The row went with the account (GDPR art. 17), so the key is no longer one the service issued.

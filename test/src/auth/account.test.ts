@@ -1,19 +1,9 @@
 import { iamCodeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { codeFrom, createTestServer, type TestServer } from '../harness/server';
+import { createTestServer, type TestServer } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 import { enrolTotp } from '../harness/totp';
-
-type User = Awaited<ReturnType<TestServer['signUp']>>;
-
-/** A step-up for `action` answered with the mailed code, as the account owner would. */
-async function stepUp(t: TestServer, user: User, action: string): Promise<string> {
-  const before = t.mail.messages.length;
-  const challenge = await user.api.mfa.stepUp.begin.mutate({ action });
-  await t.mail.waitFor(() => t.mail.messages.length > before);
-  const code = codeFrom(t.mail.messages.at(-1) as never);
-  return (await user.api.mfa.stepUp.verify.mutate({ challengeId: challenge.challengeId, code })).stepUpToken;
-}
 
 async function rowsOf(t: TestServer, sql: string, params: unknown[]): Promise<RowDataPacket[]> {
   return (await t.sql.query<RowDataPacket[]>(sql, params))[0];
@@ -70,12 +60,12 @@ describe('account self-service', () => {
     const bystander = await t.signUp();
 
     expect(await user.api.auth.deleteAccount.mutate({}).catch(iamCodeOf)).toBe('STEP_UP_REQUIRED');
-    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUp(t, user, 'email_change') }).catch(iamCodeOf)).toBe(
+    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, user, 'email_change') }).catch(iamCodeOf)).toBe(
       'STEP_UP_REQUIRED',
     );
     expect(await rowsOf(t, 'SELECT id FROM users WHERE id = ?', [user.userId])).toHaveLength(1);
 
-    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUp(t, user, 'account_delete') })).toEqual({
+    expect(await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, user, 'account_delete') })).toEqual({
       status: 'deleted',
     });
     // Every session: this one, and the other one, at once.

@@ -5,7 +5,8 @@ import { createIamServer, createLogger, type IamServer } from '@iam/server';
 import type { RowDataPacket } from 'mysql2';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { codeFrom, createTestServer, type TestServer } from '../harness/server';
+import { createTestServer, type TestServer } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 import { enrolTotp } from '../harness/totp';
 import { createSoftwareAuthenticator } from '../harness/webauthn';
 
@@ -142,16 +143,6 @@ async function webhookRows(t: TestServer, userId: string) {
   return rows;
 }
 
-type User = Awaited<ReturnType<TestServer['signUp']>>;
-
-async function stepUp(t: TestServer, user: Pick<User, 'api'>, action: string): Promise<string> {
-  const before = t.mail.messages.length;
-  const challenge = await user.api.mfa.stepUp.begin.mutate({ action });
-  await t.mail.waitFor(() => t.mail.messages.length > before);
-  const code = codeFrom(t.mail.messages.at(-1) as never);
-  return (await user.api.mfa.stepUp.verify.mutate({ challengeId: challenge.challengeId, code })).stepUpToken;
-}
-
 /** Every accepted webhook-id arrived once, with the documented envelope and Standard Webhooks headers. */
 function expectWellFormed(receiver: Receiver) {
   expect(receiver.unverified).toEqual([]);
@@ -261,7 +252,7 @@ describe('security-event webhooks', () => {
         userId: user.userId,
         passkeyId: passkey.id,
       });
-      await again.api.passkey.remove.mutate({ id: passkey.id, stepUpToken: await stepUp(t, again, 'passkey_remove') });
+      await again.api.passkey.remove.mutate({ id: passkey.id, stepUpToken: await stepUpByMail(t, again, 'passkey_remove') });
       expect((await acceptedEvent(everything, user.userId, 'passkey.removed')).event.data).toEqual({
         userId: user.userId,
         passkeyId: passkey.id,
@@ -277,7 +268,7 @@ describe('security-event webhooks', () => {
       // Another account is deleted: user.deleted, after its user.created.
       const leaving = await t.signUp();
       await acceptedEvent(everything, leaving.userId, 'user.created');
-      await leaving.api.auth.deleteAccount.mutate({ stepUpToken: await stepUp(t, leaving, 'account_delete') });
+      await leaving.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, leaving, 'account_delete') });
       expect((await acceptedEvent(everything, leaving.userId, 'user.deleted')).event.data).toEqual({ userId: leaving.userId, by: 'user' });
 
       // Once per webhook-id, in the order the events happened (their ids sort in that order).
@@ -342,15 +333,15 @@ describe('security-event webhooks', () => {
       await admin.api.admin.users.disable.mutate({
         userId: user.userId,
         reason: 'fraud review',
-        stepUpToken: await stepUp(t, admin, 'admin'),
+        stepUpToken: await stepUpByMail(t, admin, 'admin'),
       });
       const disabled = await acceptedEvent(receiver, user.userId, 'user.disabled');
       expect(disabled.event.data).toEqual({ userId: user.userId, reason: 'fraud review' });
       const revoked = await acceptedEvent(receiver, user.userId, 'session.revoked');
       expect(revoked.event.data).toMatchObject({ userId: user.userId, reason: 'admin' });
-      await admin.api.admin.users.enable.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin, 'admin') });
+      await admin.api.admin.users.enable.mutate({ userId: user.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') });
       expect((await acceptedEvent(receiver, user.userId, 'user.enabled')).event.data).toEqual({ userId: user.userId });
-      await admin.api.admin.users.resetMfa.mutate({ userId: user.userId, stepUpToken: await stepUp(t, admin, 'admin') });
+      await admin.api.admin.users.resetMfa.mutate({ userId: user.userId, stepUpToken: await stepUpByMail(t, admin, 'admin') });
       expect((await acceptedEvent(receiver, user.userId, 'mfa.changed')).event.data).toEqual({
         userId: user.userId,
         factor: 'all',
@@ -488,7 +479,7 @@ describe('security-event webhooks', () => {
       const user = await t.signUp();
       await until(() => receiver.attempts.length >= 1, 'the first try');
       await triedTimes(t, receiver.attempts[0]?.id, 1);
-      await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUp(t, user, 'account_delete') });
+      await user.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, user, 'account_delete') });
       receiver.answer(() => 204);
       t.clock.advance(5);
       await until(() => receiver.accepted(user.userId).length === 2, 'both events');
