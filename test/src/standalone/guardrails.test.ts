@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,37 +5,20 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '@iam/server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { freePort, runStandalone, type StandaloneRun, startStandalone, stopStandalone } from '../harness/standalone';
 
 // The standalone service's production guardrails, as an operator meets them: the process is
 // started with an environment and judged by its exit code and what it prints.
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const secret = randomBytes(32).toString('base64url');
 
-interface Run {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
+type Run = StandaloneRun;
 
 function run(script: 'main.ts' | 'cli.ts', env: Record<string, string>, args: string[] = []): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', `server/src/standalone/${script}`, ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, HIBP_API_URL: 'off', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return runStandalone(script, { LOG_LEVEL: 'info', ...env }, args);
 }
 
 async function finished(script: 'main.ts' | 'cli.ts', env: Record<string, string>, args: string[] = []) {
@@ -45,36 +27,8 @@ async function finished(script: 'main.ts' | 'cli.ts', env: Record<string, string
   return { code, output: started.output() };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Starts main.ts and waits for its "listening" line. */
-async function startService(env: Record<string, string>): Promise<Run & { url: string }> {
-  const started = run('main.ts', env);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (started.child.exitCode !== null) throw new Error(`the service exited early:\n${started.output()}`);
-    const url = /IAM service listening on (http:\/\/\S+:\d+)/.exec(started.output())?.[1];
-    if (url) return { ...started, url };
-    await sleep(100);
-  }
-  started.child.kill('SIGKILL');
-  throw new Error(`the service did not start:\n${started.output()}`);
-}
-
-async function stop(started: Run): Promise<void> {
-  if (started.child.exitCode === null) {
-    started.child.kill('SIGTERM');
-    await started.exited;
-  }
-}
+const startService = (env: Record<string, string>) => startStandalone({ LOG_LEVEL: 'info', ...env });
+const stop = stopStandalone;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
