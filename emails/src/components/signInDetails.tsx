@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { Section, Text } from '@react-email/components';
 import type { CSSProperties } from 'react';
 
