@@ -9,7 +9,10 @@ import type { LimitOverrides } from './modules/rateLimit/limits';
 import type { Timeouts } from './modules/timeouts';
 import type { WebhookEndpointConfig } from './modules/webhooks/config';
 
-/** Everything the service needs to run; `env.ts` builds it from the environment in standalone mode. */
+/**
+ * Everything the service needs to run; `env.ts` builds it from the environment in standalone mode.
+ * `createIamServer` checks every option against `configSchema.ts` before it starts.
+ */
 export interface IamConfig {
   /** Base of every emailed link and the default `iss` / `aud` (never taken from a `Host` header). */
   publicUrl: string;
@@ -79,8 +82,11 @@ export interface IamConfig {
   productName?: string;
   /** Resolvers (`ip:port`) for the MX check of addresses; default the OS resolver. */
   dnsServers?: string[];
-  /** Base of the Pwned Passwords range API; null turns the online breach check off. */
-  hibpApiUrl?: string | null;
+  /**
+   * Base of the Pwned Passwords range API; `'off'` (as `HIBP_API_URL=off`) or null turns the
+   * online breach check off (the offline checks stay).
+   */
+  hibpApiUrl?: string | 'off' | null;
   passwordPolicy?: { minLength?: number; maxLength?: number; extraBlockedWords?: string[]; breachCheckTimeoutInMs?: number };
   /** `mxCheck`: ask DNS whether an address's domain accepts mail (default true). */
   emailPolicy?: { allowDomains?: string[]; blockDomains?: string[]; dnsTimeoutInMs?: number; mxCheck?: boolean };

@@ -3,6 +3,7 @@ import { passwordMaxLength, passwordMinLength } from '@iam/shared';
 import type express from 'express';
 import type { Logger } from 'pino';
 import type { IamConfig } from './config';
+import { assertValidIamOptions } from './configSchema';
 import { createDatabasePools } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createRedisClient } from './db/redis';
@@ -84,7 +85,8 @@ export interface IamServer {
  * the express app and the tRPC router. The standalone server (`main.ts`) is built by it too.
  */
 export async function createIamServer(config: IamConfig & AppOptions & { migrate?: boolean }): Promise<IamServer> {
-  if (Buffer.byteLength(config.secret, 'utf8') < 32) throw new Error('The secret must be at least 32 bytes.');
+  // Every option is checked before anything starts: one line per problem, naming the option.
+  assertValidIamOptions(config);
   assertValidHmacKeys(config.hmacKeys ?? []);
   const oauthConfig = parseOAuthConfig(config.oauth ?? { providers: [] });
   const webhooks = parseWebhooksConfig(config.webhooks ?? []);
@@ -249,7 +251,8 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       minLength: Math.max(passwordMinLength, config.passwordPolicy?.minLength ?? passwordMinLength),
       maxLength: Math.min(passwordMaxLength, config.passwordPolicy?.maxLength ?? passwordMaxLength),
       productName: settings.productName,
-      hibpApiUrl: config.hibpApiUrl === undefined ? 'https://api.pwnedpasswords.com' : config.hibpApiUrl,
+      hibpApiUrl:
+        config.hibpApiUrl === undefined ? 'https://api.pwnedpasswords.com' : config.hibpApiUrl === 'off' ? null : config.hibpApiUrl,
       timeoutInMs: config.passwordPolicy?.breachCheckTimeoutInMs,
       extraBlockedWords: config.passwordPolicy?.extraBlockedWords,
       onBreachCheckUnavailable: () => metrics.breachCheckUnavailable.inc(),

@@ -114,6 +114,8 @@ export async function createTestServer(
     webhooks?: IamConfig['webhooks'];
     /** A test database prepared beforehand (e.g. migrated by another tool); dropped at close like a new one. */
     database?: TestDatabase;
+    /** The breach check's API: default the Pwned Passwords peer; `null` or `'off'` turns the online check off. */
+    hibpApiUrl?: IamConfig['hibpApiUrl'];
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(inject('iamDatabaseAdminUrl')));
@@ -150,7 +152,7 @@ export async function createTestServer(
     timeouts: options.timeouts,
     webhooks: options.webhooks,
     dnsServers: [dns.server],
-    hibpApiUrl: pwned.url,
+    hibpApiUrl: options.hibpApiUrl === undefined ? pwned.url : options.hibpApiUrl,
     clock,
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
