@@ -25,10 +25,12 @@ describe('a database that accepts connections but never answers', () => {
     });
     const user = await t.signUp();
     const cookie = `iam_rt=${user.jar.get('iam_rt')}; iam_cid=${user.jar.get('iam_cid')}`;
+    // The device's canary without the refresh cookie: a sign-in presenting it would replace the
+    // session the other calls use (one session per browser).
     const login = () =>
       timed(`${t.trpcUrl}/auth.login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', cookie },
+        headers: { 'content-type': 'application/json', cookie: `iam_cid=${user.jar.get('iam_cid')}` },
         body: JSON.stringify({ json: { email: user.email, password: user.password } }),
       });
     const listSessions = () => timed(`${t.trpcUrl}/session.list`, { headers: bearer(user.accessToken) });
