@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Environment } from './environment';
 import type { AnomalyOverrides } from './modules/anomaly/config';
 import type { BotCheckOverrides } from './modules/botCheck/botCheck';
 import type { Clock } from './modules/clock';
@@ -43,7 +44,12 @@ export interface IamConfig {
   trustProxy?: boolean | number | string;
   /** Defaults to true when `publicUrl` is https: `__Host-` cookie names, `Secure`, HSTS. */
   secureCookies?: boolean;
-  mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string };
+  /**
+   * `transport`: `resend` (needs `resendApiKey`) or `outbox` (one JSON file per message under
+   * `dataDir/outbox`, even with a key); default `resend` with a key, else `outbox`, which
+   * production refuses unless it is chosen here (as `MAIL_TRANSPORT`).
+   */
+  mail?: { resendApiKey?: string; resendBaseUrl?: string; from?: string; transport?: 'resend' | 'outbox' };
   lifetimes?: Partial<Lifetimes>;
   /** Live sessions one user may hold; a sign-in past it signs out the least recently used and mails the owner (default 50). */
   maxSessionsPerUser?: number;
@@ -80,15 +86,22 @@ export interface IamConfig {
   /** Overrides of the rate limits (see `modules/rateLimit/limits.ts`). */
   rateLimits?: LimitOverrides;
   productName?: string;
-  /** Resolvers (`ip:port`) for the MX check of addresses; default the OS resolver. */
+  /**
+   * `development`, `production` or `test`: picks the defaults (docs/operations.md, library
+   * defaults), as NODE_ENV does for the standalone service. Default: `process.env.NODE_ENV`,
+   * `development` when unset (warned about at start).
+   */
+  environment?: Environment;
+  /** Resolvers (`ip:port`) for the MX check of addresses; default the OS resolver. Setting them turns the MX check on in every environment. */
   dnsServers?: string[];
   /**
    * Base of the Pwned Passwords range API; `'off'` (as `HIBP_API_URL=off`) or null turns the
-   * online breach check off (the offline checks stay).
+   * online breach check off (the offline checks stay). Default: `https://api.pwnedpasswords.com`
+   * in production, off otherwise.
    */
   hibpApiUrl?: string | 'off' | null;
   passwordPolicy?: { minLength?: number; maxLength?: number; extraBlockedWords?: string[]; breachCheckTimeoutInMs?: number };
-  /** `mxCheck`: ask DNS whether an address's domain accepts mail (default true). */
+  /** `mxCheck`: ask DNS whether an address's domain accepts mail (default: on in production or with `dnsServers`, else off). */
   emailPolicy?: { allowDomains?: string[]; blockDomains?: string[]; dnsTimeoutInMs?: number; mxCheck?: boolean };
   logger?: Logger;
   clock?: Clock;

@@ -1,5 +1,6 @@
 import { stepUpActionSchema } from '@iam/shared';
 import { z } from 'zod';
+import { environments } from './environment';
 import { checkNames, signInCheckNames } from './modules/anomaly/config';
 import { botCheckedProcedures } from './modules/botCheck/botCheck';
 import { isBffProcedurePattern, isHmacKeyId } from './modules/hmac/keys';
@@ -121,6 +122,7 @@ export const iamOptionsSchema = z.strictObject({
       resendApiKey: z.string().min(1).optional(),
       resendBaseUrl: httpUrl.optional(),
       from: z.string().min(1).optional(),
+      transport: z.enum(['resend', 'outbox']).optional(),
     })
     .optional(),
   lifetimes: z
@@ -164,6 +166,7 @@ export const iamOptionsSchema = z.strictObject({
   webhooks: webhooksConfigSchema.optional(),
   rateLimits: rateLimitsSchema.optional(),
   productName: z.string().min(1).max(100).optional(),
+  environment: z.enum(environments).optional(),
   dnsServers: z.array(dnsServer).optional(),
   // `off` as HIBP_API_URL takes it, or null: no online breach check (the offline checks stay).
   hibpApiUrl: z

@@ -7,6 +7,7 @@ import { assertValidIamOptions } from './configSchema';
 import { createDatabasePools } from './db/client';
 import { applyMigrations } from './db/migrate';
 import { createRedisClient } from './db/redis';
+import { environmentDefaults, environmentOfProcess, rateLimitsFor } from './environment';
 import { type AppOptions, createApp } from './http/app';
 import { createRequireAuth, createTrpcGuard } from './http/guards';
 import { createLogger } from './logger';
@@ -87,10 +88,26 @@ export interface IamServer {
 export async function createIamServer(config: IamConfig & AppOptions & { migrate?: boolean }): Promise<IamServer> {
   // Every option is checked before anything starts: one line per problem, naming the option.
   assertValidIamOptions(config);
+  // The defaults of the environment, as the standalone service has them for the same NODE_ENV.
+  const fromProcess = config.environment === undefined ? environmentOfProcess() : undefined;
+  const environment = config.environment ?? fromProcess?.environment ?? 'development';
+  const defaults = environmentDefaults(environment, { dnsServers: config.dnsServers });
+  const mailTransport = config.mail?.transport ?? (config.mail?.resendApiKey ? 'resend' : 'outbox');
+  if (mailTransport === 'resend' && !config.mail?.resendApiKey) {
+    throw new Error("Invalid createIamServer options:\n  mail.transport: 'resend' needs mail.resendApiKey");
+  }
+  if (defaults.mailProviderRequired && mailTransport === 'outbox' && config.mail?.transport !== 'outbox') {
+    throw new Error(
+      "Invalid createIamServer options:\n  mail.resendApiKey: required in production (or set mail.transport: 'outbox' to write mail to files on purpose)",
+    );
+  }
   assertValidHmacKeys(config.hmacKeys ?? []);
   const oauthConfig = parseOAuthConfig(config.oauth ?? { providers: [] });
   const webhooks = parseWebhooksConfig(config.webhooks ?? []);
   const logger: Logger = config.logger ?? createLogger();
+  if (fromProcess && !fromProcess.set) {
+    logger.warn('NODE_ENV is not set: the development defaults apply (docs/operations.md, library defaults); pass environment to choose');
+  }
   const clock = config.clock ?? systemClock;
   const lifetimes = { ...defaultLifetimes, ...config.lifetimes };
   const publicUrl = config.publicUrl.replace(/\/+$/, '');
@@ -149,7 +166,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     redis,
     pool: pools.auxPool.pool,
     databaseName: databaseNameOf(config.databaseUrl),
-    overrides: config.rateLimits,
+    overrides: rateLimitsFor(environment, config.rateLimits),
     logger,
   });
   const passkeyService = createPasskeyService({
@@ -187,7 +204,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   }
   const sweeper = setInterval(() => void runMaintenance(), 5 * 60_000).unref();
   const baseMailer = createMailer({
-    resendApiKey: config.mail?.resendApiKey,
+    resendApiKey: mailTransport === 'resend' ? config.mail?.resendApiKey : undefined,
     resendBaseUrl: config.mail?.resendBaseUrl,
     from: config.mail?.from ?? `${settings.productName} <no-reply@localhost>`,
     outboxDir: path.join(config.dataDir, 'outbox'),
@@ -244,15 +261,14 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       timeoutInMs: config.emailPolicy?.dnsTimeoutInMs,
       allowDomains: config.emailPolicy?.allowDomains,
       blockDomains: config.emailPolicy?.blockDomains,
-      mxCheck: config.emailPolicy?.mxCheck,
+      mxCheck: config.emailPolicy?.mxCheck ?? defaults.mxCheck,
       logger,
     }),
     passwordPolicy: createPasswordPolicy({
       minLength: Math.max(passwordMinLength, config.passwordPolicy?.minLength ?? passwordMinLength),
       maxLength: Math.min(passwordMaxLength, config.passwordPolicy?.maxLength ?? passwordMaxLength),
       productName: settings.productName,
-      hibpApiUrl:
-        config.hibpApiUrl === undefined ? 'https://api.pwnedpasswords.com' : config.hibpApiUrl === 'off' ? null : config.hibpApiUrl,
+      hibpApiUrl: config.hibpApiUrl === undefined ? defaults.hibpApiUrl : config.hibpApiUrl === 'off' ? null : config.hibpApiUrl,
       timeoutInMs: config.passwordPolicy?.breachCheckTimeoutInMs,
       extraBlockedWords: config.passwordPolicy?.extraBlockedWords,
       onBreachCheckUnavailable: () => metrics.breachCheckUnavailable.inc(),
@@ -264,7 +280,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   };
 
   return {
-    app: createApp(services, config),
+    app: createApp(services, { ...config, metrics: config.metrics ?? defaults.metrics }),
     router: appRouter,
     services,
     createCaller: (context = {}) => callerFactory(createInnerContext({ services, ...context })),

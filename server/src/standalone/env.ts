@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { parseHmacKeys } from '../modules/hmac/keys';
 import { defaultLifetimes } from '../modules/lifetimes';
-import { developmentLimitOverrides, type LimitName, type LimitOverrides } from '../modules/rateLimit/limits';
 import { defaultMaxSessionsPerUser } from '../modules/sessions/sessions';
 import { defaultTimeouts, maxTimeoutInMs } from '../modules/timeouts';
 
-/** The only reader of `process.env`: everything the standalone server takes, validated. */
+/** The reader of `process.env` (besides NODE_ENV for library mode in ../environment.ts): everything the standalone server takes, validated. */
 const optionalString = z
   .string()
   .optional()
@@ -48,8 +47,9 @@ const envSchema = z.object({
   // `resend` (needs RESEND_API_KEY) or `outbox` (one JSON file per message under IAM_DATA_DIR/outbox).
   // Default: resend with a key; without one, outbox outside production and a refused start in it.
   MAIL_TRANSPORT: optionalString.pipe(z.enum(['resend', 'outbox']).optional()),
-  // `off` turns the online breach check off (the offline list still applies).
-  HIBP_API_URL: z.string().default('https://api.pwnedpasswords.com'),
+  // `off` turns the online breach check off (the offline list still applies). Default: the
+  // library's, https://api.pwnedpasswords.com in production and off otherwise.
+  HIBP_API_URL: optionalString,
   ACCESS_TOKEN_TTL_SECONDS: seconds(defaultLifetimes.accessTokenTtlInSeconds),
   REFRESH_GRACE_SECONDS: seconds(defaultLifetimes.refreshGraceInSeconds),
   SESSION_IDLE_SECONDS: seconds(defaultLifetimes.sessionIdleInSeconds),
@@ -149,20 +149,6 @@ export function serviceSettingsOf(env: Env): ServiceSettings {
   }
   const metrics = env.METRICS_TOKEN ?? env.METRICS_PUBLIC ?? !production;
   return { mailTransport, metrics, warnings };
-}
-
-/**
- * The limits the service runs with: in development the development profile (the per-IP sign-up
- * and login limits ×10) under the config file's `rateLimits`, field by field, so an operator's
- * choice always wins; elsewhere (production, test) the config file's alone.
- */
-export function rateLimitsOf(env: Pick<Env, 'NODE_ENV'>, fromFile: LimitOverrides | undefined): LimitOverrides | undefined {
-  if (env.NODE_ENV !== 'development') return fromFile;
-  const merged: LimitOverrides = { ...fromFile };
-  for (const [name, spec] of Object.entries(developmentLimitOverrides) as Array<[LimitName, LimitOverrides[LimitName]]>) {
-    merged[name] = { ...spec, ...fromFile?.[name] };
-  }
-  return merged;
 }
 
 /** `TRUST_PROXY` as Express takes it: a hop count, true/false, or a list of addresses. */

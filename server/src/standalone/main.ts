@@ -5,7 +5,7 @@ import { createIamServer } from '../createIamServer';
 import { createLogger } from '../logger';
 import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
 import { botCheckOf, loadConfigFile } from './configFile';
-import { loadEnv, parseTrustProxy, rateLimitsOf, type ServiceSettings, serviceSettingsOf } from './env';
+import { loadEnv, parseTrustProxy, type ServiceSettings, serviceSettingsOf } from './env';
 import { resolveDatabaseUrl, resolveSecret } from './resolve';
 import { waitForDatabase } from './waitForDatabase';
 
@@ -32,6 +32,8 @@ let iam: Awaited<ReturnType<typeof createIamServer>>;
 try {
   await waitForDatabase(database.url, { timeoutInSeconds: env.DATABASE_CONNECT_TIMEOUT_SECONDS, logger });
   iam = await createIamServer({
+    // The library derives the defaults of NODE_ENV from it (docs/operations.md, library defaults).
+    environment: env.NODE_ENV,
     publicUrl,
     issuer: env.IAM_ISSUER,
     audience: env.IAM_AUDIENCE,
@@ -51,6 +53,7 @@ try {
       resendApiKey: settings.mailTransport === 'resend' ? env.RESEND_API_KEY : undefined,
       resendBaseUrl: env.RESEND_BASE_URL,
       from: env.MAIL_FROM,
+      transport: settings.mailTransport,
     },
     lifetimes: {
       accessTokenTtlInSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
@@ -68,10 +71,10 @@ try {
     dnsServers: env.DNS_SERVERS?.split(',')
       .map((server) => server.trim())
       .filter(Boolean),
-    hibpApiUrl: env.HIBP_API_URL === 'off' ? null : env.HIBP_API_URL,
+    hibpApiUrl: env.HIBP_API_URL,
     hmacKeys,
     // NODE_ENV=development relaxes the per-IP sign-up and login limits (docs/operations.md, rate limits).
-    rateLimits: rateLimitsOf(env, configFile.rateLimits),
+    rateLimits: configFile.rateLimits,
     anomaly: configFile.anomaly as IamConfig['anomaly'],
     botCheck: botCheckOf(configFile.botCheck),
     stepUpActions: configFile.stepUpActions,
@@ -80,8 +83,8 @@ try {
     retention: configFile.retention,
     webhooks: configFile.webhooks,
     // The MX check asks real DNS: on with DNS_SERVERS or in production, off in a development
-    // sandbox whose resolver may answer nothing (the disposable list applies either way).
-    emailPolicy: { mxCheck: env.DNS_SERVERS !== undefined || env.NODE_ENV === 'production', ...configFile.emailPolicy },
+    // sandbox whose resolver may answer nothing (the library's default; the disposable list applies either way).
+    emailPolicy: configFile.emailPolicy,
     metrics: settings.metrics,
     httpLogging: true,
     logger,

@@ -86,7 +86,8 @@ export type LimitOverrides = Partial<Record<LimitName, Partial<LimitSpec>>> & { 
  * The standalone service's development profile (NODE_ENV=development, docs/operations.md):
  * a developer signs up and in over and over from one address, so the per-IP sign-up and login
  * limits get ten times the points. Per-account protections (failures per account, mail caps per
- * address) stay as they are. The library itself applies no profile: its defaults are production's.
+ * address) stay as they are. The library applies the same profile in development (`environment`,
+ * default NODE_ENV; see environment.ts).
  */
 export const developmentLimitOverrides = {
   signupPerIp: { points: defaultLimits.signupPerIp.points * 10 },
