@@ -56,4 +56,21 @@ describe('retention', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/iam_retention_swept_rows_total\{table="sessions"\} [1-9]/);
   });
+
+  it('deletes API keys revoked or expired 30 days ago, and keeps live ones', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const live = await user.api.apiKeys.create.mutate({ name: 'live', scopes: [] });
+    const revoked = await user.api.apiKeys.create.mutate({ name: 'revoked', scopes: [] });
+    const expiring = await user.api.apiKeys.create.mutate({ name: 'expiring', scopes: [], expiresInDays: 1 });
+    await user.api.apiKeys.revoke.mutate({ id: revoked.id });
+    const ids = async () =>
+      (await t.sql.query<RowDataPacket[]>('SELECT id FROM api_keys WHERE user_id = ?', [user.userId]))[0].map((row) => row.id);
+    expect(await ids()).toEqual(expect.arrayContaining([live.id, revoked.id, expiring.id]));
+    t.clock.advance(20 * day);
+    expect((await t.iam.runMaintenance()).swept).toMatchObject({ apiKeys: 0 });
+    t.clock.advance(12 * day);
+    expect((await t.iam.runMaintenance()).swept).toMatchObject({ apiKeys: 2 });
+    expect(await ids()).toEqual([live.id]);
+  });
 });

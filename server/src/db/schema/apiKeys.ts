@@ -26,6 +26,9 @@ export const apiKeys = mysqlTable(
     uniqueIndex('api_keys_hash_uq').on(table.keyHash),
     // apiKeys.list, and a user's keys on deletion.
     index('api_keys_user_idx').on(table.userId),
+    // Retention: keys revoked or expired long ago.
+    index('api_keys_revoked_idx').on(table.revokedAt),
+    index('api_keys_expires_idx').on(table.expiresAt),
   ],
 );
 

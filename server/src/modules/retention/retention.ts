@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull, lt, notExists, or, type SQL } from 'drizzle-orm';
 import type { MySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core';
 import type { Database } from '../../db/client';
-import { auditEvents, challenges, devices, links, outboxMessages, refreshTokens, sessions, stepUpTokens } from '../../db/tables';
+import { apiKeys, auditEvents, challenges, devices, links, outboxMessages, refreshTokens, sessions, stepUpTokens } from '../../db/tables';
 import { addSeconds } from '../clock';
 
 /**
@@ -21,6 +21,8 @@ export interface RetentionPolicy {
   expiredGraceInSeconds: number;
   /** Delivered outbox messages (their body already erased) are kept this long, to answer "was it sent?" (default 7 days). */
   deliveredMailRetentionInDays: number;
+  /** API keys revoked or expired this long ago are deleted (default 30 days: `apiKeys.list` no longer shows them by then). */
+  deadApiKeyRetentionInDays: number;
   batchSize: number;
 }
 
@@ -29,11 +31,12 @@ export const defaultRetentionPolicy: RetentionPolicy = {
   deviceRetentionInDays: 180,
   expiredGraceInSeconds: 24 * 3600,
   deliveredMailRetentionInDays: 7,
+  deadApiKeyRetentionInDays: 30,
   batchSize: 500,
 };
 
 export type SweptCounts = Record<
-  'sessions' | 'refreshTokens' | 'challenges' | 'links' | 'stepUpTokens' | 'devices' | 'auditEvents' | 'outboxMessages',
+  'sessions' | 'refreshTokens' | 'challenges' | 'links' | 'stepUpTokens' | 'devices' | 'auditEvents' | 'outboxMessages' | 'apiKeys',
   number
 >;
 
@@ -78,6 +81,7 @@ export async function sweepRetention(
     devices: 0,
     auditEvents: 0,
     outboxMessages: 0,
+    apiKeys: 0,
   };
 
   const deadSession = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
@@ -135,6 +139,15 @@ export async function sweepRetention(
       eq(outboxMessages.state, 'delivered'),
       lt(outboxMessages.deliveredAt, addSeconds(now, -policy.deliveredMailRetentionInDays * 24 * 3600)),
     ),
+    policy.batchSize,
+    maxBatches,
+  );
+  const deadKeysBefore = addSeconds(now, -policy.deadApiKeyRetentionInDays * 24 * 3600);
+  counts.apiKeys = await sweepBatches(
+    db,
+    apiKeys,
+    apiKeys.id,
+    or(lt(apiKeys.revokedAt, deadKeysBefore), lt(apiKeys.expiresAt, deadKeysBefore)),
     policy.batchSize,
     maxBatches,
   );
