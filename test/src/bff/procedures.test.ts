@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createBffClient, iamCodeOf } from '@iam/client';
+import { createBffClient } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { bearer, errorOf, send } from '../harness/http';
+import { bearer, errorOf, refusalOf, send } from '../harness/http';
 import { codeFrom, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
 import { hmacKeys, introspectOnlyKey, mainKey, postSigned } from './signed';
 
@@ -43,15 +43,6 @@ async function authenticated<T extends { status: string }>(promise: Promise<T>):
   const result = await promise;
   if (result.status !== 'authenticated') throw new Error(`expected tokens, got ${JSON.stringify(result)}`);
   return result as Extract<T, { status: 'authenticated' }>;
-}
-
-async function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return iamCodeOf(error);
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('bff procedures', () => {

@@ -4,6 +4,7 @@ import { type BotCheckChallenge, createBffClient, iamCodeOf, solveBotCheck } fro
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { type BrowserRequest, createBff } from '../../examples/bff';
+import { refusalOf } from '../harness/http';
 import { authenticated, codeFrom, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
 import { hmacKeys, introspectOnlyKey, mainKey, postSigned } from './signed';
 
@@ -19,15 +20,6 @@ const browser = {
 
 function newPassword(): string {
   return `correct horse ${randomBytes(6).toString('hex')}`;
-}
-
-async function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return iamCodeOf(error);
-  }
-  throw new Error('expected a refusal');
 }
 
 /** The next mail of a template to an address, sent after `since` messages. */

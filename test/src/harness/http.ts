@@ -1,3 +1,4 @@
+import { iamCodeOf } from '@iam/client';
 import { type IamErrorCode, isIamErrorCode } from '@iam/shared';
 import superjson from 'superjson';
 import { expect } from 'vitest';
@@ -113,4 +114,14 @@ export function expectNoInternals(response: RawResponse): void {
   expect(response.text).not.toMatch(/node_modules|\/src\/|\.ts:\d+/);
   expect(response.text).not.toMatch(/\b(?:select|insert into|update|delete from)\b[^"]*\b(?:from|values|set|where)\b/i);
   expect(response.text).not.toMatch(/\bER_[A-Z_]{3,}|sqlMessage|sqlState|errno/);
+}
+
+/** The catalog code a call was refused with; fails the test when the call succeeds. */
+export async function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    return iamCodeOf(error);
+  }
+  throw new Error('expected a refusal');
 }

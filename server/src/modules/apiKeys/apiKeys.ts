@@ -36,6 +36,19 @@ export interface ApiKeySummary {
   expiresAt: Date | null;
 }
 
+/** What may be shown of a key: never the key or its hash. */
+export function toApiKeySummary(row: ApiKeyRow): ApiKeySummary {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    expiresAt: row.expiresAt,
+  };
+}
+
 export type ApiKeyRefusal = 'unknown' | 'revoked' | 'expired' | 'scope';
 
 export type ApiKeyVerification = { valid: true; keyId: string; userId: string; scopes: string[] } | { valid: false; reason: ApiKeyRefusal };
@@ -71,16 +84,6 @@ export interface ApiKeyActor {
 export function createApiKeyService(deps: { db: Database; clock: Clock; limits: RateLimits; maxKeysPerUser?: number }) {
   const { db, clock } = deps;
   const maxKeysPerUser = deps.maxKeysPerUser ?? defaultMaxApiKeysPerUser;
-
-  const summary = (row: ApiKeyRow): ApiKeySummary => ({
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    scopes: row.scopes,
-    createdAt: row.createdAt,
-    lastUsedAt: row.lastUsedAt,
-    expiresAt: row.expiresAt,
-  });
 
   /**
    * Records the key's use at most once a minute: skipped when the row read says it was recent,
@@ -154,7 +157,7 @@ export function createApiKeyService(deps: { db: Database; clock: Clock; limits: 
         .from(apiKeys)
         .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
         .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-      return rows.map(summary);
+      return rows.map(toApiKeySummary);
     },
 
     /** Revokes one of the actor's keys, at once; `NOT_FOUND` for a key that is not theirs. Revoking it again changes nothing. */

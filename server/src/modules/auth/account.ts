@@ -18,6 +18,7 @@ import {
   users,
   webauthnCeremonies,
 } from '../../db/tables';
+import { toApiKeySummary } from '../apiKeys/apiKeys';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
@@ -108,16 +109,7 @@ export async function exportData(services: Services, input: { userId: string; se
       deviceType: row.deviceType,
     })),
     // Never the key: only its display prefix and facts.
-    apiKeys: keys.map((row) => ({
-      id: row.id,
-      name: row.name,
-      prefix: row.prefix,
-      scopes: row.scopes,
-      createdAt: row.createdAt,
-      lastUsedAt: row.lastUsedAt,
-      expiresAt: row.expiresAt,
-      revokedAt: row.revokedAt,
-    })),
+    apiKeys: keys.map((row) => ({ ...toApiKeySummary(row), revokedAt: row.revokedAt })),
     auditEvents: events.slice(0, exportedAuditEventsLimit).map((row) => ({
       id: row.id,
       at: row.createdAt,
