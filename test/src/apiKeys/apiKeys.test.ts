@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createBffClient, iamCodeOf } from '@iam/client';
+import { createBffClient } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { hmacKeys, introspectOnlyKey, mainKey, postSigned, type TestKey } from '../bff/signed';
-import { bearer, errorOf, post, resultOf } from '../harness/http';
+import { bearer, errorOf, post, refusalOf, resultOf } from '../harness/http';
 import { createTestServer, type TestServer } from '../harness/server';
 import { stepUpByMail } from '../harness/stepUp';
 
@@ -22,15 +22,6 @@ async function verifyBoth(t: TestServer, key: string, scopes?: string[]) {
 
 async function rowsOf(t: TestServer, sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
   return (await t.sql.query<RowDataPacket[]>(sql, params))[0];
-}
-
-async function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return iamCodeOf(error) ?? (error as { code?: string }).code;
-  }
-  throw new Error('expected a refusal');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

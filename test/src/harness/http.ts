@@ -116,12 +116,12 @@ export function expectNoInternals(response: RawResponse): void {
   expect(response.text).not.toMatch(/\bER_[A-Z_]{3,}|sqlMessage|sqlState|errno/);
 }
 
-/** The catalog code a call was refused with; fails the test when the call succeeds. */
+/** The catalog code a call was refused with (over tRPC, or an in-process IamError); fails the test when the call succeeds. */
 export async function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
   } catch (error) {
-    return iamCodeOf(error);
+    return iamCodeOf(error) ?? (error as { code?: string }).code;
   }
   throw new Error('expected a refusal');
 }
