@@ -64,7 +64,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   for (const name of ['DATABASE_URL', 'RESEND_API_KEY', 'RESEND_BASE_URL', 'REDIS_URL', 'TRUST_PROXY', 'METRICS_TOKEN', 'HMAC_KEYS'])
     delete env[name];
   Object.assign(env, {
-    NODE_ENV: 'production',
+    // Development: production refuses the embedded database and an outbox for mail, both of
+    // which a benchmark on one machine wants. The config file sets the limits the bench needs;
+    // what development changes besides (no MX or online breach check, open /metrics) asks
+    // nothing of the network and costs nothing on the measured paths.
+    NODE_ENV: 'development',
+    MAIL_TRANSPORT: 'outbox',
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: url,
