@@ -29,6 +29,7 @@ import { createMetrics } from './modules/metrics';
 import { createMfaService } from './modules/mfa/mfa';
 import { parseOAuthConfig } from './modules/oauth/config';
 import { createOAuthService } from './modules/oauth/service';
+import { outboxBacklog } from './modules/outbox/backlog';
 import { createOutboxWorker } from './modules/outbox/outbox';
 import { createPasskeyService } from './modules/passkeys/passkeys';
 import { createRateLimits } from './modules/rateLimit/rateLimiter';
@@ -129,6 +130,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     pingTimeoutInMs: timeouts.readinessInMs,
   });
   const keys = createSigningKeyStore({ db: pools.db, secret: config.secret, clock, logger });
+  const signingKeyRotationInSeconds = config.signingKeyRotationInSeconds ?? 30 * 24 * 3600;
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
   const revocations = createRevocationSet({
     db: pools.auxDb,
@@ -141,7 +143,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
   try {
     await keys.init();
     keys.start({
-      rotateEveryInSeconds: config.signingKeyRotationInSeconds ?? 30 * 24 * 3600,
+      rotateEveryInSeconds: signingKeyRotationInSeconds,
       accessTokenTtlInSeconds: lifetimes.accessTokenTtlInSeconds,
     });
     await revocations.start();
@@ -161,7 +163,13 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     ttlInSeconds: lifetimes.accessTokenTtlInSeconds,
   });
   const anomaly = resolveAnomalyConfig(config.anomaly);
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    clock,
+    signingKeys: keys,
+    signingKeyRotationInSeconds,
+    outboxBacklog: () => outboxBacklog(pools.auxDb),
+    logger,
+  });
   const limits = createRateLimits({
     redis,
     pool: pools.auxPool.pool,
@@ -251,6 +259,10 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       anomaly,
       maxSessionsPerUser: config.maxSessionsPerUser,
       securityEvents: { webhooks, outbox },
+      onCheck: {
+        signIn: (check, outcome) => metrics.signInChecks.inc({ check, outcome }),
+        refresh: (check, outcome) => metrics.refreshChecks.inc({ check, outcome }),
+      },
     }),
     challenges: createChallengeService({ db: pools.db, clock, secret: config.secret, lifetimes, secondFactor: mfa.check }),
     mfa,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type CheckInput, checks } from './checks';
-import { type AnomalyConfig, defaultAnomalyConfig, resolveAnomalyConfig } from './config';
+import { type AnomalyConfig, type CheckOutcome, defaultAnomalyConfig, resolveAnomalyConfig } from './config';
 import { assess } from './pipeline';
+import { assessSignIn } from './signInChecks';
 
 const now = new Date('2026-06-01T12:00:00Z');
 const london = { country: 'GB', region: 'ENG', city: 'London', latitude: 51.5, longitude: -0.12, timezone: 'Europe/London' };
@@ -131,5 +132,48 @@ describe('the pipeline', () => {
     const logging = resolveAnomalyConfig({ modes: { canary: 'log', fingerprint: 'off' } });
     const verdict = assess(input({ request: { canaryHash: null, geo: paris } }), logging);
     expect(verdict).toMatchObject({ decision: 'pass', logged: ['canary_missing'] });
+  });
+});
+
+describe('what the checks tell their observer (the metrics count it)', () => {
+  const observed = () => {
+    const seen: Array<[string, CheckOutcome]> = [];
+    return { seen, observe: (check: string, outcome: CheckOutcome) => seen.push([check, outcome]) };
+  };
+
+  it('a refresh: every check that ran, up to and with the deciding one; off and later checks are not told', () => {
+    const { seen, observe } = observed();
+    const logging = resolveAnomalyConfig({ modes: { idle: 'off', network: 'log' } });
+    assess(input({ request: { network: '82.1.1.0/24', bot: true, userAgent: 'curl/8' } }), logging, observe);
+    expect(seen).toEqual([
+      ['token', 'pass'],
+      ['canary', 'pass'],
+      ['sessionCount', 'pass'],
+      ['velocity', 'pass'],
+      ['network', 'logged'],
+      ['bot', 'challenge'],
+    ]);
+  });
+
+  it('a sign-in: every check on', () => {
+    const { seen, observe } = observed();
+    const history = { device: null, countries: new Set(['GB']), asns: new Set([20712]), lastLocation: null, devices: 1 };
+    const request = { ...input().request, geo: paris, owner: { asn: 3215, organisation: 'Orange', hosting: false } };
+    assessSignIn({ now, request, history }, config, observe);
+    expect(seen).toEqual([
+      ['newDevice', 'challenge'],
+      ['newCountry', 'challenge'],
+      ['newNetwork', 'logged'],
+      ['hostingNetwork', 'pass'],
+      ['impossibleTravel', 'pass'],
+      ['bot', 'pass'],
+    ]);
+  });
+
+  it('a sign-in on a trusted device runs no check', () => {
+    const { seen, observe } = observed();
+    const history = { device: { trusted: true }, countries: new Set<string>(), asns: new Set<number>(), lastLocation: null, devices: 1 };
+    assessSignIn({ now, request: input().request, history }, config, observe);
+    expect(seen).toEqual([]);
   });
 });

@@ -22,6 +22,15 @@ export type SignInCheckName = (typeof signInCheckNames)[number];
 /** `enforce` acts on a finding, `log` records it only, `off` skips the check. */
 export type CheckMode = 'enforce' | 'log' | 'off';
 
+/**
+ * What became of one check's result: nothing found (`pass`), acted on (`challenge`, `deny`),
+ * or found by a check in `log` mode and only recorded (`logged`). A closed set, as metric labels need.
+ */
+export type CheckOutcome = 'pass' | 'challenge' | 'deny' | 'logged';
+
+/** Told the result of every check that ran; a check `off`, or after the deciding one, never runs. */
+export type CheckObserver = (check: CheckName | SignInCheckName, outcome: CheckOutcome) => void;
+
 export type FingerprintAttribute = 'country' | 'city' | 'browser' | 'os' | 'deviceType';
 
 export interface AnomalyConfig {

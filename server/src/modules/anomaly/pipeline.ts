@@ -1,6 +1,6 @@
 import type { SessionVerdict } from '../../db/schema/sessions';
 import { type CheckInput, checks } from './checks';
-import { type AnomalyConfig, checkNames } from './config';
+import { type AnomalyConfig, type CheckObserver, checkNames } from './config';
 
 export interface Verdict extends SessionVerdict {
   /** The deciding check's evidence, for the audit log and the alert email. */
@@ -12,17 +12,22 @@ export interface Verdict extends SessionVerdict {
  * still run and their findings are recorded, so an operator can watch a check before
  * enforcing it.
  */
-export function assess(input: CheckInput, config: AnomalyConfig): Verdict {
+export function assess(input: CheckInput, config: AnomalyConfig, observe?: CheckObserver): Verdict {
   const logged: string[] = [];
   for (const name of checkNames) {
     const mode = config.modes[name];
     if (mode === 'off') continue;
     const result = checks[name](input, config);
-    if (result.outcome === 'pass') continue;
+    if (result.outcome === 'pass') {
+      observe?.(name, 'pass');
+      continue;
+    }
     if (mode === 'log') {
+      observe?.(name, 'logged');
       logged.push(result.reason);
       continue;
     }
+    observe?.(name, result.outcome);
     return {
       decision: result.outcome,
       reasons: [result.reason],

@@ -1,7 +1,7 @@
 import type { ClientDescription } from '../devices/describe';
 import { distanceInKm } from '../devices/geo';
 import type { AccountHistory } from '../devices/history';
-import type { AnomalyConfig, SignInCheckName } from './config';
+import type { AnomalyConfig, CheckObserver, SignInCheckName } from './config';
 
 export interface SignInCheckInput {
   now: Date;
@@ -73,7 +73,7 @@ export interface SignInVerdict {
  * Runs every sign-in check. A trusted device (one that completed a challenge, or verified the
  * address) passes: it already proved itself with more than a password.
  */
-export function assessSignIn(input: SignInCheckInput, config: AnomalyConfig): SignInVerdict {
+export function assessSignIn(input: SignInCheckInput, config: AnomalyConfig, observe?: CheckObserver): SignInVerdict {
   const at = input.now.toISOString();
   if (input.history.device?.trusted) return { decision: 'pass', reasons: [], logged: [], evidence: {}, at };
   const reasons: string[] = [];
@@ -83,6 +83,7 @@ export function assessSignIn(input: SignInCheckInput, config: AnomalyConfig): Si
     const mode = config.signInModes[name];
     if (mode === 'off') continue;
     const finding = signInChecks[name](input, config);
+    observe?.(name, !finding ? 'pass' : mode === 'enforce' ? 'challenge' : 'logged');
     if (!finding) continue;
     (mode === 'enforce' ? reasons : logged).push(finding.reason);
     evidence[finding.reason] = finding.evidence;

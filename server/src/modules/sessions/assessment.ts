@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
 import { type DeviceRow, refreshTokens, type SessionRow, type SessionVerdict, sessions } from '../../db/tables';
-import type { AnomalyConfig } from '../anomaly/config';
+import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import { assess, type Verdict } from '../anomaly/pipeline';
 import { addSeconds } from '../clock';
 import type { ClientDescription } from '../devices/describe';
@@ -15,6 +15,7 @@ export async function assessRefresh(
   tx: Transaction,
   input: { session: SessionRow; device: DeviceRow; request: ClientDescription; now: Date },
   anomaly: AnomalyConfig,
+  observe?: CheckObserver,
 ): Promise<Verdict> {
   const { session, device, request, now } = input;
   // One round trip, and each count stops one past its limit: the checks only ask "over?",
@@ -54,6 +55,7 @@ export async function assessRefresh(
       refreshesInWindow: Number(counts?.refreshesInWindow ?? 0),
     },
     anomaly,
+    observe,
   );
 }
 

@@ -11,7 +11,7 @@ import {
   type UserRow,
   users,
 } from '../../db/tables';
-import type { AnomalyConfig } from '../anomaly/config';
+import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import type { Verdict } from '../anomaly/pipeline';
 import { assessSignIn, type SignInVerdict } from '../anomaly/signInChecks';
 import { recordAudit } from '../audit/audit';
@@ -106,6 +106,8 @@ export function createSessionService(deps: {
   maxSessionsPerUser?: number;
   /** Where `session.revoked` security events go (webhooks); none without it. */
   securityEvents?: SecurityEventDeps;
+  /** Told each anomaly check's result, of sign-ins and of refreshes (the metrics count them). */
+  onCheck?: { signIn: CheckObserver; refresh: CheckObserver };
 }) {
   const { db, clock, lifetimes, revocations, anomaly } = deps;
   const maxSessionsPerUser = deps.maxSessionsPerUser ?? defaultMaxSessionsPerUser;
@@ -216,7 +218,7 @@ export function createSessionService(deps: {
     now: Date,
   ): Promise<RotationOutcome> {
     const description = describeClient(client, anomaly);
-    const verdict = await assessRefresh(tx, { session, device, request: description, now }, anomaly);
+    const verdict = await assessRefresh(tx, { session, device, request: description, now }, anomaly, deps.onCheck?.refresh);
     if (verdict.decision !== 'pass') {
       // A challenge rotates nothing and revokes nothing (docs/api.md, challenges); the verdict
       // and its audit row are written together.
@@ -398,7 +400,7 @@ export function createSessionService(deps: {
      */
     async assessSignIn(executor: Executor, userId: string, client: ClientInfo): Promise<SignInVerdict> {
       const history = await accountHistory(executor, userId, client);
-      return assessSignIn({ now: clock.now(), request: describeClient(client, anomaly), history }, anomaly);
+      return assessSignIn({ now: clock.now(), request: describeClient(client, anomaly), history }, anomaly, deps.onCheck?.signIn);
     },
 
     /** Revokes sessions; every instance rejects their access tokens within a second. */

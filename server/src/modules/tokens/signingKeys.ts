@@ -38,8 +38,8 @@ export interface RotationResult {
 export interface SigningKeyStore {
   /** Loads the keys, creating the first one when the database has none. */
   init(): Promise<void>;
-  /** The key new tokens are signed with now. */
-  current(): { kid: string; privateKey: CryptoKey };
+  /** The key new tokens are signed with now, and when it started signing (its age is a metric). */
+  current(): { kid: string; privateKey: CryptoKey; activatesAt: Date };
   /**
    * The public key for a `kid`, or null. An unknown `kid` reloads the keys from the
    * database at most once every few seconds (another instance may have rotated), so a
@@ -237,7 +237,7 @@ export function createSigningKeyStore(deps: { db: Database; secret: string; cloc
     current() {
       const key = signingKey(deps.clock.now());
       if (!key?.privateKey) throw new Error('No usable signing key: call init() first.');
-      return { kid: key.kid, privateKey: key.privateKey };
+      return { kid: key.kid, privateKey: key.privateKey, activatesAt: key.activatesAt };
     },
     async verificationKey(kid) {
       const known = keys.get(kid);
