@@ -6,6 +6,7 @@ export type { AppOptions } from './http/app';
 export { createLogger } from './logger';
 export { type BuiltInStepUpAction, builtInStepUpActions, requireStepUp, type StepUpChallenge } from './modules/auth/stepUp';
 export type { Clock } from './modules/clock';
+export { distanceInKm, type GeoLocation, lookupGeo } from './modules/devices/geo';
 export { createEmailPolicy, type EmailPolicy, type EmailPolicyDeps } from './modules/email/emailPolicy';
 export { createMailer, type Mailer, type MailerDeps } from './modules/email/mailer';
 export { IamError, isIamError } from './modules/errors/iamError';

@@ -8,7 +8,7 @@ import { enrolTotp, totpCode } from '../harness/totp';
 const chromeOnLinux = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const safariOnIphone =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-/** A residential address in Great Britain and one in Brazil (geoip-lite's data). */
+/** A residential address in Great Britain and one in Brazil (GeoLite2 City data). */
 const london = '81.2.69.142';
 const portoAlegre = '2.16.0.1';
 

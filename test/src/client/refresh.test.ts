@@ -63,7 +63,7 @@ describe('the typed client', () => {
 
 describe('the typed client and refresh challenges', () => {
   const chromeOnLinux = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-  /** A residential address in Great Britain and one in Brazil (geoip-lite's data). */
+  /** A residential address in Great Britain and one in Brazil (GeoLite2 City data). */
   const london = '81.2.69.142';
   const portoAlegre = '2.16.0.1';
 
