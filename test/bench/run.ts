@@ -13,6 +13,7 @@ import { createIamServer, createLogger, type IamServer, passwordHashOptions } fr
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import mysql from 'mysql2/promise';
 import { type Child, startChild } from './lib/child';
+import { measureGeoMemory } from './lib/geoMemory';
 import { browserUserAgent, trpc } from './lib/http';
 import { httpLoad, refreshLoad } from './lib/load';
 import { type LoopResult, timedLoop } from './lib/loop';
@@ -89,6 +90,9 @@ process.exit(exitCode);
 async function fullRun(): Promise<void> {
   const c = settings.concurrency;
   const seconds = settings.secondsPerTarget;
+  // Before anything else runs, so the machine is quiet.
+  const geoMemory = await measureGeoMemory(benchDir);
+  log(`geolocation data: +${geoMemory.geo_data_mb} MB resident after the first lookup (${geoMemory.first_lookup_ms} ms)`);
   log(`starting the service (embedded MariaDB under ${work})`);
   const service = await startService({ repoRoot, dataDir: path.join(work, 'data'), config: serviceConfig });
   cleanups.push(() => service.stop());
@@ -344,7 +348,7 @@ async function fullRun(): Promise<void> {
     .map((pid) => memoryOf(pid))
     .find((value) => value !== null);
 
-  const report = buildReport({
+  const built = buildReport({
     settings: { ...settings, passwordHash: { argon2id: passwordHashOptions, scrypt: { N: 16_384, r: 16, p: 1, keyLength: 64 } } },
     machine: machineInfo(),
     targets,
@@ -358,6 +362,7 @@ async function fullRun(): Promise<void> {
     },
     durationInSeconds: (performance.now() - startedAt) / 1000,
   });
+  const report = { ...built, geo_memory: geoMemory };
   await mkdir(resultsDir, { recursive: true });
   await writeReport(report, resultsDir);
   printReport(report);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type GeoMemoryReport, geoMemoryMarkdown } from './geoMemory';
 import type { LoopResult } from './loop';
 import { median, minMax, round } from './stats';
 
@@ -80,6 +81,8 @@ export interface Report {
     database_peak_rss_mb: number | null;
   };
   targets: Record<string, TargetReport>;
+  /** What the geolocation data costs a process (lib/geoMemory.ts). */
+  geo_memory?: GeoMemoryReport;
 }
 
 const peakRssGoalInMb = 350;
@@ -196,6 +199,7 @@ export function markdown(report: Report): string {
         `${target.concurrency} | ${target.what}${target.failed ? ` (**${target.failed} failed**)` : ''} |`,
     );
   }
+  if (report.geo_memory) lines.push(...geoMemoryMarkdown(report.geo_memory));
   return `${lines.join('\n')}\n`;
 }
 
