@@ -184,6 +184,7 @@ export const iamOptionsSchema = z.strictObject({
   metrics: z.union([z.boolean(), z.string().min(1)], { message: 'must be true, false or a bearer token' }).optional(),
   linkPages: z.boolean().optional(),
   httpLogging: z.boolean().optional(),
+  restApi: z.boolean().optional(),
   migrate: z.boolean().optional(),
 });
 

@@ -13,10 +13,12 @@ import { isSignedRequest } from '../trpc/hmac';
 import { sendJsonError } from './errorEnvelope';
 import { createLinkPages } from './linkPages';
 import { createOAuthCallbackRoute } from './oauthCallbackRoute';
+import { createOriginPolicy } from './originPolicy';
+import { createRestRoutes } from './rest/restRoutes';
 
 export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;
-  /** Browser origins (besides PUBLIC_URL's) allowed to call `/trpc` with credentials. */
+  /** Browser origins (besides PUBLIC_URL's) allowed to call `/trpc` and `/api/v1` with credentials. */
   corsOrigins?: string[];
   /**
    * `GET /metrics` (Prometheus text). `true` serves it to anyone, a string requires it as a
@@ -27,6 +29,8 @@ export interface AppOptions {
   linkPages?: boolean;
   /** Log every HTTP request (standalone mode); health probes are never logged. */
   httpLogging?: boolean;
+  /** Serve the REST API (`/api/v1/...`), its OpenAPI document (`/openapi.json`) and its reference (`/docs`). Default: on. */
+  restApi?: boolean;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -90,35 +94,9 @@ export function createApp(services: Services, options: AppOptions = {}): express
     });
   }
 
-  const allowedOrigins = new Set([new URL(services.settings.publicUrl).origin, ...(options.corsOrigins ?? [])]);
-  app.use('/trpc', (req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    const origin = req.headers.origin;
-    if (origin && allowedOrigins.has(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      res.setHeader('Vary', 'Origin');
-      if (req.method === 'OPTIONS') {
-        res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
-        res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, trpc-accept, x-request-id');
-        res.setHeader('Access-Control-Max-Age', '600');
-        res.status(204).end();
-        return;
-      }
-    } else if (origin && req.method !== 'GET') {
-      // `Origin: null` (sandboxed frames, some redirects) is foreign too.
-      // A browser on a foreign origin may not change state here (OWASP ASVS 4.0 V4.2.2, CSRF).
-      // Logged with the origins that are allowed: a page opened on another host name than
-      // PUBLIC_URL's (127.0.0.1 for localhost) is the usual cause, and shows at a glance.
-      services.logger.warn(
-        { origin: origin.slice(0, 200), path: req.path, allowedOrigins: [...allowedOrigins], status: 403 },
-        'cross-origin request refused: origin not allowed (PUBLIC_URL or CORS_ORIGINS)',
-      );
-      sendJsonError(res, 'FORBIDDEN', { message: 'Origin not allowed.' });
-      return;
-    }
-    next();
-  });
+  // One origin rule for both API mounts (OWASP ASVS 4.0 V4.2.2, CSRF).
+  const originPolicy = createOriginPolicy(services, options.corsOrigins);
+  app.use('/trpc', originPolicy);
 
   // Signed service calls (`bff.*`): the signature covers the raw body bytes.
   app.use('/trpc', captureSignedBody(services));
@@ -144,6 +122,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
   // The default OAuth redirect URI (`/oauth/callback/<id>`), for apps that let the service finish the flow.
   app.use(createOAuthCallbackRoute(services));
   if (options.linkPages !== false) app.use(createLinkPages(services));
+  // The same procedures over plain HTTP and JSON: `/api/v1/...`, `/openapi.json`, `/docs`.
+  if (options.restApi !== false) app.use(createRestRoutes(services, { originPolicy }));
 
   app.use((_req, res) => {
     sendJsonError(res, 'NOT_FOUND');

@@ -17,6 +17,8 @@ export interface HtmlPage {
   bodyHtml: string;
   /** The page holds a form that posts back to this origin. */
   postsForm?: boolean;
+  /** CSS of this page, after the shell's (a constant of the service, never request data). */
+  style?: string;
 }
 
 /**
@@ -36,6 +38,6 @@ export function sendHtmlPage(res: Response, page: HtmlPage): void {
     .type('html')
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(page.title)}</title>` +
-        `<style>${style}</style></head><body><h1>${escapeHtml(page.title)}</h1>${page.bodyHtml}</body></html>`,
+        `<style>${style}${page.style ?? ''}</style></head><body><h1>${escapeHtml(page.title)}</h1>${page.bodyHtml}</body></html>`,
     );
 }
