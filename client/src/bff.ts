@@ -1,7 +1,7 @@
-import type { AppRouter } from '@iam/server';
 import { maxCallsPerBatch } from '@iam/shared';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
+import type { AppRouter } from './router';
 import { signRequest } from './signing';
 
 export interface BffClientOptions {

@@ -1,4 +1,3 @@
-import type { AppRouter } from '@iam/server';
 import { type IamErrorData, maxCallsPerBatch } from '@iam/shared';
 import {
   createTRPCClient,
@@ -15,6 +14,7 @@ import superjson from 'superjson';
 import { solveBotCheck } from './botCheck';
 import { type CookieJar, withCookieJar } from './cookieJar';
 import { ChallengeRequiredError, iamCodeOf, type RefreshChallenge } from './errors';
+import type { AppRouter } from './router';
 import { type AccessTokenStore, createAccessTokenStore } from './session';
 import { createTabCoordinator, type RefreshOutcome } from './tabs';
 

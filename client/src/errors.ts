@@ -1,7 +1,7 @@
-import type { AppRouter } from '@iam/server';
 import type { IamErrorCode, IamErrorData } from '@iam/shared';
 import { TRPCClientError } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './router';
 
 export type IamClientError = TRPCClientError<AppRouter> & { data: IamErrorData & { code: string; httpStatus: number } };
 

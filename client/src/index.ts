@@ -1,6 +1,4 @@
-import type { AppRouter } from '@iam/server';
-import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-
+export type { BotCheckChallenge, IamErrorCode } from '@iam/shared';
 export { type BffClient, type BffClientOptions, createBffClient } from './bff';
 export { solveBotCheck } from './botCheck';
 export { createIamClient, type IamClient, type IamClientOptions, type SessionEndReason } from './client';
@@ -21,9 +19,6 @@ export {
   stepUpWithPasskey,
   verifyChallengeWithPasskey,
 } from './passkeys';
+export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { type AccessTokenStore, createAccessTokenStore } from './session';
 export { canonicalRequest, createNonce, type SignedHeaders, type SignRequestInput, signRequest } from './signing';
-export type { AppRouter };
-export type RouterInputs = inferRouterInputs<AppRouter>;
-export type RouterOutputs = inferRouterOutputs<AppRouter>;
-export type { BotCheckChallenge, IamErrorCode } from '@iam/shared';

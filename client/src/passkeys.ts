@@ -1,6 +1,7 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/browser';
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import type { IamClient } from './client';
+import type { RouterOutputs } from './router';
 
 /**
  * Passkey ceremonies in the browser, on `@simplewebauthn/browser`: each helper asks the
@@ -19,7 +20,10 @@ export async function passkeySupport(): Promise<{ passkeys: boolean; autofill: b
  * Adds a passkey to the signed-in account. Within 5 minutes of signing in no step-up is
  * needed; later, pass the `stepUpToken` of a `passkey_add` step-up.
  */
-export async function registerPasskey(api: IamClient, options: { name?: string; stepUpToken?: string } = {}) {
+export async function registerPasskey(
+  api: IamClient,
+  options: { name?: string; stepUpToken?: string } = {},
+): Promise<RouterOutputs['passkey']['register']> {
   const { ceremonyId: _ceremonyId, ...optionsJSON } = await api.passkey.registrationOptions.mutate(
     options.stepUpToken ? { stepUpToken: options.stepUpToken } : undefined,
   );
@@ -33,7 +37,7 @@ export async function registerPasskey(api: IamClient, options: { name?: string; 
  * autofill of an `<input autocomplete="username webauthn">`; start it when the page loads.
  * The result is an `AuthResult`, or a `Challenge` when the sign-in checks ask for more.
  */
-export async function signInWithPasskey(api: IamClient, options: { autofill?: boolean } = {}) {
+export async function signInWithPasskey(api: IamClient, options: { autofill?: boolean } = {}): Promise<RouterOutputs['passkey']['signIn']> {
   const { ceremonyId, ...optionsJSON } = await api.passkey.authenticationOptions.mutate();
   const response: AuthenticationResponseJSON = await startAuthentication({ optionsJSON, useBrowserAutofill: options.autofill === true });
   return api.passkey.signIn.mutate({ ceremonyId, response });
@@ -47,11 +51,17 @@ async function passkeyAnswer(api: IamClient, challengeId: string) {
 }
 
 /** Completes a sign-in (or refresh) challenge with a passkey of the account: an `AuthResult`. */
-export async function verifyChallengeWithPasskey(api: IamClient, challenge: { challengeId: string }) {
+export async function verifyChallengeWithPasskey(
+  api: IamClient,
+  challenge: { challengeId: string },
+): Promise<RouterOutputs['mfa']['verify']> {
   return api.mfa.verify.mutate(await passkeyAnswer(api, challenge.challengeId));
 }
 
 /** Completes a step-up challenge with a passkey: `{ stepUpToken, expiresAt }` for its action. */
-export async function stepUpWithPasskey(api: IamClient, challenge: { challengeId: string }) {
+export async function stepUpWithPasskey(
+  api: IamClient,
+  challenge: { challengeId: string },
+): Promise<RouterOutputs['mfa']['stepUp']['verify']> {
   return api.mfa.stepUp.verify.mutate(await passkeyAnswer(api, challenge.challengeId));
 }

@@ -1,10 +1,27 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import mysql from 'mysql2/promise';
 
-export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
+/**
+ * The migrations drizzle-kit generated: `drizzle/` at the repository root when running from
+ * source, `dist/drizzle/` inside the built and published package. Found by walking up from this
+ * module (which the build bundles into files at other depths) to the first folder that holds
+ * the journal.
+ */
+export const migrationsFolder = findMigrationsFolder(path.dirname(fileURLToPath(import.meta.url)));
+
+function findMigrationsFolder(start: string): string {
+  let directory = start;
+  for (let level = 0; level < 5; level++) {
+    const candidate = path.join(directory, 'drizzle');
+    if (existsSync(path.join(candidate, 'meta', '_journal.json'))) return candidate;
+    directory = path.dirname(directory);
+  }
+  throw new Error(`no migrations (drizzle/meta/_journal.json) above ${start}`);
+}
 
 /**
  * Applies pending migrations. A named lock serialises instances that start together, so

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
 import type { IamConfig } from '../config';

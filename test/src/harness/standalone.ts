@@ -16,8 +16,20 @@ export interface StandaloneRun {
   exited: Promise<number | null>;
 }
 
-export function runStandalone(script: 'main.ts' | 'cli.ts', env: Record<string, string>, args: string[] = []): StandaloneRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', `server/src/standalone/${script}`, ...args], {
+/**
+ * `compiled`: the built JavaScript `pnpm start` runs (`server/dist/bin/main.js`, `node` alone)
+ * instead of the TypeScript sources through tsx.
+ */
+export function runStandalone(
+  script: 'main.ts' | 'cli.ts',
+  env: Record<string, string>,
+  args: string[] = [],
+  options: { compiled?: boolean } = {},
+): StandaloneRun {
+  const entry = options.compiled
+    ? [`server/dist/bin/${script.replace(/\.ts$/, '.js')}`]
+    : ['--import', 'tsx', `server/src/standalone/${script}`];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HIBP_API_URL: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,8 +45,12 @@ export function runStandalone(script: 'main.ts' | 'cli.ts', env: Record<string, 
 }
 
 /** Starts main.ts and waits for its "listening" line; the URL it printed. */
-export async function startStandalone(env: Record<string, string>, timeoutInMs = 60_000): Promise<StandaloneRun & { url: string }> {
-  const started = runStandalone('main.ts', env);
+export async function startStandalone(
+  env: Record<string, string>,
+  timeoutInMs = 60_000,
+  options: { compiled?: boolean } = {},
+): Promise<StandaloneRun & { url: string }> {
+  const started = runStandalone('main.ts', env, [], options);
   const deadline = Date.now() + timeoutInMs;
   while (Date.now() < deadline) {
     if (started.child.exitCode !== null) throw new Error(`the service exited early:\n${started.output()}`);

@@ -1,0 +1,220 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { buildAndPack, createOutsideProject, type PackedPackages, runIn } from '../harness/packages';
+import { codeFrom, uniqueEmail } from '../harness/server';
+import { freePort, repoRoot, type StandaloneRun, startStandalone, stopStandalone } from '../harness/standalone';
+import { type ResendPeer, startResendPeer } from '../peers/resend';
+
+// The product as a project outside this repository gets it: the packages built and packed as a
+// registry would serve them, installed from the tarballs into a project with its own package.json
+// and tsconfig, type-checked there, and run against the compiled service `pnpm start` runs.
+
+const run = promisify(execFile);
+const catalogVersion = async (name: string) => {
+  const workspace = await readFile(path.join(repoRoot, 'pnpm-workspace.yaml'), 'utf8');
+  const match = new RegExp(`^\\s+"?${name.replace('/', '\\/')}"?: (\\S+)$`, 'm').exec(workspace);
+  if (!match?.[1]) throw new Error(`${name} is not in the catalog`);
+  return match[1];
+};
+
+/** A frontend's own strict settings: ES modules as Node resolves them, no Node types, library declarations checked too. */
+const frontendTsconfig = (files: string[]) =>
+  JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      // ESNext.Disposable: tRPC's own declarations name `Disposable`.
+      lib: ['ES2022', 'DOM', 'ESNext.Disposable'],
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      skipLibCheck: false,
+      types: [],
+      outDir: 'out',
+    },
+    files,
+  });
+
+const frontendScript = `import { createCookieJar, createIamClient, iamCodeOf, type RouterInputs, type RouterOutputs } from '@iam/client';
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+// The router's types arrive with the client: neither inputs nor outputs are \`any\`.
+export const loginInputIsTyped: IsAny<RouterInputs['auth']['login']> = false;
+export const meOutputIsTyped: IsAny<RouterOutputs['auth']['me']> = false;
+export const emailIsAString: RouterOutputs['auth']['me']['email'] extends string ? true : false = true;
+
+const [, , step, url, ...rest] = (globalThis as unknown as { process: { argv: string[] } }).process.argv;
+const api = createIamClient({ url: \`\${url}/trpc\`, cookieJar: createCookieJar() });
+
+async function main(): Promise<unknown> {
+  if (step === 'signup') {
+    const [email, password] = rest as [string, string];
+    const input: RouterInputs['auth']['signup'] = { email, password };
+    return api.auth.signup.mutate(input);
+  }
+  // Another process, so another browser: the code and the password prove the owner.
+  const [challengeId, code, email, password] = rest as [string, string, string, string];
+  const verified = await api.auth.verifyEmail.mutate({ challengeId, code, password });
+  const me: RouterOutputs['auth']['me'] = await api.auth.me.query();
+  const refused = await api.auth.login.mutate({ email, password: 'not the password at all' }).then(
+    () => 'signed in',
+    (error: unknown) => iamCodeOf(error),
+  );
+  return { status: verified.status, email: me.email, emailVerified: me.emailVerified, refused };
+}
+
+main().then((result) => console.log(JSON.stringify(result)));
+`;
+
+const wrongShape = `import { createIamClient } from '@iam/client';
+
+const api = createIamClient({ url: 'http://localhost/trpc' });
+// A misspelt field: this must not compile.
+export const attempt = api.auth.login.mutate({ email: 'someone@example.com', passwrd: 'x' });
+`;
+
+describe('the published packages, installed outside the repository', () => {
+  let workDir: string;
+  let packages: PackedPackages;
+  let frontendDir: string;
+  let database: TestDatabase | undefined;
+  let mail: ResendPeer | undefined;
+  let service: (StandaloneRun & { url: string }) | undefined;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'iam-outside-'));
+    const tarballs = path.join(workDir, 'tarballs');
+    await mkdir(tarballs);
+    packages = await buildAndPack(tarballs);
+
+    frontendDir = path.join(workDir, 'frontend');
+    await mkdir(frontendDir);
+    await createOutsideProject(frontendDir, {
+      packages,
+      // Only the client: its own dependencies come with it.
+      dependencies: { '@iam/client': `file:${packages['@iam/client']}` },
+      devDependencies: { typescript: await catalogVersion('typescript') },
+      files: {
+        'tsconfig.json': frontendTsconfig(['main.ts']),
+        'tsconfig.wrong.json': frontendTsconfig(['wrong.ts']),
+        'main.ts': frontendScript,
+        'wrong.ts': wrongShape,
+      },
+    });
+
+    database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
+    mail = await startResendPeer();
+    const configFile = path.join(workDir, 'config.json');
+    await writeFile(configFile, JSON.stringify({ emailPolicy: { mxCheck: false }, botCheck: { maxNumber: 1000 } }));
+    const port = await freePort();
+    service = await startStandalone(
+      {
+        NODE_ENV: 'production',
+        IAM_SECRET: randomBytes(32).toString('base64url'),
+        DATABASE_URL: database.url,
+        IAM_DATA_DIR: path.join(workDir, 'data'),
+        PORT: String(port),
+        PUBLIC_URL: `http://localhost:${port}`,
+        RESEND_API_KEY: 're_test_key',
+        RESEND_BASE_URL: mail.url,
+        MAIL_FROM: 'IAM <no-reply@example.com>',
+        IAM_CONFIG_FILE: configFile,
+        LOG_LEVEL: 'warn',
+      },
+      60_000,
+      { compiled: true },
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await stopStandalone(service);
+    await mail?.close();
+    await database?.drop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('each tarball holds the compiled code, declarations and licence, no sources, and resolvable dependency ranges', async () => {
+    for (const [name, tarball] of Object.entries(packages)) {
+      const { stdout } = await run('tar', ['-tzf', tarball]);
+      const files = stdout.split('\n').filter(Boolean);
+      expect(files, name).toContain('package/dist/index.js');
+      expect(files, name).toContain('package/dist/index.d.ts');
+      expect(files, name).toContain('package/LICENSE');
+      expect(files, name).toContain('package/README.md');
+      expect(
+        files.filter((file) => file.startsWith('package/src/')),
+        name,
+      ).toEqual([]);
+      const { stdout: manifestText } = await run('tar', ['-xzOf', tarball, 'package/package.json']);
+      const manifest = JSON.parse(manifestText) as {
+        exports: Record<string, unknown>;
+        dependencies?: Record<string, string>;
+        private?: boolean;
+      };
+      expect(manifest.private, name).toBeUndefined();
+      expect(manifest.exports['.'], name).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
+      for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
+        expect(range, `${name} → ${dependency}`).not.toMatch(/^(workspace|catalog):/);
+      }
+    }
+    const { stdout: serverFiles } = await run('tar', ['-tzf', packages['@iam/server']]);
+    expect(serverFiles).toContain('package/NOTICE');
+    expect(serverFiles).toContain('package/dist/drizzle/meta/_journal.json');
+    const { stdout: clientFiles } = await run('tar', ['-tzf', packages['@iam/client']]);
+    expect(clientFiles).toContain('package/dist/appRouter.d.ts');
+  });
+
+  it('a project with only the client installed type-checks typed calls, and refuses a wrong input shape', async () => {
+    const installed = JSON.parse(await readFile(path.join(frontendDir, 'node_modules/@iam/client/package.json'), 'utf8')) as {
+      name: string;
+    };
+    expect(installed.name).toBe('@iam/client');
+    // The server is not there: the types come from the client's own declarations.
+    await expect(readFile(path.join(frontendDir, 'node_modules/@iam/server/package.json'))).rejects.toThrow();
+
+    const good = await runIn(frontendDir, 'node_modules/.bin/tsc', ['-p', 'tsconfig.json']);
+    expect(good.output).toBe('');
+    expect(good.code).toBe(0);
+
+    const wrong = await runIn(frontendDir, 'node_modules/.bin/tsc', ['-p', 'tsconfig.wrong.json']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.output).toMatch(/wrong\.ts\(\d+,\d+\): error TS\d+: .*passwrd/);
+  });
+
+  it('the compiled client calls the compiled service: sign-up, verification by the mailed code, me, and a typed refusal', async () => {
+    if (!service || !mail) throw new Error('the service did not start');
+    const email = uniqueEmail('outside');
+    const signUp = await runIn(frontendDir, 'node', ['out/main.js', 'signup', service.url, email, 'a long enough passphrase']);
+    expect(signUp.code, signUp.output).toBe(0);
+    const signedUp = JSON.parse(signUp.output) as { status: string; challengeId: string };
+    expect(signedUp.status).toBe('verification_required');
+
+    const message = await mail.waitFor((candidate) => candidate.to.includes(email));
+    const verify = await runIn(frontendDir, 'node', [
+      'out/main.js',
+      'verify',
+      service.url,
+      signedUp.challengeId,
+      codeFrom(message),
+      email,
+      'a long enough passphrase',
+    ]);
+    expect(verify.code, verify.output).toBe(0);
+    expect(JSON.parse(verify.output)).toEqual({ status: 'authenticated', email, emailVerified: true, refused: 'INVALID_CREDENTIALS' });
+
+    if (!database) throw new Error('no database');
+    const sql = await mysql.createConnection({ uri: database.url, timezone: 'Z' });
+    try {
+      const [rows] = await sql.query<mysql.RowDataPacket[]>('SELECT email_verified_at FROM users WHERE email = ?', [email]);
+      expect(rows[0]?.email_verified_at).toBeInstanceOf(Date);
+    } finally {
+      await sql.end();
+    }
+  });
+});
