@@ -1,43 +1,11 @@
-import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
-
-const run = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
+import { findOrInstall } from './aptInstall';
 
 /** Debian's Chromium, installed with apt-get the first time (never a downloaded browser build). */
-async function ensureChromium(): Promise<string> {
-  const present = await access(chromiumPath).then(
-    () => true,
-    () => false,
-  );
-  if (present) return chromiumPath;
-  if (process.getuid?.() !== 0) throw new Error('Chromium is not installed: apt-get install chromium');
-  const install = () =>
-    run(
-      'env',
-      [
-        'DEBIAN_FRONTEND=noninteractive',
-        'apt-get',
-        'install',
-        '-y',
-        '--no-install-recommends',
-        '-o',
-        'DPkg::Lock::Timeout=120',
-        'chromium',
-      ],
-      {
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-  await install().catch(async () => {
-    await run('apt-get', ['update'], { maxBuffer: 64 * 1024 * 1024 });
-    await install();
-  });
-  return chromiumPath;
+function ensureChromium(): Promise<string> {
+  return findOrInstall({ candidates: ['/usr/bin/chromium'], aptPackage: 'chromium' });
 }
 
 /** Headless Chromium as the machine allows it: no sandbox as root, no calls home. */

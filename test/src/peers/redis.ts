@@ -1,10 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-
-const run = promisify(execFile);
+import { findOrInstall } from '../harness/aptInstall';
 
 export interface RedisPeer extends AsyncDisposable {
   /** `redis://127.0.0.1:PORT`. */
@@ -46,24 +43,13 @@ export async function startRedisPeer(): Promise<RedisPeer> {
   return { url, client, close, [Symbol.asyncDispose]: close };
 }
 
-async function findRedisServer(): Promise<string> {
-  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']) {
-    if (
-      await access(candidate).then(
-        () => true,
-        () => false,
-      )
-    )
-      return candidate;
-  }
-  if (process.getuid?.() !== 0) throw new Error('redis-server is not installed: apt-get install redis-server');
-  const install = () =>
-    run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', 'redis-server']);
-  await install().catch(async () => {
-    await run('apt-get', ['update']);
-    await install();
+function findRedisServer(): Promise<string> {
+  return findOrInstall({
+    candidates: ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'],
+    aptPackage: 'redis-server',
+    // Its maintainer scripts would start a redis-server on 6379; the tests start their own.
+    keepServicesDown: true,
   });
-  return '/usr/bin/redis-server';
 }
 
 async function waitForPing(client: Redis, child: ChildProcess): Promise<void> {
