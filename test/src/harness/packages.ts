@@ -23,9 +23,8 @@ export function outsideEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** `pnpm build`, then `pnpm pack` of every published package into `destination`. */
-export async function buildAndPack(destination: string): Promise<PackedPackages> {
-  await run('pnpm', ['build'], { cwd: repoRoot, env: outsideEnv(), maxBuffer: 64 * 1024 * 1024 });
+/** `pnpm pack` of every published package into `destination`, from the run's build (the global set-up's `pnpm build`). */
+export async function packPackages(destination: string): Promise<PackedPackages> {
   for (const folder of Object.values(packageFolders)) {
     await run('pnpm', ['pack', '--pack-destination', destination], { cwd: path.join(repoRoot, folder), env: outsideEnv() });
   }

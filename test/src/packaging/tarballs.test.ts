@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { buildAndPack, createOutsideProject, type PackedPackages, runIn } from '../harness/packages';
+import { createOutsideProject, type PackedPackages, packPackages, runIn } from '../harness/packages';
 import { codeFrom, uniqueEmail } from '../harness/server';
 import { freePort, repoRoot, type StandaloneRun, startStandalone, stopStandalone } from '../harness/standalone';
 import { type ResendPeer, startResendPeer } from '../peers/resend';
@@ -91,7 +91,7 @@ describe('the published packages, installed outside the repository', () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'iam-outside-'));
     const tarballs = path.join(workDir, 'tarballs');
     await mkdir(tarballs);
-    packages = await buildAndPack(tarballs);
+    packages = await packPackages(tarballs);
 
     frontendDir = path.join(workDir, 'frontend');
     await mkdir(frontendDir);
