@@ -116,6 +116,8 @@ export async function createTestServer(
     database?: TestDatabase;
     /** The breach check's API: default the Pwned Passwords peer; `null` or `'off'` turns the online check off. */
     hibpApiUrl?: IamConfig['hibpApiUrl'];
+    /** Serve `/api/v1`, `/openapi.json` and `/docs` (default: on). */
+    restApi?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase(inject('iamDatabaseAdminUrl')));
@@ -153,6 +155,7 @@ export async function createTestServer(
     webhooks: options.webhooks,
     dnsServers: [dns.server],
     hibpApiUrl: options.hibpApiUrl === undefined ? pwned.url : options.hibpApiUrl,
+    ...(options.restApi === undefined ? {} : { restApi: options.restApi }),
     clock,
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });

@@ -77,6 +77,14 @@ describe('the OpenAPI document', () => {
     // Service-to-service and admin procedures stay on /trpc.
     expect(operationsOf(document).map((operation) => operation.operationId)).not.toContainEqual(expect.stringMatching(/^(bff|admin)\./));
     expect(new Set(operationsOf(document).map((operation) => operation.operationId)).size).toBe(operationsOf(document).length);
+    // A procedure added to a client router is served here too, or this fails until it is.
+    const record = t.iam.router._def.procedures as unknown as Record<string, unknown>;
+    const clientProcedures = Object.keys(record).filter((path) => /^(auth|session|mfa|passkey|apiKeys)\./.test(path));
+    expect(
+      operationsOf(document)
+        .map((operation) => operation.operationId)
+        .sort(),
+    ).toEqual(clientProcedures.sort());
   });
 
   it('describes inputs from the procedures’ own schemas, the error envelope, security and tags', async () => {
@@ -161,5 +169,15 @@ describe('the OpenAPI document', () => {
     });
     expect(login.status).toBe(401);
     expect(((await login.json()) as { error: { iamCode: string } }).error.iamCode).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('is not served with restApi: false, and /trpc is unaffected', async () => {
+    await using t = await createTestServer({ restApi: false });
+    for (const path of ['/openapi.json', '/docs', '/api/v1/auth/me']) {
+      const response = await fetch(`${t.url}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error: { iamCode: string } }).error.iamCode).toBe('NOT_FOUND');
+    }
+    expect((await t.signUp()).accessToken).toEqual(expect.any(String));
   });
 });
