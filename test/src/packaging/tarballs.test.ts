@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createCookieJar, createIamClient } from '@iam/client';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
@@ -40,6 +41,20 @@ const frontendTsconfig = (files: string[]) =>
     },
     files,
   });
+
+/** A backend's settings: Node's module resolution and types; libraries' declarations trusted, as most backends do. */
+const backendTsconfig = JSON.stringify({
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+    outDir: 'out',
+  },
+  files: ['host.ts'],
+});
 
 const frontendScript = `import { createCookieJar, createIamClient, iamCodeOf, type RouterInputs, type RouterOutputs } from '@iam/client';
 
@@ -79,6 +94,33 @@ const api = createIamClient({ url: 'http://localhost/trpc' });
 export const attempt = api.auth.login.mutate({ email: 'someone@example.com', passwrd: 'x' });
 `;
 
+const hostApp = `import { createIamServer } from '@iam/server';
+import express from 'express';
+
+// A host app of its own: the service mounted under /auth beside the app's routes, one of them guarded.
+const [port, databaseUrl, mailUrl, dataDir, secret] = process.argv.slice(2) as [string, string, string, string, string];
+const iam = await createIamServer({
+  publicUrl: \`http://localhost:\${port}/auth\`,
+  secret,
+  databaseUrl,
+  dataDir,
+  mail: { resendApiKey: 're_test_key', resendBaseUrl: mailUrl, from: 'Host <no-reply@example.com>' },
+  emailPolicy: { mxCheck: false },
+  hibpApiUrl: 'off',
+  botCheck: { maxNumber: 1000 },
+});
+const app = express();
+app.use('/auth', iam.app);
+app.get('/api/profile', iam.requireAuth(), (_req, res) => {
+  res.json({ userId: res.locals.iam?.userId ?? null, host: true });
+});
+const server = app.listen(Number(port), '127.0.0.1', () => console.log('host app listening'));
+process.once('SIGTERM', () => {
+  server.close();
+  void iam.close();
+});
+`;
+
 describe('the published packages, installed outside the repository', () => {
   let workDir: string;
   let packages: PackedPackages;
@@ -86,6 +128,7 @@ describe('the published packages, installed outside the repository', () => {
   let database: TestDatabase | undefined;
   let mail: ResendPeer | undefined;
   let service: (StandaloneRun & { url: string }) | undefined;
+  let hostDir: string;
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'iam-outside-'));
@@ -106,6 +149,20 @@ describe('the published packages, installed outside the repository', () => {
         'main.ts': frontendScript,
         'wrong.ts': wrongShape,
       },
+    });
+
+    hostDir = path.join(workDir, 'host');
+    await mkdir(hostDir);
+    await createOutsideProject(hostDir, {
+      packages,
+      dependencies: { '@iam/server': `file:${packages['@iam/server']}`, express: await catalogVersion('express') },
+      devDependencies: {
+        typescript: await catalogVersion('typescript'),
+        '@types/express': await catalogVersion('@types/express'),
+        '@types/node': await catalogVersion('@types/node'),
+      },
+      onlyBuiltDependencies: ['argon2'],
+      files: { 'tsconfig.json': backendTsconfig, 'host.ts': hostApp },
     });
 
     database = await createTestDatabase(inject('iamDatabaseAdminUrl'));
@@ -215,6 +272,61 @@ describe('the published packages, installed outside the repository', () => {
       expect(rows[0]?.email_verified_at).toBeInstanceOf(Date);
     } finally {
       await sql.end();
+    }
+  });
+
+  it('a host app outside the repository mounts the installed server package, type-checks, migrates its own database and guards its routes', async () => {
+    if (!mail) throw new Error('no mail peer');
+    const compiled = await runIn(hostDir, 'node_modules/.bin/tsc', ['-p', 'tsconfig.json']);
+    expect(compiled.output).toBe('');
+    expect(compiled.code).toBe(0);
+
+    const hostDatabase = await createTestDatabase(inject('iamDatabaseAdminUrl'));
+    const port = await freePort();
+    const host = spawn(
+      process.execPath,
+      ['out/host.js', String(port), hostDatabase.url, mail.url, path.join(workDir, 'host-data'), randomBytes(32).toString('base64url')],
+      {
+        cwd: hostDir,
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    host.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    host.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('host app listening')) {
+        if (host.exitCode !== null || Date.now() > deadline) throw new Error(`the host app did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/api/profile`)).status).toBe(401);
+
+      const api = createIamClient({ url: `${url}/auth/trpc`, cookieJar: createCookieJar() });
+      const email = uniqueEmail('host');
+      const started = await api.auth.signup.mutate({ email, password: 'a long enough passphrase' });
+      const message = await mail.waitFor((candidate) => candidate.to.includes(email));
+      const verified = await api.auth.verifyEmail.mutate({ challengeId: started.challengeId, code: codeFrom(message) });
+      expect(verified.status).toBe('authenticated');
+      if (verified.status !== 'authenticated') throw new Error('not signed in');
+
+      const profile = await fetch(`${url}/api/profile`, { headers: { authorization: `Bearer ${verified.accessToken}` } });
+      expect(profile.status).toBe(200);
+      expect(await profile.json()).toEqual({ userId: verified.user.id, host: true });
+      // The package's own migrations built the host's database.
+      const sql = await mysql.createConnection({ uri: hostDatabase.url, timezone: 'Z' });
+      try {
+        const [rows] = await sql.query<mysql.RowDataPacket[]>('SELECT id FROM users WHERE email = ?', [email]);
+        expect(rows.map((row) => row.id)).toEqual([verified.user.id]);
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      host.kill('SIGTERM');
+      await new Promise((resolve) => (host.exitCode === null ? host.once('exit', resolve) : resolve(null)));
+      await hostDatabase.drop();
     }
   });
 });
