@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -46,7 +46,7 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `server/src/standalone/main.ts` the way `pnpm start` does (tsx's loader, no DATABASE_URL so it
+ * Starts the service the way `pnpm start` does (the compiled `server/dist/bin/main.js`, no DATABASE_URL so it
  * provisions MariaDB under the data dir), with rate limits and mail set for a benchmark, and
  * waits until `/readyz` answers. Its log goes to `<dataDir>/service.log`.
  */
@@ -79,11 +79,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     HIBP_API_URL: 'off',
     LOG_LEVEL: opts.logLevel ?? 'info',
   });
+  // The compiled service, as `pnpm start` runs it: built first when missing or stale, then plain `node`.
+  execFileSync(process.execPath, ['server/build/ensureBuilt.mjs'], { cwd: opts.repoRoot, stdio: 'inherit' });
   const args = [
-    // The loader this process runs under (tsx), so the service runs the TypeScript sources as `pnpm start` does.
-    ...process.execArgv,
-    ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
-    'server/src/standalone/main.ts',
+    ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`, '--enable-source-maps'] : []),
+    'server/dist/bin/main.js',
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: opts.repoRoot, env, stdio: ['ignore', log, log] });
   let exitCode: number | null | undefined;
