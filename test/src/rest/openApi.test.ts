@@ -150,6 +150,7 @@ describe('the OpenAPI document', () => {
     }
     expect(html).toContain('<span class="method">POST</span> <code>/api/v1/auth/login</code>');
     expect(html).toContain('<code>INVALID_CREDENTIALS</code>');
+    expect(html).toContain('<a href="/openapi.json">');
     expect(html).toContain('&#34;additionalProperties&#34;: false');
   });
 

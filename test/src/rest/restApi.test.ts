@@ -195,4 +195,41 @@ describe('/api/v1: the procedures over plain JSON', () => {
     expect(own.headers.get('access-control-allow-credentials')).toBe('true');
     expect(await countOf(t, 'SELECT COUNT(*) AS n FROM users WHERE email = ?', [email])).toBe(1);
   });
+
+  it('runs the Bearer and step-up procedures with their guards: markup refused, a step-up by mail, then the account deleted', async () => {
+    await using t = await createTestServer();
+    const { client, accessToken } = await signUpOverRest(t);
+    const auth = { authorization: `Bearer ${accessToken}` };
+    const userId = ((await client.call('GET', 'auth/me', { headers: auth })).body as { id: string }).id;
+
+    const markup = await client.call('POST', 'auth/updateProfile', { body: { name: '<img src=x onerror=alert(1)>' }, headers: auth });
+    expect([markup.status, envelopeOf(markup).iamCode]).toEqual([400, 'XSS_DETECTED']);
+    const renamed = await client.call('POST', 'auth/updateProfile', { body: { name: 'Ada Lovelace' }, headers: auth });
+    expect([renamed.status, (renamed.body as { name: string }).name]).toEqual([200, 'Ada Lovelace']);
+    expect(await countOf(t, "SELECT COUNT(*) AS n FROM users WHERE id = ? AND name = 'Ada Lovelace'", [userId])).toBe(1);
+    expect(await countOf(t, "SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND type = 'user.profile_updated'", [userId])).toBe(
+      1,
+    );
+    const notYours = await client.call('POST', 'session/revoke', { body: { sessionId: 'ses_00000000000000000000' }, headers: auth });
+    expect([notYours.status, envelopeOf(notYours).iamCode]).toEqual([404, 'NOT_FOUND']);
+
+    const unguarded = await client.call('POST', 'auth/deleteAccount', { body: {}, headers: auth });
+    expect([unguarded.status, envelopeOf(unguarded).iamCode]).toEqual([403, 'STEP_UP_REQUIRED']);
+    const mailsBefore = t.mail.messages.length;
+    const begun = await client.call('POST', 'mfa/stepUp/begin', { body: { action: 'account_delete' }, headers: auth });
+    expect(begun.status, begun.text).toBe(200);
+    let seen = 0;
+    const mail = await t.mail.waitFor((message) => seen++ >= mailsBefore && message.tags.template === 'login_code');
+    const verified = await client.call('POST', 'mfa/stepUp/verify', {
+      body: { challengeId: (begun.body as { challengeId: string }).challengeId, code: codeFrom(mail) },
+      headers: auth,
+    });
+    expect(verified.status, verified.text).toBe(200);
+    const stepUpToken = (verified.body as { stepUpToken: string }).stepUpToken;
+    const deleted = await client.call('POST', 'auth/deleteAccount', { body: { stepUpToken }, headers: auth });
+    expect([deleted.status, deleted.body]).toEqual([200, { status: 'deleted' }]);
+    expect(await countOf(t, 'SELECT COUNT(*) AS n FROM users WHERE id = ?', [userId])).toBe(0);
+    const gone = await client.call('GET', 'auth/me', { headers: auth });
+    expect(gone.status).toBe(401);
+  });
 });

@@ -27,9 +27,11 @@ interface DocsEntry {
 export function sendDocsPage(res: Response, document: OpenApiDocument): void {
   const entries = entriesOf(document);
   const base = document.servers[0]?.url ?? '';
+  // From the mount path, so `/docs/` links it as well as `/docs`.
+  const documentPath = `${base ? new URL(base).pathname.replace(/\/$/, '') : ''}/openapi.json`;
   const intro =
     `<p>${escapeHtml(document.info.description)}</p>` +
-    `<p>Base URL: <code>${escapeHtml(base)}</code>. The machine-readable document: <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>` +
+    `<p>Base URL: <code>${escapeHtml(base)}</code>. The machine-readable document: <a href="${escapeHtml(documentPath)}">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>` +
     `<p>Every refusal is <code>{ "error": { "code", "iamCode", "message" } }</code> with the HTTP status of its code.</p>`;
   const index = document.tags
     .map((tag) => {
