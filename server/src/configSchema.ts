@@ -185,6 +185,7 @@ export const iamOptionsSchema = z.strictObject({
   linkPages: z.boolean().optional(),
   httpLogging: z.boolean().optional(),
   restApi: z.boolean().optional(),
+  console: z.boolean().optional(),
   migrate: z.boolean().optional(),
 });
 

@@ -1,4 +1,5 @@
 export * from './constants';
 export * from './errors';
 export * from './hmac';
+export * from './reasons';
 export * from './schemas';

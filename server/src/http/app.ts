@@ -10,6 +10,7 @@ import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { retryAfterOf, wasLogged } from '../trpc/errors';
 import { isSignedRequest } from '../trpc/hmac';
+import { createConsoleRoutes } from './consoleAssets';
 import { sendJsonError } from './errorEnvelope';
 import { createLinkPages } from './linkPages';
 import { createOAuthCallbackRoute } from './oauthCallbackRoute';
@@ -31,6 +32,8 @@ export interface AppOptions {
   httpLogging?: boolean;
   /** Serve the REST API (`/api/v1/...`), its OpenAPI document (`/openapi.json`) and its reference (`/docs`). Default: on. */
   restApi?: boolean;
+  /** Serve the web console at `/console/` (when it is built). Default: on. */
+  console?: boolean;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -57,6 +60,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
       pinoHttp({
         logger: services.logger.child({ log: 'http' }),
         genReqId: (_req, res) => String(res.locals.requestId),
+        // The trace of the request's first call, when tracing is on (docs/operations.md, tracing).
+        customProps: (_req, res) => res.locals.trace,
         autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
         serializers: {
           // The path only: query strings may carry tRPC inputs.
@@ -124,6 +129,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
   if (options.linkPages !== false) app.use(createLinkPages(services));
   // The same procedures over plain HTTP and JSON: `/api/v1/...`, `/openapi.json`, `/docs`.
   if (options.restApi !== false) app.use(createRestRoutes(services, { originPolicy }));
+  if (options.console !== false) app.use(createConsoleRoutes());
 
   app.use((_req, res) => {
     sendJsonError(res, 'NOT_FOUND');

@@ -1,6 +1,6 @@
+import { describeReasons } from '@iam/shared';
 import { runTransaction } from '../../db/client';
 import type { UserRow } from '../../db/tables';
-import { describeReasons } from '../anomaly/reasons';
 import type { ChallengeMethod, IssuedChallenge } from '../challenges/challenges';
 import type { ClientInfo } from '../devices/clientInfo';
 import { issueNotMeLink } from './notMe';

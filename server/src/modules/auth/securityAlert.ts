@@ -1,7 +1,7 @@
 import type { SecurityAlertReason } from '@iam/emails';
+import { describeReasons } from '@iam/shared';
 import type { Executor } from '../../db/client';
 import type { UserRow } from '../../db/tables';
-import { describeReasons } from '../anomaly/reasons';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { lookupGeo } from '../devices/geo';
 import { issueNotMeLink } from './notMe';

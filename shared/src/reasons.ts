@@ -1,4 +1,7 @@
-/** The machine reasons of checks and challenges, in words for the emails users read. */
+/**
+ * The machine reasons of checks and challenges, in words for people: the emails users read and
+ * the pages that answer "why was I asked?" say the same.
+ */
 const reasonTexts: Record<string, string> = {
   canary_missing: 'The request came from a browser or app we have not seen this session on.',
   canary_mismatch: 'The request came from a different browser or device than the one you signed in on.',
@@ -19,6 +22,10 @@ const reasonTexts: Record<string, string> = {
   step_up: 'You asked to do something that needs a fresh proof that it is you.',
 };
 
+export function describeReason(reason: string): string {
+  return reasonTexts[reason] ?? reason;
+}
+
 export function describeReasons(reasons: readonly string[]): string[] {
-  return reasons.map((reason) => reasonTexts[reason] ?? reason);
+  return reasons.map(describeReason);
 }

@@ -1,0 +1,66 @@
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { messageOf } from '../errors';
+
+/** A form that runs `onSubmit`, disables itself meanwhile and shows the refusal, if any, where screen readers hear it. */
+export function Form({ onSubmit, submit, children }: { onSubmit: () => Promise<void>; submit: string; children: ReactNode }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const handle = (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    onSubmit()
+      .catch((reason: unknown) => setError(messageOf(reason)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <form onSubmit={handle} aria-busy={busy}>
+      {children}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        {submit}
+      </button>
+    </form>
+  );
+}
+
+export function Field(props: {
+  label: string;
+  name: string;
+  type?: string;
+  value: string;
+  onChange: (value: string) => void;
+  autoComplete?: string;
+  inputMode?: 'numeric' | 'email' | 'text';
+  required?: boolean;
+}) {
+  const id = `field-${props.name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? 'text'}
+        value={props.value}
+        onChange={(event) => props.onChange(event.target.value)}
+        autoComplete={props.autoComplete}
+        inputMode={props.inputMode}
+        required={props.required ?? true}
+      />
+    </div>
+  );
+}
+
+export function Card({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section className="card" aria-labelledby={`${title}-title`.replace(/\W+/g, '-')}>
+      <h2 id={`${title}-title`.replace(/\W+/g, '-')}>{title}</h2>
+      {children}
+    </section>
+  );
+}
