@@ -24,7 +24,7 @@ function Shell({ children }: { children: ReactNode }) {
   return (
     <>
       <header className="top">
-        <span className="brand">Account</span>
+        <span className="brand">IAM</span>
         <nav aria-label="Main">
           {links.map(([path, label]) => (
             <Link key={path} href={path} aria-current={location === path ? 'page' : undefined}>
