@@ -8,6 +8,8 @@ export default defineConfig([
     name: 'library',
     entry: { index: 'src/index.ts', standalone: 'src/standalone/library.ts' },
     platform: 'node',
+    // Not dist/bin: a service started from it may be running (and loads its chunks lazily).
+    clean: ['dist/*', '!dist/bin'],
     copy: [{ from: '../drizzle', to: 'dist' }],
   },
   {

@@ -223,6 +223,7 @@ describe('the published packages, installed outside the repository', () => {
     const { stdout: serverFiles } = await run('tar', ['-tzf', packages['@iam/server']]);
     expect(serverFiles).toContain('package/NOTICE');
     expect(serverFiles).toContain('package/dist/drizzle/meta/_journal.json');
+    expect(serverFiles).toContain('package/dist/console/index.html');
     const { stdout: clientFiles } = await run('tar', ['-tzf', packages['@iam/client']]);
     expect(clientFiles).toContain('package/dist/appRouter.d.ts');
   });
@@ -303,6 +304,10 @@ describe('the published packages, installed outside the repository', () => {
       }
       const url = `http://127.0.0.1:${port}`;
       expect((await fetch(`${url}/api/profile`)).status).toBe(401);
+      // The console ships inside the package and is served under the host's mount path.
+      const consolePage = await fetch(`${url}/auth/console/`);
+      expect(consolePage.status).toBe(200);
+      expect(await consolePage.text()).toContain('<base href="/auth/console/">');
 
       const api = createIamClient({ url: `${url}/auth/trpc`, cookieJar: createCookieJar() });
       const email = uniqueEmail('host');
