@@ -3,6 +3,7 @@ import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { consoleBase } from './api';
 import { ChallengePage } from './pages/Challenge';
 import { HomePage } from './pages/Home';
+import { SecurityPage } from './pages/Security';
 import { SignInPage } from './pages/SignIn';
 import { SignUpPage } from './pages/SignUp';
 import { VerifyPage } from './pages/Verify';
@@ -20,7 +21,10 @@ function SignedIn({ children }: { children: ReactNode }) {
 function Shell({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const [location, navigate] = useLocation();
-  const links: [string, string][] = [['/', 'Account']];
+  const links: [string, string][] = [
+    ['/', 'Account'],
+    ['/security', 'Security'],
+  ];
   return (
     <>
       <header className="top">
@@ -57,6 +61,11 @@ export function App() {
         <Route path="/sign-up" component={SignUpPage} />
         <Route path="/verify" component={VerifyPage} />
         <Route path="/challenge" component={ChallengePage} />
+        <Route path="/security">
+          <SignedIn>
+            <SecurityPage />
+          </SignedIn>
+        </Route>
         <Route path="/">
           <SignedIn>
             <HomePage />

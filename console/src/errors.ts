@@ -18,6 +18,7 @@ const messages: Partial<Record<string, string>> = {
   USER_DISABLED: 'This account is disabled.',
   UNAUTHENTICATED: 'Please sign in again.',
   PASSKEY_INVALID: 'The passkey could not be verified.',
+  TOTP_ALREADY_ENABLED: 'An authenticator app is already set up.',
   LAST_SIGN_IN_METHOD: 'This is your last way to sign in: add another first.',
   MAIL_UNAVAILABLE: 'We could not send mail just now. Try again in a minute.',
   SERVICE_UNAVAILABLE: 'The service is busy. Try again in a moment.',
@@ -27,5 +28,6 @@ export function messageOf(error: unknown): string {
   const code = iamCodeOf(error);
   if (code && messages[code]) return messages[code];
   if (error instanceof Error && error.name === 'NotAllowedError') return 'The passkey prompt was dismissed.';
+  if (error instanceof Error && error.name === 'StepUpCancelled') return 'Cancelled: nothing was changed.';
   return 'Something went wrong. Try again.';
 }
