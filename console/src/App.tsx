@@ -1,9 +1,12 @@
 import type { ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { consoleBase } from './api';
+import { ActivityPage } from './pages/Activity';
 import { ChallengePage } from './pages/Challenge';
 import { HomePage } from './pages/Home';
 import { SecurityPage } from './pages/Security';
+import { SessionsPage } from './pages/Sessions';
+import { SettingsPage } from './pages/Settings';
 import { SignInPage } from './pages/SignIn';
 import { SignUpPage } from './pages/SignUp';
 import { VerifyPage } from './pages/Verify';
@@ -24,6 +27,9 @@ function Shell({ children }: { children: ReactNode }) {
   const links: [string, string][] = [
     ['/', 'Account'],
     ['/security', 'Security'],
+    ['/sessions', 'Sessions'],
+    ['/activity', 'Activity'],
+    ['/settings', 'Settings'],
   ];
   return (
     <>
@@ -64,6 +70,21 @@ export function App() {
         <Route path="/security">
           <SignedIn>
             <SecurityPage />
+          </SignedIn>
+        </Route>
+        <Route path="/sessions">
+          <SignedIn>
+            <SessionsPage />
+          </SignedIn>
+        </Route>
+        <Route path="/activity">
+          <SignedIn>
+            <ActivityPage />
+          </SignedIn>
+        </Route>
+        <Route path="/settings">
+          <SignedIn>
+            <SettingsPage />
           </SignedIn>
         </Route>
         <Route path="/">
