@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { activeTraceFields } from './modules/telemetry/tracing';
 
 /**
  * Secrets never reach the logs (OWASP ASVS 4.0 V7.1.1): these paths are censored, at the top
@@ -45,6 +46,9 @@ export function createLogger(opts: { level?: string; name?: string; destination?
       level: opts.level ?? 'info',
       redact: { paths: redactedPaths, censor: '[redacted]' },
       base: undefined,
+      // The trace of the work in hand (docs/operations.md, tracing): a line logged inside a span
+      // carries its trace_id and span_id; without tracing there is no span and nothing is added.
+      mixin: activeTraceFields,
     },
     opts.destination,
   );

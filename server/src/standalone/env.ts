@@ -88,6 +88,16 @@ const envSchema = z.object({
       .optional(),
   ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Tracing (docs/operations.md): on when an OTLP endpoint is set; the OpenTelemetry SDK reads
+  // these and the rest of its standard OTEL_* variables (headers, service name, batching) itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url().optional()),
+  OTEL_SDK_DISABLED: optionalString.pipe(
+    z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -118,6 +128,8 @@ export interface ServiceSettings {
   metrics: boolean | string;
   /** One line each, logged at start. */
   warnings: string[];
+  /** Spans are exported over OTLP/HTTP (an endpoint is set and the SDK is not disabled). */
+  tracing: boolean;
 }
 
 /**
@@ -148,7 +160,9 @@ export function serviceSettingsOf(env: Env): ServiceSettings {
     warnings.push(`PUBLIC_URL ${env.PUBLIC_URL} is plain http: cookies are not marked Secure and no HSTS is sent; use https.`);
   }
   const metrics = env.METRICS_TOKEN ?? env.METRICS_PUBLIC ?? !production;
-  return { mailTransport, metrics, warnings };
+  const tracing =
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined && env.OTEL_SDK_DISABLED !== true;
+  return { mailTransport, metrics, warnings, tracing };
 }
 
 /** `TRUST_PROXY` as Express takes it: a hop count, true/false, or a list of addresses. */

@@ -2,15 +2,22 @@
 // The standalone service: the only module with side effects. `pnpm start` runs it.
 import type { AddressInfo } from 'node:net';
 import type { IamConfig } from '../config';
-import { createIamServer } from '../createIamServer';
-import { createLogger } from '../logger';
-import { type HmacKeyConfig, withProcedureAllowlists } from '../modules/hmac/keys';
-import { botCheckOf, loadConfigFile } from './configFile';
-import { loadEnv, parseTrustProxy, type ServiceSettings, serviceSettingsOf } from './env';
-import { resolveDatabaseUrl, resolveSecret } from './resolve';
-import { waitForDatabase } from './waitForDatabase';
+import type { HmacKeyConfig } from '../modules/hmac/keys';
+import type { Env, ServiceSettings } from './env';
+import { instrumentDatabaseDriver } from './tracing';
 
-let env: ReturnType<typeof loadEnv>;
+// First the database driver's instrumentation (tracing, docs/operations.md): it must be in place
+// before mysql2 loads, so everything that may load it is imported after it, here.
+const pendingTracing = instrumentDatabaseDriver();
+const { createIamServer } = await import('../createIamServer');
+const { createLogger } = await import('../logger');
+const { withProcedureAllowlists } = await import('../modules/hmac/keys');
+const { botCheckOf, loadConfigFile } = await import('./configFile');
+const { loadEnv, parseTrustProxy, serviceSettingsOf } = await import('./env');
+const { resolveDatabaseUrl, resolveSecret } = await import('./resolve');
+const { waitForDatabase } = await import('./waitForDatabase');
+
+let env: Env;
 let configFile: ReturnType<typeof loadConfigFile>;
 let hmacKeys: HmacKeyConfig[];
 let settings: ServiceSettings;
@@ -24,6 +31,7 @@ try {
   console.error((error as Error).message);
   process.exit(1);
 }
+const tracing = await pendingTracing.start(settings.tracing);
 const logger = createLogger({ level: env.LOG_LEVEL });
 for (const warning of settings.warnings) logger.warn(warning);
 const database = await resolveDatabaseUrl(env, logger);
@@ -118,6 +126,7 @@ async function shutdown(signal: string): Promise<void> {
   clearTimeout(deadline);
   await iam.close();
   await database.stop();
+  await tracing.stop();
   logger.info('stopped');
   process.exit(0);
 }

@@ -5,6 +5,7 @@ import type { Services } from '../modules/auth/services';
 import { randomToken } from '../modules/crypto/random';
 import type { ClientInfo } from '../modules/devices/clientInfo';
 import { hashRefreshToken } from '../modules/sessions/refreshTokens';
+import type { TraceFields } from '../modules/telemetry/tracing';
 import { bearerTokenOf } from '../modules/tokens/authenticate';
 import { type CookieJar, createCookieJar } from './cookies';
 import { createServiceVerifier, isSignedRequest, type ServiceIdentity, signedRequestOf } from './hmac';
@@ -24,6 +25,8 @@ export interface Context {
   service?: ServiceIdentity | null;
   /** HTTP only: verifies the request's HMAC signature (once per request, shared by a batch). */
   verifyService?: () => Promise<ServiceIdentity>;
+  /** HTTP only: told each traced call's span ids, so the request's access log line names its trace. */
+  onTraced?: (fields: TraceFields) => void;
 }
 
 /** Canaries are 256-bit base64url values; anything else is replaced. */
@@ -40,6 +43,7 @@ export function createInnerContext(opts: {
   requestId?: string;
   service?: ServiceIdentity | null;
   verifyService?: () => Promise<ServiceIdentity>;
+  onTraced?: (fields: TraceFields) => void;
 }): Context {
   const requestId = opts.requestId ?? randomUUID();
   return {
@@ -57,6 +61,7 @@ export function createInnerContext(opts: {
     cookies: opts.cookies ?? createCookieJar(undefined, undefined, opts.services.settings.secureCookies),
     service: opts.service ?? null,
     ...(opts.verifyService ? { verifyService: opts.verifyService } : {}),
+    ...(opts.onTraced ? { onTraced: opts.onTraced } : {}),
   };
 }
 
@@ -94,6 +99,10 @@ export function createHttpContextFactory(services: Services) {
       cookies,
       requestId,
       verifyService: createServiceVerifier(services, signedRequestOf(req, res, procedures), { ip, requestId }),
+      // The first call's trace, for the access line (http/app.ts); a batch's other calls have their own.
+      onTraced: (fields) => {
+        res.locals.trace ??= fields;
+      },
     });
   };
 }

@@ -11,6 +11,7 @@ import { markLogged, toTrpcError } from './errors';
 import { baseProcedure, middleware } from './init';
 import { enforceLimits } from './rateLimit';
 import { markupIssue } from './safeText';
+import { withProcedureSpan } from './tracing';
 
 /** Maps domain errors to their catalog status, and logs what nobody expected. */
 const withErrorMapping = middleware(async ({ ctx, next, path }) => {
@@ -66,7 +67,7 @@ const withIpBlock = middleware(async ({ ctx, next }) => {
 });
 
 /** Anyone may call it. */
-export const publicProcedure = baseProcedure.use(withErrorMapping).use(withDeadline).use(withIpBlock);
+export const publicProcedure = baseProcedure.use(withProcedureSpan).use(withErrorMapping).use(withDeadline).use(withIpBlock);
 
 /**
  * A valid access token is required: `ctx.auth` holds its claims. The token is verified

@@ -5,6 +5,7 @@ import { type EmailMessage, type EmailTemplate, type RenderedEmail, renderEmail 
 import type { Logger } from 'pino';
 import { Resend } from 'resend';
 import { IamError } from '../errors/iamError';
+import { withSpan } from '../telemetry/tracing';
 
 export interface Mailer {
   /** Resolves once the provider (or the outbox) has accepted the message; otherwise throws `MAIL_UNAVAILABLE`. */
@@ -49,19 +50,27 @@ export function createMailer(deps: MailerDeps): Mailer {
       })
     : outboxTransport(deps.outboxDir);
 
+  const transportName = deps.resendApiKey ? 'resend' : 'outbox';
   return {
-    async send({ to, email }, options = {}) {
-      const rendered = await renderEmail(email);
-      // Bodies, codes and links are secrets: only the template and the recipient's domain are logged.
-      const context = { template: email.template, recipientDomain: domainOf(to) };
-      try {
-        const { id } = await transport({ ...rendered, from: deps.from, to, template: email.template }, options);
-        deps.logger.info({ ...context, messageId: id }, 'email sent');
-        return { id };
-      } catch (error) {
-        deps.logger.warn({ ...context, err: error }, 'email not sent');
-        throw new IamError('MAIL_UNAVAILABLE', { cause: error });
-      }
+    send({ to, email }, options = {}) {
+      // The span names the template and the transport, never the recipient.
+      return withSpan(
+        'mail.send',
+        async () => {
+          const rendered = await renderEmail(email);
+          // Bodies, codes and links are secrets: only the template and the recipient's domain are logged.
+          const context = { template: email.template, recipientDomain: domainOf(to) };
+          try {
+            const { id } = await transport({ ...rendered, from: deps.from, to, template: email.template }, options);
+            deps.logger.info({ ...context, messageId: id }, 'email sent');
+            return { id };
+          } catch (error) {
+            deps.logger.warn({ ...context, err: error }, 'email not sent');
+            throw new IamError('MAIL_UNAVAILABLE', { cause: error });
+          }
+        },
+        { attributes: { 'iam.mail.template': email.template, 'iam.mail.transport': transportName } },
+      );
     },
   };
 }

@@ -10,6 +10,7 @@ import { type OutboxMessageRow, outboxMessages } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { newId } from '../crypto/ids';
 import type { Mailer } from '../email/mailer';
+import { withSpan } from '../telemetry/tracing';
 
 /**
  * The durable outbox (docs/architecture.md, durable outbox): a message is a row written in the
@@ -229,9 +230,22 @@ export function createOutboxWorker(deps: {
     return { template: payload.email.template };
   }
 
-  async function deliver(row: OutboxMessageRow): Promise<boolean> {
-    const attempts = row.attempts + 1;
+  /** One try at one row, in a span of its own (the root of its trace: the worker runs outside any request). */
+  function deliver(row: OutboxMessageRow): Promise<boolean> {
     const kind: OutboxKind = row.kind === 'webhook' ? 'webhook' : 'mail';
+    return withSpan(
+      'outbox.deliver',
+      async (span) => {
+        const delivered = await deliverNow(row, kind);
+        span.setAttribute('iam.outbox.outcome', delivered ? 'delivered' : 'failed');
+        return delivered;
+      },
+      { attributes: { 'iam.outbox.kind': kind, 'iam.outbox.attempt': row.attempts + 1 } },
+    );
+  }
+
+  async function deliverNow(row: OutboxMessageRow, kind: OutboxKind): Promise<boolean> {
+    const attempts = row.attempts + 1;
     try {
       const kept = await send(row);
       await deps.db

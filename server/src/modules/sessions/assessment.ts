@@ -5,6 +5,7 @@ import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import { assess, type Verdict } from '../anomaly/pipeline';
 import { addSeconds } from '../clock';
 import type { ClientDescription } from '../devices/describe';
+import { withSpan } from '../telemetry/tracing';
 
 /**
  * The refresh assessment: gathers what the anomaly checks need about a session (its device,
@@ -12,6 +13,19 @@ import type { ClientDescription } from '../devices/describe';
  * anomaly checks).
  */
 export async function assessRefresh(
+  tx: Transaction,
+  input: { session: SessionRow; device: DeviceRow; request: ClientDescription; now: Date },
+  anomaly: AnomalyConfig,
+  observe?: CheckObserver,
+): Promise<Verdict> {
+  return withSpan('anomaly.refresh', async (span) => {
+    const verdict = await assessRefreshNow(tx, input, anomaly, observe);
+    span.setAttributes(verdictAttributes(verdict));
+    return verdict;
+  });
+}
+
+async function assessRefreshNow(
   tx: Transaction,
   input: { session: SessionRow; device: DeviceRow; request: ClientDescription; now: Date },
   anomaly: AnomalyConfig,
@@ -57,6 +71,11 @@ export async function assessRefresh(
     anomaly,
     observe,
   );
+}
+
+/** What a span records of a verdict: the decision and the checks' machine reasons, never their evidence. */
+export function verdictAttributes(verdict: Pick<SessionVerdict, 'decision' | 'reasons' | 'logged'>): Record<string, string | string[]> {
+  return { 'iam.anomaly.decision': verdict.decision, 'iam.anomaly.reasons': verdict.reasons, 'iam.anomaly.logged': verdict.logged };
 }
 
 /** The verdict as stored on the session (without its evidence), carrying the latest challenge forward. */

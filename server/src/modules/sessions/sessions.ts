@@ -26,9 +26,10 @@ import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
 import { accountHistory } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
+import { withSpan } from '../telemetry/tracing';
 import type { RevocationSet } from '../tokens/revocations';
 import { emitSecurityEvent, type SecurityEventDeps } from '../webhooks/webhooks';
-import { assessRefresh, storedVerdict } from './assessment';
+import { assessRefresh, storedVerdict, verdictAttributes } from './assessment';
 import {
   followGraceChain,
   issueRefreshToken,
@@ -343,24 +344,27 @@ export function createSessionService(deps: {
      * from the session's own device (a lost response, two tabs); any other reuse is theft:
      * the whole session is revoked and audited.
      */
-    async rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
-      const now = clock.now();
-      // Safe to run again whole: a deadlock under a burst of one token is retried, not a 500.
-      const outcome = await runTransaction(db, async (tx) => {
-        const row = await lockRefreshToken(tx, presented);
-        const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
-        if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
-        if (row.usedAt === null) {
-          const live = await rotateLive(tx, presented, row, found, client, now);
-          if (live.kind === 'challenged') await hooks.onChallenged?.(tx, live.user, live.sessionId, live.verdict);
-          return live;
-        }
-        const answer = await answerSpent(tx, presented, row, found, client, now);
-        if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user, answer.sessionId);
-        return answer;
+    rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
+      return withSpan('session.rotate', async (span) => {
+        const now = clock.now();
+        // Safe to run again whole: a deadlock under a burst of one token is retried, not a 500.
+        const outcome = await runTransaction(db, async (tx) => {
+          const row = await lockRefreshToken(tx, presented);
+          const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
+          if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
+          if (row.usedAt === null) {
+            const live = await rotateLive(tx, presented, row, found, client, now);
+            if (live.kind === 'challenged') await hooks.onChallenged?.(tx, live.user, live.sessionId, live.verdict);
+            return live;
+          }
+          const answer = await answerSpent(tx, presented, row, found, client, now);
+          if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user, answer.sessionId);
+          return answer;
+        });
+        if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
+        span.setAttribute('iam.rotation.outcome', outcome.kind);
+        return outcome;
       });
-      if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
-      return outcome;
     },
 
     /**
@@ -398,9 +402,17 @@ export function createSessionService(deps: {
      * Judges a sign-in whose identity is proven against what the account proved before
      * (docs/security.md, sign-in risk): its devices, countries, networks, last location.
      */
-    async assessSignIn(executor: Executor, userId: string, client: ClientInfo): Promise<SignInVerdict> {
-      const history = await accountHistory(executor, userId, client);
-      return assessSignIn({ now: clock.now(), request: describeClient(client, anomaly), history }, anomaly, deps.onCheck?.signIn);
+    assessSignIn(executor: Executor, userId: string, client: ClientInfo): Promise<SignInVerdict> {
+      return withSpan('anomaly.signIn', async (span) => {
+        const history = await accountHistory(executor, userId, client);
+        const verdict = assessSignIn(
+          { now: clock.now(), request: describeClient(client, anomaly), history },
+          anomaly,
+          deps.onCheck?.signIn,
+        );
+        span.setAttributes(verdictAttributes(verdict));
+        return verdict;
+      });
     },
 
     /** Revokes sessions; every instance rejects their access tokens within a second. */
