@@ -360,6 +360,22 @@ export const adminAuditQueryInput = z
   })
   .optional();
 
+/** The longest range `admin.audit.stats` counts over: the created-at index scan stays bounded. */
+export const auditStatsMaxRangeInDays = 90;
+export const adminAuditStatsInput = z
+  .strictObject({
+    /** Inclusive; rounded down to the start of its bucket (UTC). */
+    from: z.date(),
+    /** Exclusive. */
+    to: z.date(),
+    bucket: z.enum(['hour', 'day']).optional(),
+  })
+  .refine((input) => input.to.getTime() > input.from.getTime(), { message: 'to must be after from', path: ['to'] })
+  .refine((input) => input.to.getTime() - input.from.getTime() <= auditStatsMaxRangeInDays * 86_400_000, {
+    message: `at most ${auditStatsMaxRangeInDays} days`,
+    path: ['from'],
+  });
+
 /**
  * An API key's scope, as the product that checks it names it: lower case, e.g. `reports:read`
  * or `billing.invoices:write`. A key holds at most 20.

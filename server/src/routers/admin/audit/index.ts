@@ -1,4 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { query } from './query';
+import { stats } from './stats';
 
-export const adminAuditRouter = { query } satisfies TRPCRouterRecord;
+export const adminAuditRouter = { query, stats } satisfies TRPCRouterRecord;
