@@ -58,7 +58,7 @@ function NameCard({ current }: { current: string | null }) {
   const [name, setName] = useState(current ?? '');
   const [status, setStatus] = useState<string | null>(null);
   return (
-    <Card title="Name">
+    <Card title="Profile">
       <Form
         submit="Save name"
         onSubmit={async () => {
