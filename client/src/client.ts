@@ -20,7 +20,11 @@ import { createTabCoordinator, type RefreshOutcome } from './tabs';
 
 export type IamClient = TRPCClient<AppRouter>;
 
-export type SessionEndReason = 'refresh_failed' | 'signed_out';
+/**
+ * Why a session ended: a refresh was refused, the user signed out (here or in another tab), or
+ * a call learned that the session was revoked elsewhere or the account disabled.
+ */
+export type SessionEndReason = 'refresh_failed' | 'signed_out' | 'revoked';
 
 export interface IamClientOptions {
   /** The service's tRPC endpoint, e.g. `https://auth.example.com/trpc`. */
@@ -64,6 +68,8 @@ export interface IamClientOptions {
 const refreshPath = 'session.refresh';
 /** Errors an authenticated call fails with that a refresh can cure. */
 const refreshableCodes = new Set(['TOKEN_EXPIRED', 'UNAUTHENTICATED']);
+/** Errors that mean the session is over for good. */
+const endingCodes = new Set(['SESSION_REVOKED', 'USER_DISABLED']);
 
 /**
  * The typed client. It keeps the access token in memory and sends it as Bearer; when an
@@ -215,7 +221,16 @@ function captureTokens(
             }
             observer.next(result);
           },
-          error: (error) => observer.error(error),
+          error(error) {
+            // The session was revoked (another device, an admin) or the account disabled: no
+            // refresh can cure that, so the token is dropped and the app told at once.
+            if (store.get() && endingCodes.has(iamCodeOf(error) ?? '')) {
+              store.set(null);
+              hooks.onSignedOut?.();
+              onSessionEnd?.('revoked');
+            }
+            observer.error(error);
+          },
           complete: () => observer.complete(),
         }),
       );

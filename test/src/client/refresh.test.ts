@@ -44,11 +44,27 @@ describe('the typed client', () => {
     const { api, jar } = t.client({ deviceOf: user.jar, onSessionEnd: (reason) => ended.push(reason) });
     await api.auth.login.mutate({ email: user.email, password: user.password });
     await api.session.revokeAll.mutate({ includeCurrent: true });
+    // Revoked: no refresh can cure it, so the application hears it from the first refused call.
     await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'SESSION_REVOKED'));
+    expect(ended).toEqual(['revoked']);
+    // The token is gone: the next call goes without it, its refresh is refused, the cookie cleared.
     t.clock.advance(16 * 60);
-    await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'TOKEN_EXPIRED'));
-    expect(ended).toEqual(['refresh_failed']);
+    await expect(api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'UNAUTHENTICATED'));
+    expect(ended).toEqual(['revoked', 'refresh_failed']);
     expect(jar.get('iam_rt')).toBeUndefined();
+  });
+
+  it('ends the session on the device whose session another device revoked, at its first refused call', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp();
+    const ended: string[] = [];
+    const other = await t.signInOnNewDevice(user, { onSessionEnd: (reason) => ended.push(reason) });
+    await user.api.session.revoke.mutate({ sessionId: other.sessionId });
+    await expect(other.api.auth.me.query()).rejects.toSatisfy((error) => isIamError(error, 'SESSION_REVOKED'));
+    expect(ended).toEqual(['revoked']);
+    // A call that fails for another reason ends nothing.
+    await expect(user.api.session.revoke.mutate({ sessionId: 'ses_unknown' })).rejects.toBeDefined();
+    expect(await user.api.auth.me.query()).toMatchObject({ email: user.email });
   });
 
   it('does not refresh on a wrong password', async () => {
