@@ -2,6 +2,10 @@ import type { ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { consoleBase } from './api';
 import { ActivityPage } from './pages/Activity';
+import { AdminAuditPage } from './pages/admin/Audit';
+import { AdminDashboardPage } from './pages/admin/Dashboard';
+import { AdminUserDetailPage } from './pages/admin/UserDetail';
+import { AdminUsersPage } from './pages/admin/Users';
 import { ChallengePage } from './pages/Challenge';
 import { HomePage } from './pages/Home';
 import { SecurityPage } from './pages/Security';
@@ -21,6 +25,13 @@ function SignedIn({ children }: { children: ReactNode }) {
   return <Shell>{children}</Shell>;
 }
 
+/** Operator pages: only for a user whose roles include `admin` (the service checks again on every call). */
+function AdminOnly({ children }: { children: ReactNode }) {
+  const { user } = useSession();
+  if (!user?.roles.includes('admin')) return <Redirect to="/" />;
+  return <>{children}</>;
+}
+
 function Shell({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const [location, navigate] = useLocation();
@@ -31,6 +42,7 @@ function Shell({ children }: { children: ReactNode }) {
     ['/activity', 'Activity'],
     ['/settings', 'Settings'],
   ];
+  if (user?.roles.includes('admin')) links.push(['/admin', 'Admin']);
   return (
     <>
       <header className="top">
@@ -85,6 +97,34 @@ export function App() {
         <Route path="/settings">
           <SignedIn>
             <SettingsPage />
+          </SignedIn>
+        </Route>
+        <Route path="/admin/users/:id">
+          <SignedIn>
+            <AdminOnly>
+              <AdminUserDetailPage />
+            </AdminOnly>
+          </SignedIn>
+        </Route>
+        <Route path="/admin/users">
+          <SignedIn>
+            <AdminOnly>
+              <AdminUsersPage />
+            </AdminOnly>
+          </SignedIn>
+        </Route>
+        <Route path="/admin/audit">
+          <SignedIn>
+            <AdminOnly>
+              <AdminAuditPage />
+            </AdminOnly>
+          </SignedIn>
+        </Route>
+        <Route path="/admin">
+          <SignedIn>
+            <AdminOnly>
+              <AdminDashboardPage />
+            </AdminOnly>
           </SignedIn>
         </Route>
         <Route path="/">
