@@ -12,6 +12,7 @@ export { createMailer, type Mailer, type MailerDeps } from './modules/email/mail
 export { IamError, isIamError } from './modules/errors/iamError';
 export { defaultLifetimes, type Lifetimes } from './modules/lifetimes';
 export { stepUpTokenTtlInSeconds } from './modules/mfa/stepUpTokens';
+export { activeTraceFields, type TraceFields, withSpan } from './modules/telemetry/tracing';
 export { defaultTimeouts, type Timeouts } from './modules/timeouts';
 export { authenticate, bearerTokenOf, hasRoles, type IamAuth, type RoleRequirement } from './modules/tokens/authenticate';
 export { passwordHashOptions } from './modules/users/password';

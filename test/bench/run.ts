@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createIamServer, createLogger, type IamServer, passwordHashOptions } from '@iam/server';
+import { createIamServer, createLogger, type IamServer, passwordHashOptions, withSpan } from '@iam/server';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import mysql from 'mysql2/promise';
 import { type Child, startChild } from './lib/child';
@@ -144,6 +144,7 @@ async function fullRun(): Promise<void> {
   cleanups.push(() => library.close());
   const token = meUser.accessToken;
   const joseKey = await importedKeyFor(service, token);
+  const caller = library.createCaller();
 
   await sanityChecks({ service, meUser, bareExpress, bareNode, library, token, baSession, baScrypt: baScrypt.ready.baseURL });
 
@@ -302,6 +303,39 @@ async function fullRun(): Promise<void> {
       concurrency: 1,
       seconds: settings.verifySeconds,
       run: (s) => timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () => library.verifyAccessToken(token)),
+    },
+    {
+      // No OpenTelemetry SDK in this process: the API's no-op tracer, as in a service without
+      // OTEL_EXPORTER_OTLP_ENDPOINT. Beside verify_access_token (the cheapest in-process path:
+      // the span's whole cost shows) and beside a procedure call, what an unused span costs.
+      name: 'verify_in_untraced_span',
+      group: 'verify',
+      what: 'the same verifyAccessToken inside withSpan, tracing off (no-op API), one caller',
+      concurrency: 1,
+      seconds: settings.verifySeconds,
+      run: (s) =>
+        timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () =>
+          withSpan('bench.verify', () => library.verifyAccessToken(token)),
+        ),
+    },
+    {
+      name: 'procedure_in_process',
+      group: 'verify',
+      what: 'system.ping through the in-process caller: the public procedure ladder, no HTTP, one caller',
+      concurrency: 1,
+      seconds: settings.verifySeconds,
+      run: (s) => timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () => caller.system.ping()),
+    },
+    {
+      name: 'procedure_in_untraced_span',
+      group: 'verify',
+      what: 'the same call inside withSpan, tracing off (no-op API), one caller',
+      concurrency: 1,
+      seconds: settings.verifySeconds,
+      run: (s) =>
+        timedLoop({ concurrency: 1, durationInMs: s * 1000, recordLatency: false }, () =>
+          withSpan('bench.ping', () => caller.system.ping()),
+        ),
     },
     {
       name: 'jose_verify',

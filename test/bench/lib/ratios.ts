@@ -19,4 +19,7 @@ export const secondaryRatios: RatioSpec[] = [
   { key: 'better_auth_signin_vs_argon2', target: 'better_auth_signin_argon2id', baseline: 'argon2id_verify', goal: null },
   { key: 'better_auth_signin_vs_scrypt', target: 'better_auth_signin_scrypt', baseline: 'scrypt_verify', goal: null },
   { key: 'argon2_vs_scrypt_verify', target: 'argon2id_verify', baseline: 'scrypt_verify', goal: null },
+  // Tracing off, what a span costs (1 = free): around a procedure call, and around the cheapest in-process path.
+  { key: 'untraced_span_vs_plain', target: 'procedure_in_untraced_span', baseline: 'procedure_in_process', goal: null },
+  { key: 'untraced_span_vs_plain_verify', target: 'verify_in_untraced_span', baseline: 'verify_access_token', goal: null },
 ];

@@ -1,4 +1,4 @@
-import { type Attributes, isSpanContextValid, type Span, type SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, isSpanContextValid, type Span, type SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isIamError } from '../errors/iamError';
 
 /**
@@ -21,7 +21,11 @@ export interface SpanOptions {
  * which may quote input (a database error quotes the duplicate value).
  */
 export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>, options: SpanOptions = {}): Promise<T> {
-  return tracer.startActiveSpan(name, options, async (span) => {
+  const span = tracer.startSpan(name, options);
+  // Not recorded (no SDK, or a trace the host does not sample): nothing to activate or to end
+  // later, so the call runs as it would without the span.
+  if (!span.isRecording()) return fn(span);
+  return context.with(trace.setSpan(context.active(), span), async () => {
     try {
       return await fn(span);
     } catch (error) {
@@ -63,6 +67,6 @@ export function activeTraceFields(): Partial<TraceFields> {
 
 /** A recorded span's ids as log fields; undefined for a no-op span. */
 export function traceFieldsOf(span: Span): TraceFields | undefined {
-  const context = span.spanContext();
-  return isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : undefined;
+  const ids = span.spanContext();
+  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
 }
