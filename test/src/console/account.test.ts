@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import AxeBuilder from '@axe-core/playwright';
 import { describeReason } from '@iam/shared';
-import type { RowDataPacket } from 'mysql2';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
-import { codeFrom, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
+import { codeFrom, createTestServer, uniqueEmail } from '../harness/server';
+import { desktop, expectFitsAndAccessible, nextCode, phone, rows, signIn } from './pages';
 
 // Sessions and devices, security activity and account settings, as a person uses them in real
 // Chromium, signed in on two devices at once.
@@ -17,52 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const phone = { width: 375, height: 740 };
-const desktop = { width: 1280, height: 800 };
-
-/** Serious or critical accessibility violations on the page as it is now (axe-core). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
-}
-
-/** The page as it is now, at a phone's width and a desktop's: no serious violation, no sideways scrolling. */
-async function expectFitsAndAccessible(page: Page): Promise<void> {
-  for (const viewport of [phone, desktop]) {
-    await page.setViewportSize(viewport);
-    expect(await seriousViolations(page)).toEqual([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
-  }
-}
-
-/** The code of the next sign-in or step-up mail to `email`, sent after `before` mails. */
-async function nextCode(t: TestServer, email: string, before: number): Promise<string> {
-  const message = await t.mail.waitFor(
-    (candidate) => t.mail.messages.indexOf(candidate) >= before && candidate.to.includes(email) && candidate.tags.template === 'login_code',
-  );
-  return codeFrom(message);
-}
-
-async function signIn(t: TestServer, page: Page, user: { email: string; password: string }): Promise<void> {
-  const before = t.mail.messages.length;
-  await page.goto(`${t.url}/console/sign-in`);
-  await page.getByLabel('Email', { exact: true }).fill(user.email);
-  await page.getByLabel('Password', { exact: true }).fill(user.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  // A browser the account has never used is asked for the mailed code.
-  await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
-  await page.getByLabel('Code', { exact: true }).fill(await nextCode(t, user.email, before));
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: 'Your account' }).waitFor();
-}
-
-async function rows(t: TestServer, query: string, values: unknown[]): Promise<RowDataPacket[]> {
-  const [result] = await t.sql.query<RowDataPacket[]>(query, values);
-  return result;
-}
 
 describe('the console: sessions and devices, security activity, account settings', () => {
   it('shows both devices, signs the other one out (which then lands on sign-in), lists the events, and changes, exports and deletes the account', async () => {

@@ -1,9 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { RowDataPacket } from 'mysql2';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
-import { codeFrom, createTestServer, type TestServer } from '../harness/server';
+import { createTestServer } from '../harness/server';
+import { desktop, expectFitsAndAccessible, nextCode, phone, rows, seriousViolations, signIn } from './pages';
 
 // The operator pages as an admin uses them in real Chromium, with the user they act on signed in
 // in another browser at the same time.
@@ -15,61 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-const phone = { width: 375, height: 740 };
-const desktop = { width: 1280, height: 800 };
-
-/** Serious or critical accessibility violations on the page as it is now (axe-core). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
-}
-
-/** The page at a phone's width and a desktop's: no serious violation, no sideways scrolling. */
-async function expectFitsAndAccessible(page: Page, name: string): Promise<void> {
-  for (const viewport of [phone, desktop]) {
-    await page.setViewportSize(viewport);
-    expect(await seriousViolations(page), `${name} at ${viewport.width} px`).toEqual([]);
-    // Polled: the charts follow the width once the browser reports the resize.
-    await expect
-      .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { message: `${name} at ${viewport.width} px` })
-      .toBeLessThanOrEqual(viewport.width);
-    if (process.env.CONSOLE_SHOTS)
-      await page.screenshot({ path: `${process.env.CONSOLE_SHOTS}/admin-${name}-${viewport.width}.png`, fullPage: true });
-  }
-}
-
-/** The code of the next sign-in or step-up mail to `email`, sent after `before` mails. */
-async function nextCode(t: TestServer, email: string, before: number): Promise<string> {
-  const message = await t.mail.waitFor(
-    (candidate) => t.mail.messages.indexOf(candidate) >= before && candidate.to.includes(email) && candidate.tags.template === 'login_code',
-  );
-  return codeFrom(message);
-}
-
-/** Signs in on the page; a browser the account has never used is asked for the mailed code. */
-async function signIn(t: TestServer, page: Page, user: { email: string; password: string }): Promise<void> {
-  const before = t.mail.messages.length;
-  await page.goto(`${t.url}/console/sign-in`);
-  await page.getByLabel('Email', { exact: true }).fill(user.email);
-  await page.getByLabel('Password', { exact: true }).fill(user.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  const account = page.getByRole('heading', { name: 'Your account' });
-  const challenge = page.getByRole('heading', { name: 'Confirm it is you' });
-  await account.or(challenge).waitFor();
-  if (await challenge.isVisible()) {
-    await page.getByLabel('Code', { exact: true }).fill(await nextCode(t, user.email, before));
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await account.waitFor();
-  }
-}
-
-async function rows(t: TestServer, query: string, values: unknown[]): Promise<RowDataPacket[]> {
-  const [result] = await t.sql.query<RowDataPacket[]>(query, values);
-  return result;
-}
 
 describe('the console: the operator pages', () => {
   it('an admin finds a user, disables them with a step-up (their other browser lands on sign-in), sees it in the audit log and the sign-ins on the dashboard', async () => {

@@ -1,10 +1,9 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { RowDataPacket } from 'mysql2';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
-import { codeFrom, createTestServer, type TestServer, uniqueEmail } from '../harness/server';
+import { codeFrom, createTestServer, uniqueEmail } from '../harness/server';
 import { totpCode } from '../harness/totp';
+import { collectErrors, rows, seriousViolations } from './pages';
 
 // The Security page in real Chromium: an authenticator app set up from the key the page shows,
 // the backup codes, a sign-in that asks for the app's code, a passkey added on the page (CDP
@@ -17,34 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** Serious or critical accessibility violations on the page as it is now (axe-core). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
-}
-
-/**
- * What the page logs as an error, CSP violations included. Refused calls' status lines are
- * not: signed out, resuming a session is answered 401; a sensitive change first tried without
- * a step-up is answered 403 (`STEP_UP_REQUIRED`), which is what opens the step-up dialog.
- */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 40[13]/.test(message.text()))
-      errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
-}
-
-async function rows(t: TestServer, sql: string, values: unknown[]): Promise<RowDataPacket[]> {
-  const [result] = await t.sql.query<RowDataPacket[]>(sql, values);
-  return result;
-}
 
 describe('the console: the Security page', () => {
   for (const viewport of [

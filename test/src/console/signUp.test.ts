@@ -1,8 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
 import { codeFrom, createTestServer, uniqueEmail } from '../harness/server';
+import { collectErrors, seriousViolations } from './pages';
 
 // The console as a person uses it, in real Chromium, at a phone's width and a desktop's.
 
@@ -13,28 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** Serious or critical accessibility violations on the page as it is now (axe-core). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
-}
-
-/**
- * What the page logs as an error, CSP violations included. A refused call's status line is not
- * one: signed out, the page's attempt to resume a session is answered 401, as it should be.
- */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 401/.test(message.text()))
-      errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
-}
 
 describe('the console: sign-up, verification, sign-out and sign-in', () => {
   for (const viewport of [
