@@ -329,12 +329,24 @@ export const adminUsersListInput = z
     status: z.enum(['active', 'disabled']).optional(),
     cursor: cursorSchema.optional(),
     limit: z.number().int().min(1).max(100).optional(),
+    // tRPC's infinite queries name the direction they page in; pages only go back in time.
+    direction: z.enum(['forward', 'backward']).optional(),
   })
   .optional();
 export const adminUserInput = z.strictObject({ userId: userIdSchema });
 export const adminDestructiveInput = z.strictObject({ userId: userIdSchema, stepUpToken: stepUpTokenSchema.optional() });
 export const adminDisableInput = adminDestructiveInput.extend({ reason: z.string().trim().min(1).max(200).optional() });
 export const adminSetRolesInput = adminDestructiveInput.extend({ roles: z.array(assignableRoleSchema).max(20) });
+/** `auth.activity`: the signed-in user's own security events, newest first, a keyset page at a time. */
+export const activityInput = z
+  .strictObject({
+    cursor: cursorSchema.optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+    // tRPC's infinite queries name the direction they page in; pages only go back in time.
+    direction: z.enum(['forward', 'backward']).optional(),
+  })
+  .optional();
+
 export const adminAuditQueryInput = z
   .strictObject({
     userId: userIdSchema.optional(),

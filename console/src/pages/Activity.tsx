@@ -1,14 +1,13 @@
 import type { RouterOutputs } from '@iam/client';
 import { describeReason } from '@iam/shared';
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTRPC } from '../api';
 import { messageOf } from '../errors';
 import { formatDateTime } from '../format';
 
-type AuditEvent = RouterOutputs['auth']['exportData']['auditEvents'][number];
+type AuditEvent = RouterOutputs['auth']['activity']['items'][number];
 
-/** How many events the page shows at first, and adds per "Show more". */
+/** How many events a page of `auth.activity` brings. */
 const pageSize = 50;
 
 /** Routine renewals of a session's tokens: many a day, nothing a person acts on. */
@@ -104,23 +103,22 @@ export function describeEvent(event: Pick<AuditEvent, 'type' | 'details'>): { su
   return { summary, reasons: reasonsOf(details) };
 }
 
-/** The user's own security events, newest first, in words. */
+/** The user's own security events, newest first, in words, a page at a time (`auth.activity`). */
 export function ActivityPage() {
   const trpc = useTRPC();
-  const [shown, setShown] = useState(pageSize);
-  // The export is the one place the API gives a user their own events; every read of it is
-  // itself audited and rate limited, so it is read once per visit, not on focus.
-  const data = useQuery(trpc.auth.exportData.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY, refetchOnWindowFocus: false }));
-  if (!data.data) {
-    return data.error ? (
+  const pages = useInfiniteQuery(
+    trpc.auth.activity.infiniteQueryOptions({ limit: pageSize }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
+  );
+  if (!pages.data) {
+    return pages.error ? (
       <p role="alert" className="error">
-        {messageOf(data.error)}
+        {messageOf(pages.error)}
       </p>
     ) : (
       <p className="loading">Loading…</p>
     );
   }
-  const events = data.data.auditEvents.filter((event) => !routine.has(event.type)).sort((a, b) => b.at.getTime() - a.at.getTime());
+  const events = pages.data.pages.flatMap((page) => page.items).filter((event) => !routine.has(event.type));
   return (
     <>
       <h1>Security activity</h1>
@@ -129,7 +127,7 @@ export function ActivityPage() {
         <p>Nothing yet.</p>
       ) : (
         <ol className="events" aria-label="Security events">
-          {events.slice(0, shown).map((event) => {
+          {events.map((event) => {
             const { summary, reasons } = describeEvent(event);
             return (
               <li key={event.id} className="event">
@@ -137,6 +135,7 @@ export function ActivityPage() {
                 <p className="muted">
                   <time dateTime={event.at.toISOString()}>{formatDateTime(event.at)}</time>
                   {event.ip && <> · from {event.ip}</>}
+                  {!event.byYou && <> · by an administrator</>}
                 </p>
                 {reasons.length > 0 && (
                   <ul>
@@ -150,12 +149,11 @@ export function ActivityPage() {
           })}
         </ol>
       )}
-      {events.length > shown && (
-        <button type="button" className="secondary" onClick={() => setShown(shown + pageSize)}>
+      {pages.hasNextPage && (
+        <button type="button" className="secondary" disabled={pages.isFetchingNextPage} onClick={() => void pages.fetchNextPage()}>
           Show more
         </button>
       )}
-      {data.data.auditEventsTruncated && shown >= events.length && <p className="muted">Only the 10,000 most recent events are shown.</p>}
     </>
   );
 }

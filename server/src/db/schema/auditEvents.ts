@@ -17,7 +17,7 @@ export const auditEvents = mysqlTable(
     createdAt: createdAt(),
   },
   (table) => [
-    // A user's security history, newest first.
+    // A user's security history, newest first (auth.activity, the data export).
     index('audit_events_user_idx').on(table.userId, table.createdAt),
     // A session's history (reuse investigations).
     index('audit_events_session_idx').on(table.sessionId),

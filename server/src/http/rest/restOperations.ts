@@ -89,6 +89,7 @@ export const restOperations: readonly RestOperation[] = [
   ]),
   op('auth.confirmEmailChange', 'Confirm an address change with its link token', 'public', ['LINK_INVALID', 'RATE_LIMITED']),
   op('auth.exportData', 'Everything the service holds about the user', 'bearer', ['RATE_LIMITED']),
+  op('auth.activity', "The user's own security events, newest first, a page at a time", 'bearer', []),
   op('auth.deleteAccount', 'Delete the account', 'stepUp', ['RATE_LIMITED']),
   op('auth.requestSignIn', 'Mail a sign-in code and link (passwordless)', 'public', ['BOT_CHECK_REQUIRED', 'RATE_LIMITED']),
   op(

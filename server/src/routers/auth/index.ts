@@ -1,4 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
+import { activity } from './activity';
 import { changePassword } from './changePassword';
 import { confirmEmailChange } from './confirmEmailChange';
 import { deleteAccount } from './deleteAccount';
@@ -34,5 +35,6 @@ export const authRouter = {
   setPassword,
   updateProfile,
   exportData,
+  activity,
   deleteAccount,
 } satisfies TRPCRouterRecord;
