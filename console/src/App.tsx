@@ -1,6 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
-import { consoleBase } from './api';
+import { consoleBase, useTRPC } from './api';
 import { ActivityPage } from './pages/Activity';
 import { AdminAuditPage } from './pages/admin/Audit';
 import { AdminDashboardPage } from './pages/admin/Dashboard';
@@ -32,9 +33,17 @@ function AdminOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/**
+ * How often an open page checks that its session still holds: one revoked elsewhere or an
+ * account disabled by an admin is refused at the next check, and the client then ends it.
+ */
+const sessionCheckIntervalInMs = 15_000;
+
 function Shell({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
   const [location, navigate] = useLocation();
+  const trpc = useTRPC();
+  useQuery(trpc.auth.me.queryOptions(undefined, { refetchInterval: sessionCheckIntervalInMs, refetchIntervalInBackground: false }));
   const links: [string, string][] = [
     ['/', 'Account'],
     ['/security', 'Security'],

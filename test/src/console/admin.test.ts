@@ -87,9 +87,8 @@ describe('the console: the operator pages', () => {
         ]),
       ).toHaveLength(1);
 
-      // The user's browser: its next look at the service ends on the sign-in page.
-      await userPage.reload();
-      await userPage.getByRole('heading', { name: 'Sign in' }).waitFor();
+      // The user's browser, left alone: its next check of the session ends on the sign-in page.
+      await userPage.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 30_000 });
       expect(new URL(userPage.url()).pathname).toBe('/console/sign-in');
 
       // The audit log shows the disable, by this admin, filtered by type.
