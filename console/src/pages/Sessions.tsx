@@ -1,12 +1,11 @@
-import { iamCodeOf, type RouterOutputs } from '@iam/client';
+import type { RouterOutputs } from '@iam/client';
 import { describeReason } from '@iam/shared';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTRPC, useTRPCClient } from '../api';
 import { Card } from '../components/Form';
 import { messageOf } from '../errors';
 import { describeDevice, describeLocation, formatAgo, formatDateTime } from '../format';
-import { sessionEnded } from '../sessionEvents';
 
 type Session = RouterOutputs['session']['list'][number];
 
@@ -15,9 +14,6 @@ type Session = RouterOutputs['session']['list'][number];
  * a password change) ends here within this time, and the client sends the user to sign-in.
  */
 const refetchIntervalInMs = 15_000;
-
-/** Refusals that mean this session is over: the client retries none of them with a refresh. */
-const endedCodes = new Set(['SESSION_REVOKED', 'UNAUTHENTICATED', 'REFRESH_TOKEN_INVALID', 'USER_DISABLED']);
 
 /** The user's signed-in devices: where, when, why a check asked for proof, and sign-out for each. */
 export function SessionsPage() {
@@ -30,13 +26,6 @@ export function SessionsPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-
-  // A session revoked elsewhere is refused as SESSION_REVOKED, which the client passes on
-  // without ending the session: end it here, so the page goes to sign-in.
-  useEffect(() => {
-    const code = iamCodeOf(sessions.error);
-    if (code && endedCodes.has(code)) sessionEnded();
-  }, [sessions.error]);
 
   const act = (work: () => Promise<string>) => {
     setBusy(true);
