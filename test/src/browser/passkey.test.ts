@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { addVirtualAuthenticator, launchChromium } from '../harness/browser';
 import { createTestServer } from '../harness/server';
 import { pageHost, signInOnTab } from './pages';
 
@@ -21,18 +21,7 @@ describe('passkeys in real Chromium (CDP virtual authenticator)', () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
+      const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
       await page.goto(`${t.url}/tab.html`);
       await signInOnTab(t, page, user);
 

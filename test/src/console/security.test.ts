@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { addVirtualAuthenticator, launchChromium } from '../harness/browser';
 import { codeFrom, createTestServer, uniqueEmail } from '../harness/server';
 import { totpCode } from '../harness/totp';
 import { collectErrors, rows, seriousViolations } from './pages';
@@ -28,18 +28,7 @@ describe('the console: the Security page', () => {
       try {
         const page = await context.newPage();
         const errors = collectErrors(page);
-        const cdp = await context.newCDPSession(page);
-        await cdp.send('WebAuthn.enable');
-        const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-          options: {
-            protocol: 'ctap2',
-            transport: 'internal',
-            hasResidentKey: true,
-            hasUserVerification: true,
-            isUserVerified: true,
-            automaticPresenceSimulation: true,
-          },
-        });
+        const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
         const noSidewaysScroll = async () =>
           expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { findOrInstall } from './aptInstall';
 
 /** Debian's Chromium, installed with apt-get the first time (never a downloaded browser build). */
@@ -39,4 +39,24 @@ export function browserClientBundle(): Promise<string> {
     logLevel: 'silent',
   }).then((result) => result.outputFiles[0]?.text ?? '');
   return bundle;
+}
+
+/**
+ * A virtual platform authenticator on the page (Chromium's CDP WebAuthn domain): resident keys,
+ * user verification, presence answered at once, as a laptop's passkey prompt would.
+ */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }
