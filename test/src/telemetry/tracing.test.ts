@@ -223,10 +223,13 @@ describe.each([
     }
   });
 
-  it("the refresh's access log line carries its trace id, and no other line claims that trace", () => {
+  it("the refresh's access log line carries its trace id, and no other line claims that trace", async () => {
+    const accessLines = () =>
+      logLinesOf(service as Service).filter((line) => line.log === 'http' && line.req?.path === '/trpc/session.refresh');
+    // The access line is written when the response has gone, and reaches the pipe a moment later.
+    await expect.poll(() => accessLines().length, { timeout: 5_000 }).toBe(1);
     const lines = logLinesOf(service as Service);
-    const access = lines.filter((line) => line.log === 'http' && line.req?.path === '/trpc/session.refresh');
-    expect(access).toHaveLength(1);
+    const access = accessLines();
     expect(access[0]).toMatchObject({ trace_id: refreshSpan.traceId, span_id: refreshSpan.spanId });
     expect(lines.filter((line) => line.trace_id === refreshSpan.traceId)).toEqual(access);
   });
