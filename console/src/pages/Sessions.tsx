@@ -1,9 +1,9 @@
 import type { RouterOutputs } from '@iam/client';
 import { describeReason } from '@iam/shared';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { useTRPC, useTRPCClient } from '../api';
 import { Card } from '../components/Form';
+import { useAction } from '../components/useAction';
 import { messageOf } from '../errors';
 import { describeDevice, describeLocation, formatAgo, formatDateTime } from '../format';
 
@@ -23,21 +23,7 @@ export function SessionsPage() {
   const sessions = useQuery(
     trpc.session.list.queryOptions(undefined, { refetchInterval: refetchIntervalInMs, refetchOnWindowFocus: true }),
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
-
-  const act = (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setStatus(null);
-    work()
-      .then(setStatus, (reason: unknown) => setError(messageOf(reason)))
-      .finally(() => {
-        setBusy(false);
-        void queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });
-      });
-  };
+  const { busy, error, status, act } = useAction(() => queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() }));
 
   if (!sessions.data) {
     return sessions.error ? (

@@ -109,7 +109,7 @@ function PasswordCard({ stepUp }: { stepUp: StepUp }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   // Whether the account has a password at all (social, passkey and email-code accounts may not):
-  // only the export says so. Read once, shared with the activity page.
+  // only the export says so. Read once per visit (each read is audited).
   const exported = useQuery(
     trpc.auth.exportData.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY, refetchOnWindowFocus: false }),
   );

@@ -4,7 +4,8 @@ import { type ReactNode, useState } from 'react';
 import { Link, useLocation, useParams } from 'wouter';
 import { useTRPC, useTRPCClient } from '../../api';
 import { Card, Field } from '../../components/Form';
-import { StepUpCancelled, useStepUp } from '../../components/StepUp';
+import { useStepUp } from '../../components/StepUp';
+import { useAction } from '../../components/useAction';
 import { messageOf } from '../../errors';
 import { countryName, describeDevice, describeLocation, formatDateTime } from '../../format';
 import { AdminNav } from './AdminNav';
@@ -50,24 +51,11 @@ export function AdminUserDetailPage() {
   const [confirming, setConfirming] = useState<Exclude<Action, 'enable'> | null>(null);
   const [reason, setReason] = useState('');
   const [roles, setRoles] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
-
+  const action = useAction(() => queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() }));
+  const { busy, error, status } = action;
   const act = (work: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setStatus(null);
     setConfirming(null);
-    work()
-      .then(async (done) => {
-        setStatus(done);
-        await queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() });
-      })
-      .catch((reason: unknown) => {
-        if (!(reason instanceof StepUpCancelled)) setError(messageOf(reason));
-      })
-      .finally(() => setBusy(false));
+    action.act(work);
   };
 
   const perform = (action: Action) =>
