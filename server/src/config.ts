@@ -38,6 +38,8 @@ export interface IamConfig {
   outboxPollIntervalInMs?: number;
   /** How often each instance reads revocations from the database (default 1 s). */
   revocationPollIntervalInMs?: number;
+  /** How often each instance reads which users changed, to forget its cached rows of them (default 1 s). */
+  userCachePollIntervalInMs?: number;
   /** Where the dev outbox lives. */
   dataDir: string;
   /** Express `trust proxy`; without it `X-Forwarded-For` is ignored. */

@@ -114,6 +114,7 @@ export const iamOptionsSchema = z.strictObject({
     .optional(),
   outboxPollIntervalInMs: positiveInteger.optional(),
   revocationPollIntervalInMs: positiveInteger.optional(),
+  userCachePollIntervalInMs: positiveInteger.optional(),
   dataDir: z.string().min(1),
   trustProxy: z.union([z.boolean(), z.number().int().nonnegative(), z.string().min(1)]).optional(),
   secureCookies: z.boolean().optional(),

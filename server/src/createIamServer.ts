@@ -41,6 +41,7 @@ import { createRevocationSet } from './modules/tokens/revocations';
 import { createSigningKeyStore } from './modules/tokens/signingKeys';
 import { prepareDummyPassword } from './modules/users/password';
 import { createPasswordPolicy } from './modules/users/passwordPolicy';
+import { createUserCache } from './modules/users/userCache';
 import { createWebhookSender, parseWebhooksConfig } from './modules/webhooks/webhooks';
 import { appRouter } from './routers/root';
 import { type Context, createInnerContext } from './trpc/context';
@@ -140,6 +141,13 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     redis,
     pollIntervalInMs: config.revocationPollIntervalInMs,
   });
+  const userCache = createUserCache({
+    db: pools.db,
+    auxDb: pools.auxDb,
+    logger,
+    redis,
+    pollIntervalInMs: config.userCachePollIntervalInMs,
+  });
   try {
     await keys.init();
     keys.start({
@@ -147,9 +155,11 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       accessTokenTtlInSeconds: lifetimes.accessTokenTtlInSeconds,
     });
     await revocations.start();
+    await userCache.start();
   } catch (error) {
     keys.stop();
     revocations.stop();
+    userCache.stop();
     await pools.close();
     redis?.disconnect();
     throw error;
@@ -248,6 +258,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     keys,
     accessTokens,
     revocations,
+    users: userCache,
     botCheck,
     passkeys: passkeyService,
     apiKeys: createApiKeyService({ db: pools.db, clock, limits }),
@@ -307,6 +318,7 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
       await outbox.stop();
       keys.stop();
       revocations.stop();
+      userCache.stop();
       await pools.close();
       await redis?.quit().catch(() => redis.disconnect());
     },

@@ -1,4 +1,5 @@
-import { int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { sql } from 'drizzle-orm';
+import { index, int, mysqlTable, timestamp, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, idColumn, instantColumn, jsonColumn } from './columns';
 
 export const users = mysqlTable(
@@ -22,11 +23,22 @@ export const users = mysqlTable(
     disabledAt: instantColumn('disabled_at'),
     disabledReason: varchar('disabled_reason', { length: 200 }),
     createdAt: createdAt(),
+    /** When a flow last meant to change the account, by the service's clock (what the data export shows). */
     updatedAt: instantColumn('updated_at').notNull(),
+    /**
+     * When the row last changed, in any column, by the database's own clock: the server stamps
+     * it on every UPDATE that changes something (`ON UPDATE CURRENT_TIMESTAMP(3)`), so no write
+     * can forget it, and the service never sets it. The user cache's invalidation feed polls it
+     * (`modules/users/userCache.ts`). TIMESTAMP, not DATETIME, because only TIMESTAMP takes
+     * drizzle's `onUpdateNow`; the service only ever compares it with the database's own `NOW(3)`.
+     */
+    changedAt: timestamp('changed_at', { fsp: 3, mode: 'date' }).notNull().default(sql`CURRENT_TIMESTAMP(3)`).onUpdateNow(),
   },
   (table) => [
     // auth.login, auth.signup, auth.requestPasswordReset: find the account by its address.
     uniqueIndex('users_email_normalized_uq').on(table.emailNormalized),
+    // The user cache's poll: the rows changed since its last look, on every instance each second.
+    index('users_changed_at_idx').on(table.changedAt),
   ],
 );
 

@@ -45,6 +45,7 @@ export async function updateProfile(
     await recordAudit(tx, { type: 'user.profile_updated', at: now, userId: input.userId, sessionId: input.sessionId, client });
     return updated;
   });
+  services.users.invalidate(input.userId);
   return toPublicUser(user);
 }
 
@@ -147,6 +148,7 @@ export async function deleteAccount(
     return eraseAccount(services, tx, input.userId, now, {});
   });
   for (const id of revoked) services.revocations.add(id, now);
+  services.users.invalidate(input.userId);
   return { status: 'deleted' };
 }
 

@@ -178,7 +178,10 @@ const auditTypeOf = {
 
 type AdminAction = keyof typeof auditTypeOf;
 
-/** A destructive admin call: the step-up, the target locked, the audit with the actor, all in one transaction. */
+/**
+ * A destructive admin call: the step-up, the target locked, the audit with the actor, all in one
+ * transaction; once it has committed, the target's cached row is forgotten (`services.users`).
+ */
 async function destructive<T>(
   services: Services,
   actor: AdminActor,
@@ -188,7 +191,7 @@ async function destructive<T>(
 ): Promise<T> {
   if (!input.stepUpToken) throw new IamError('STEP_UP_REQUIRED');
   const stepUpToken = input.stepUpToken;
-  return runTransaction(services.db, async (tx) => {
+  const outcome = await runTransaction(services.db, async (tx) => {
     const [target] = await tx.select().from(users).where(eq(users.id, input.userId)).for('update');
     if (!target) throw new IamError('NOT_FOUND');
     // Spent only if the change commits, so a refused call leaves the token usable.
@@ -207,6 +210,8 @@ async function destructive<T>(
     });
     return result;
   });
+  services.users.invalidate(input.userId);
+  return outcome;
 }
 
 /** Disables a user: they cannot sign in, and every session (and so every access token) ends at once. */

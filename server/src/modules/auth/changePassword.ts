@@ -32,6 +32,7 @@ export async function changePassword(
     await queuePasswordChangedNotice(services, tx, user, client);
     await emitSecurityEvent(services, tx, { type: 'password.changed', userId: user.id, data: { method: 'change' } }, now);
   });
+  services.users.invalidate(user.id);
   await services.sessions.revokeAllOfUser(user.id, 'password_change', client, { except: input.sessionId });
   return { status: 'password_changed' };
 }

@@ -145,6 +145,7 @@ export async function confirmEmailChange(
   }
   if (outcome.kind === 'invalid') throw new IamError('LINK_INVALID');
   if (outcome.kind === 'taken') throw new IamError('LINK_INVALID', { message: 'This address is now used by another account.' });
+  services.users.invalidate(outcome.userId);
   await services.sessions.revokeAllOfUser(outcome.userId, 'email_change', client);
   return { status: 'email_changed' };
 }

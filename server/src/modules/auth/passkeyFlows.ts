@@ -59,6 +59,7 @@ export async function registerPasskey(
   const user = await findUserById(services.db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
   const added = await services.passkeys.register(user.id, { response: input.response, name: input.name }, client);
+  services.users.invalidate(user.id);
   await runTransaction(services.db, async (tx) => {
     const at = services.clock.now();
     await recordAudit(tx, { type: 'passkey.added', at, userId: user.id, sessionId: input.sessionId, client, data: { passkey: added.id } });
@@ -121,5 +122,6 @@ export async function removePasskey(
     await queueSecurityAlert(services, tx, user, { reason: 'passkey_removed', client, sessionId: input.sessionId });
     await emitSecurityEvent(services, tx, { type: 'passkey.removed', userId: user.id, data: { passkeyId: input.id } }, at);
   });
+  services.users.invalidate(user.id);
   return { status: 'removed' };
 }

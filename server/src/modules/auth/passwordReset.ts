@@ -142,6 +142,7 @@ export async function resetPassword(
     return user;
   });
   if (!outcome) throw new IamError('LINK_INVALID');
+  services.users.invalidate(outcome.id);
   await services.sessions.revokeAllOfUser(outcome.id, 'password_reset', client);
   return { status: 'password_reset' };
 }

@@ -92,5 +92,6 @@ export async function signInWithEmail(
     'token' in input
       ? await services.challenges.consumeLink({ token: input.token, purpose }, onSuccess)
       : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose }, onSuccess);
+  services.users.invalidate(user.id);
   return signInOrChallenge(services, user, client, { method: 'token' in input ? 'email_link' : 'email_code', mailboxProven: true });
 }

@@ -19,6 +19,7 @@ import type { AccessTokenService } from '../tokens/accessToken';
 import type { RevocationSet } from '../tokens/revocations';
 import type { SigningKeyStore } from '../tokens/signingKeys';
 import type { PasswordPolicy } from '../users/passwordPolicy';
+import type { UserCache } from '../users/userCache';
 import type { Webhooks } from '../webhooks/config';
 
 /** The dependencies every domain function takes, built once by `createIamServer`. */
@@ -35,6 +36,11 @@ export interface Services {
   keys: SigningKeyStore;
   accessTokens: AccessTokenService;
   revocations: RevocationSet;
+  /**
+   * User rows in memory for reads that may be a second old on other instances (`auth.me`);
+   * a flow that changes a user calls `users.invalidate(id)` once the change has committed.
+   */
+  users: UserCache;
   sessions: SessionService;
   /** Passkeys: WebAuthn ceremonies and credentials. */
   passkeys: PasskeyService;

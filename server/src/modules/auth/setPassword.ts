@@ -46,5 +46,6 @@ export async function setPassword(
     await queuePasswordChangedNotice(services, tx, user, client);
     await emitSecurityEvent(services, tx, { type: 'password.changed', userId: user.id, data: { method: 'set' } }, now);
   });
+  services.users.invalidate(user.id);
   return { status: 'password_set' };
 }

@@ -25,18 +25,22 @@ function alertTotpChanged(services: Services, input: { userId: string; sessionId
   };
 }
 
-export function confirmTotp(
+export async function confirmTotp(
   services: Services,
   input: { userId: string; sessionId: string; code: string },
   client: ClientInfo,
 ): Promise<{ backupCodes: string[] }> {
-  return services.mfa.confirmTotp(input, client, alertTotpChanged(services, input, client, true));
+  const confirmed = await services.mfa.confirmTotp(input, client, alertTotpChanged(services, input, client, true));
+  services.users.invalidate(input.userId);
+  return confirmed;
 }
 
-export function disableTotp(
+export async function disableTotp(
   services: Services,
   input: { userId: string; sessionId: string; code: string; stepUpToken: string | undefined },
   client: ClientInfo,
 ): Promise<{ status: 'disabled' }> {
-  return services.mfa.disableTotp(input, client, alertTotpChanged(services, input, client, false));
+  const disabled = await services.mfa.disableTotp(input, client, alertTotpChanged(services, input, client, false));
+  services.users.invalidate(input.userId);
+  return disabled;
 }

@@ -90,6 +90,7 @@ export async function verifyEmail(services: Services, input: VerifyEmailInput, c
     'token' in input
       ? await services.challenges.consumeLink({ token: input.token, purpose: 'verify_email' }, onSuccess)
       : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose: 'verify_email' }, onSuccess);
+  services.users.invalidate(user.id);
   return completeSignIn(services, user, session);
 }
 

@@ -44,7 +44,8 @@ export async function createUser(
   context: { now: Date; client: ClientInfo; auditData?: Record<string, unknown> },
 ): Promise<UserRow> {
   const { now } = context;
-  const user: UserRow = {
+  // `changed_at` is the database's to stamp (its default here, then every change of the row).
+  const user: Omit<UserRow, 'changedAt'> = {
     id: newId('user'),
     email: input.email.trim(),
     emailNormalized: normalizeEmail(input.email),
@@ -61,5 +62,5 @@ export async function createUser(
   };
   await tx.insert(users).values(user);
   await recordAudit(tx, { type: 'user.signed_up', at: now, userId: user.id, client: context.client, data: context.auditData });
-  return user;
+  return { ...user, changedAt: now };
 }
