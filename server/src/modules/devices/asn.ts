@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { ipv4ToNumber, ipv6ToBigInt } from './network';
 
 export interface NetworkOwner {
@@ -61,150 +62,170 @@ export const knownHostingAsns = new Set([
 const hostingNamePattern = /\b(hosting|host|cloud|data ?cent(er|re)|datacenter|servers?|vps|colo(cation)?|dedicated|vpn|proxy|tor exit)\b/i;
 
 /**
- * Address ranges sorted by start, as parallel typed arrays: compact (~12 B a row), and
- * nothing in them points back into the CSV text.
- */
-interface Ipv4Table {
-  starts: Float64Array;
-  ends: Float64Array;
-  asns: Uint32Array;
-}
-
-/** IPv6 bounds as 128-bit integers split into high and low 64-bit halves. */
-interface Ipv6Table {
-  startsHigh: BigUint64Array;
-  startsLow: BigUint64Array;
-  endsHigh: BigUint64Array;
-  endsLow: BigUint64Array;
-  asns: Uint32Array;
-}
-
-interface AsnData {
-  ipv4: Ipv4Table;
-  ipv6: Ipv6Table;
-  organisations: Map<number, string>;
-}
-
-let data: AsnData | undefined;
-
-/**
  * The network that announces an address, from the offline ASN tables of the
  * `@ip-location-db/asn` package (RouteViews and DB-IP data, CC BY 4.0; refreshed by bumping
- * the package). Loaded on first use (~0.5 s; ~25 MB resident, where splitting the CSV into
- * strings took ~145 MB at its peak and kept the CSV text alive through sliced names).
+ * the package).
+ *
+ * The tables are searched where they lie: each CSV file is sorted by range start, so a binary
+ * search over its bytes (a positioned read of one line per step, ~25 steps) finds the row of an
+ * address without loading the file. Nothing is parsed at start or on the first lookup (parsing
+ * took ~0.8 s and held ~20 MB of typed arrays and organisation names for the process's life, and
+ * twice that while parsing); the kernel's page cache keeps the hot pages, outside this process's
+ * resident set. ~60 µs a lookup from the page cache, nothing for an address looked up recently.
  */
 export function lookupNetworkOwner(ip: string | null, extraHostingAsns: ReadonlySet<number> = new Set()): NetworkOwner | null {
   if (!ip) return null;
-  data ??= load();
-  let asn: number | undefined;
-  if (isIPv4(ip)) asn = searchIpv4(data.ipv4, ipv4ToNumber(ip));
-  else if (isIPv6(ip)) asn = searchIpv6(data.ipv6, ipv6ToBigInt(ip));
-  if (asn === undefined) return null;
-  const organisation = data.organisations.get(asn) ?? '';
+  let row = recent.get(ip);
+  if (!row) {
+    if (isIPv4(ip)) row = { found: findRow('ipv4', String(ipv4ToNumber(ip))) };
+    else if (isIPv6(ip)) row = { found: findRow('ipv6', ipv6ToBigInt(ip).toString()) };
+    else return null;
+    recent.set(ip, row);
+  }
+  if (!row.found) return null;
+  const { asn, organisation } = row.found;
   return { asn, organisation, hosting: knownHostingAsns.has(asn) || extraHostingAsns.has(asn) || hostingNamePattern.test(organisation) };
 }
 
-function searchIpv4(table: Ipv4Table, value: number): number | undefined {
-  let low = 0;
-  let high = table.asns.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    if (value < (table.starts[middle] as number)) high = middle - 1;
-    else if (value > (table.ends[middle] as number)) low = middle + 1;
-    else return table.asns[middle];
-  }
-  return undefined;
+interface Row {
+  asn: number;
+  organisation: string;
 }
 
-const low64 = (1n << 64n) - 1n;
+/** Rows of recently seen addresses: a session refreshes from the same address again and again. */
+const recent = new LRUCache<string, { found: Row | null }>({ max: 10_000 });
 
-function searchIpv6(table: Ipv6Table, value: bigint): number | undefined {
-  const high64 = value >> 64n;
-  const lowPart = value & low64;
-  // -1, 0, 1 as (high64, lowPart) compares with row `i`'s bound.
-  const compare = (highs: BigUint64Array, lows: BigUint64Array, i: number) => {
-    const high = highs[i] as bigint;
-    if (high64 !== high) return high64 < high ? -1 : 1;
-    const low = lows[i] as bigint;
-    return lowPart === low ? 0 : lowPart < low ? -1 : 1;
-  };
-  let low = 0;
-  let high = table.asns.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    if (compare(table.startsHigh, table.startsLow, middle) < 0) high = middle - 1;
-    else if (compare(table.endsHigh, table.endsLow, middle) > 0) low = middle + 1;
-    else return table.asns[middle];
-  }
-  return undefined;
+const tables: { ipv4?: CsvTable; ipv6?: CsvTable } = {};
+
+function findRow(family: 'ipv4' | 'ipv6', value: string): Row | null {
+  tables[family] ??= openTable(family);
+  return tables[family].find(value);
 }
 
-function load(): AsnData {
+/** The tables are found through the package's own manifest, from the TypeScript source and from a bundled build alike. */
+function openTable(family: 'ipv4' | 'ipv6'): CsvTable {
   const directory = path.dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'));
-  const organisations = new Map<number, string>();
-  const ipv4Rows = parseRows(readFileSync(path.join(directory, 'asn-ipv4-num.csv')), organisations);
-  const ipv4: Ipv4Table = { starts: new Float64Array(ipv4Rows.count), ends: new Float64Array(ipv4Rows.count), asns: ipv4Rows.asns };
-  ipv4Rows.forEachBound((i, start, end) => {
-    ipv4.starts[i] = Number(start);
-    ipv4.ends[i] = Number(end);
-  });
-  const ipv6Rows = parseRows(readFileSync(path.join(directory, 'asn-ipv6-num.csv')), organisations);
-  const n = ipv6Rows.count;
-  const ipv6: Ipv6Table = {
-    startsHigh: new BigUint64Array(n),
-    startsLow: new BigUint64Array(n),
-    endsHigh: new BigUint64Array(n),
-    endsLow: new BigUint64Array(n),
-    asns: ipv6Rows.asns,
-  };
-  ipv6Rows.forEachBound((i, start, end) => {
-    const first = BigInt(start);
-    const last = BigInt(end);
-    ipv6.startsHigh[i] = first >> 64n;
-    ipv6.startsLow[i] = first & low64;
-    ipv6.endsHigh[i] = last >> 64n;
-    ipv6.endsLow[i] = last & low64;
-  });
-  return { ipv4, ipv6, organisations };
+  return new CsvTable(path.join(directory, `asn-${family}-num.csv`));
 }
 
 const comma = 0x2c;
 const newline = 0x0a;
 
 /**
- * Rows `start,end,asn,organisation` of one CSV file, read from its bytes: the ASNs, the
- * organisation of each ASN not seen before (its own string, decoded from the bytes), and
- * the bounds handed out as short decimal strings, one row at a time.
+ * Compares two non-negative integers written in decimal without leading zeros (the tables'
+ * bounds, up to 39 digits for IPv6): the longer is larger, equal lengths compare as text.
  */
-function parseRows(csv: Buffer, organisations: Map<number, string>) {
-  // Offsets of the rows' fields: start, first comma, second comma, third comma.
-  const fields: number[] = [];
-  const asnList: number[] = [];
-  for (let lineStart = 0; lineStart < csv.length; ) {
-    let lineEnd = csv.indexOf(newline, lineStart);
-    if (lineEnd === -1) lineEnd = csv.length;
-    const first = csv.indexOf(comma, lineStart);
-    const second = first === -1 || first >= lineEnd ? -1 : csv.indexOf(comma, first + 1);
-    const third = second === -1 || second >= lineEnd ? -1 : csv.indexOf(comma, second + 1);
-    if (lineEnd > lineStart && third !== -1 && third < lineEnd) {
-      const asn = Number(csv.toString('latin1', second + 1, third));
-      fields.push(lineStart, first, second);
-      asnList.push(asn);
-      if (!organisations.has(asn)) organisations.set(asn, csv.toString('utf8', third + 1, lineEnd).replace(/^"|"$/g, ''));
-    }
-    lineStart = lineEnd + 1;
+function compareDecimal(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * One table, rows `start,end,asn,organisation` (the organisation may be quoted), sorted by
+ * start, read through a file descriptor kept open for the process's life.
+ */
+export class CsvTable {
+  private readonly fd: number;
+  private readonly size: number;
+  private readonly window = Buffer.alloc(512);
+
+  constructor(file: string) {
+    this.fd = openSync(file, 'r');
+    this.size = fstatSync(this.fd).size;
   }
-  const count = asnList.length;
-  return {
-    count,
-    asns: Uint32Array.from(asnList),
-    forEachBound(visit: (index: number, start: string, end: string) => void) {
-      for (let i = 0; i < count; i++) {
-        const lineStart = fields[i * 3] as number;
-        const first = fields[i * 3 + 1] as number;
-        const second = fields[i * 3 + 2] as number;
-        visit(i, csv.toString('latin1', lineStart, first), csv.toString('latin1', first + 1, second));
+
+  /** The row whose range holds `value` (decimal), or null. */
+  find(value: string): Row | null {
+    // The last line whose start is at most `value`: bisect over byte positions, each position
+    // standing for the first line that begins at or after it.
+    let low = 0;
+    let high = this.size - 1;
+    let best: ParsedLine | null = null;
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const line = this.lineFrom(middle);
+      if (line === null || compareDecimal(line.start, value) > 0) high = middle - 1;
+      else {
+        best = line;
+        low = line.next;
       }
-    },
+    }
+    if (best === null || compareDecimal(value, best.end) > 0) return null;
+    return { asn: best.asn, organisation: best.organisation };
+  }
+
+  /** The first row beginning at or after `position` (a line begins at 0 or after a newline), or null past the last. */
+  private lineFrom(position: number): ParsedLine | null {
+    // Usually one read: the newline before the line and the line itself (at most ~250 bytes) in one window.
+    const from = position === 0 ? 0 : position - 1;
+    const chunk = this.read(from);
+    const cut = position === 0 ? 0 : chunk.indexOf(newline) + 1;
+    if (cut > 0 || position === 0) {
+      const lineEnd = chunk.indexOf(newline, cut);
+      if (lineEnd !== -1) {
+        const parsed = parseLine(chunk.subarray(cut, lineEnd), from + lineEnd + 1);
+        if (parsed) return parsed;
+      }
+    }
+    // The general case: a line longer than the window, the last line, or one that is not a row.
+    let lineStart = 0;
+    if (position > 0) {
+      const before = this.indexOfNewline(position - 1);
+      if (before === -1) return null;
+      lineStart = before + 1;
+    }
+    for (;;) {
+      if (lineStart >= this.size) return null;
+      const found = this.indexOfNewline(lineStart);
+      const lineEnd = found === -1 ? this.size : found;
+      const line = Buffer.alloc(lineEnd - lineStart);
+      readSync(this.fd, line, 0, line.length, lineStart);
+      const parsed = parseLine(line, lineEnd + 1);
+      if (parsed) return parsed;
+      lineStart = lineEnd + 1;
+    }
+  }
+
+  private indexOfNewline(from: number): number {
+    for (let at = from; at < this.size; ) {
+      const chunk = this.read(at);
+      const index = chunk.indexOf(newline);
+      if (index !== -1) return at + index;
+      at += chunk.length;
+    }
+    return -1;
+  }
+
+  private read(position: number): Buffer {
+    const read = readSync(this.fd, this.window, 0, Math.min(this.window.length, this.size - position), position);
+    return this.window.subarray(0, read);
+  }
+}
+
+interface ParsedLine {
+  start: string;
+  end: string;
+  asn: number;
+  organisation: string;
+  /** Where the next line begins. */
+  next: number;
+}
+
+/** One row's fields, or null for a line that is not `start,end,asn,organisation`. */
+function parseLine(line: Buffer, next: number): ParsedLine | null {
+  const first = line.indexOf(comma);
+  const second = first === -1 ? -1 : line.indexOf(comma, first + 1);
+  const third = second === -1 ? -1 : line.indexOf(comma, second + 1);
+  if (third === -1) return null;
+  const organisation = line
+    .toString('utf8', third + 1)
+    .replace(/\r$/, '')
+    .replace(/^"|"$/g, '');
+  return {
+    start: line.toString('latin1', 0, first),
+    end: line.toString('latin1', first + 1, second),
+    asn: Number(line.toString('latin1', second + 1, third)),
+    organisation,
+    next,
   };
 }
