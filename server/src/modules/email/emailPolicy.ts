@@ -1,9 +1,9 @@
 import { Resolver } from 'node:dns/promises';
 import { domainToASCII } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import mailchecker from 'mailchecker';
 import type { Logger } from 'pino';
 import { IamError } from '../errors/iamError';
+import { type DomainLookup, loadDisposableDomains } from './disposableDomains';
 
 /**
  * How the domain's ability to receive mail was established: an MX record, an address record
@@ -53,17 +53,6 @@ type Lookup =
 /** RFC 1035 §2.3.4 and RFC 1123 §2.1: letters, digits and inner hyphens, 63 octets a label, 253 a name. */
 const labelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const maxDomainLength = 253;
-
-let disposableDomains: ReadonlySet<string> | undefined;
-
-/**
- * The maintained list of disposable domains (the `mailchecker` package; updated by bumping
- * it), copied once per process so nothing else that loads the package can change ours.
- */
-function loadDisposableDomains(): ReadonlySet<string> {
-  disposableDomains ??= new Set(mailchecker.blacklist());
-  return disposableDomains;
-}
 
 export function createEmailPolicy(deps: EmailPolicyDeps): EmailPolicy {
   const timeoutInMs = deps.timeoutInMs ?? defaultTimeoutInMs;
@@ -161,7 +150,7 @@ function domainSet(domains: string[], option: string): ReadonlySet<string> {
 }
 
 /** The domain or one of its parents is in the set (`a.b.mailinator.com` matches `mailinator.com`). */
-function matches(domain: string, set: ReadonlySet<string>): boolean {
+function matches(domain: string, set: DomainLookup): boolean {
   for (let suffix = domain; ; ) {
     if (set.has(suffix)) return true;
     const dot = suffix.indexOf('.');
