@@ -1,8 +1,10 @@
 import { bigint, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 
 /**
- * The shared store of rate-limiter-flexible's MySQL limiter (its own column layout), so
- * every instance counts against the same numbers. Keys carry the limiter's prefix.
+ * The shared counters of the rate limits (modules/rateLimit/mysqlStore.ts), so every instance
+ * counts against the same numbers. The column layout is rate-limiter-flexible's MySQL one,
+ * which earlier versions wrote through that library: its rows stay valid. Keys are
+ * `<limit>:<hash of the limited key>`.
  */
 export const rateLimits = mysqlTable('rate_limits', {
   // Every lookup is by key (the primary key); expiry clean-up scans rarely.

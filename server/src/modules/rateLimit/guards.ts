@@ -9,13 +9,17 @@ export async function assertIpNotBlocked(limits: RateLimits, ip: string | null):
   if (retryAfterSeconds > 0) throw new IamError('IP_BLOCKED', { retryAfterSeconds });
 }
 
-/** Counts one call against each limit; refuses with `RATE_LIMITED` when any is over. */
+/**
+ * Counts one call against each limit; refuses with `RATE_LIMITED` when any is over, with the
+ * longest wait among them (OWASP ASVS 4.0 V2.2.1: anti-automation; NIST SP 800-63B §5.2.2).
+ * The counters are independent, so they are hit concurrently: a call waits for one round trip,
+ * not one per limit. Every limit counts the call, whether or not another refuses it.
+ */
 export async function consumeLimits(limits: RateLimits, hits: Array<[LimitName, string | null | undefined]>): Promise<void> {
+  const states = await Promise.all(hits.map(([name, key]) => (key ? limits.get(name).hit(key) : null)));
   let retryAfterSeconds = 0;
-  for (const [name, key] of hits) {
-    if (!key) continue;
-    const state = await limits.get(name).hit(key);
-    if (state.exceeded) retryAfterSeconds = Math.max(retryAfterSeconds, state.retryAfterSeconds);
+  for (const state of states) {
+    if (state?.exceeded) retryAfterSeconds = Math.max(retryAfterSeconds, state.retryAfterSeconds);
   }
   if (retryAfterSeconds > 0) throw new IamError('RATE_LIMITED', { retryAfterSeconds });
 }
