@@ -43,21 +43,34 @@ export type AuditEventType =
   | 'api_key.created'
   | 'api_key.revoked';
 
+/** One security event, as `recordAudit` and `recordAudits` take it. */
+export interface AuditEvent {
+  type: AuditEventType;
+  at: Date;
+  userId?: string | null;
+  /** Who acted when it was not the user (an admin). */
+  actorId?: string | null;
+  sessionId?: string | null;
+  client?: ClientInfo;
+  data?: Record<string, unknown>;
+}
+
 /** Records a security event; pass the open transaction so it commits with the change. */
-export async function recordAudit(
-  executor: Executor,
-  event: {
-    type: AuditEventType;
-    at: Date;
-    userId?: string | null;
-    /** Who acted when it was not the user (an admin). */
-    actorId?: string | null;
-    sessionId?: string | null;
-    client?: ClientInfo;
-    data?: Record<string, unknown>;
-  },
-): Promise<void> {
-  await executor.insert(auditEvents).values({
+export async function recordAudit(executor: Executor, event: AuditEvent): Promise<void> {
+  await executor.insert(auditEvents).values(auditRow(event));
+}
+
+/**
+ * Records several events of one change in one multi-row INSERT (a sign-in writes
+ * `session.created` and `login.succeeded` together): one round trip instead of one per row.
+ */
+export async function recordAudits(executor: Executor, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await executor.insert(auditEvents).values(events.map(auditRow));
+}
+
+function auditRow(event: AuditEvent) {
+  return {
     id: newId('auditEvent'),
     type: event.type,
     userId: event.userId ?? null,
@@ -67,5 +80,5 @@ export async function recordAudit(
     userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
     data: event.data ?? null,
     createdAt: event.at,
-  });
+  };
 }

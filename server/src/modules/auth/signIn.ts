@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm';
 import { type Executor, runTransaction, type Transaction } from '../../db/client';
 import { type SessionVerdict, type UserRow, users } from '../../db/tables';
 import type { SignInVerdict } from '../anomaly/signInChecks';
-import { recordAudit } from '../audit/audit';
+import { type AuditEvent, recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
+import type { AccountHistory, SignInPrior } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { CreatedSession } from '../sessions/sessions';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
@@ -35,7 +36,14 @@ export async function openSession(
   tx: Transaction,
   user: UserRow,
   client: ClientInfo,
-  options: { trusted?: boolean; verdict?: SessionVerdict } = {},
+  options: {
+    trusted?: boolean;
+    verdict?: SessionVerdict;
+    /** What the sign-in read of the account before the transaction (a password sign-in's one read). */
+    prior?: SignInPrior;
+    /** More audit rows of the sign-in, written with the session's (`login.succeeded`). */
+    audit?: Array<Pick<AuditEvent, 'type' | 'data'>>;
+  } = {},
 ): Promise<CreatedSession> {
   // Read again under a shared lock: a disable committed meanwhile refuses this session, and one
   // that comes after waits for it and then revokes it with the others.
@@ -51,6 +59,8 @@ export async function openSession(
     client,
     trusted: options.trusted ?? false,
     ...(options.verdict ? { verdict: options.verdict } : {}),
+    ...(options.prior ? { prior: options.prior } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   if (session.newDevice) await queueNewSignInAlert(services, tx, user, session.newDevice, session.sessionId);
   if (session.evicted) await queueSecurityAlert(services, tx, user, { reason: 'session_limit', client });
@@ -93,11 +103,11 @@ export async function admitSignIn(
   executor: Executor,
   user: UserRow,
   client: ClientInfo,
-  options: { reasons?: string[]; multiFactor?: boolean } = {},
+  options: { reasons?: string[]; multiFactor?: boolean; history?: AccountHistory } = {},
 ): Promise<Admission> {
   // A disabled account signs in by no method (docs/api.md, admin); said only once the caller proved who they are.
   if (user.disabledAt) throw new IamError('USER_DISABLED');
-  const verdict = await services.sessions.assessSignIn(executor, user.id, client);
+  const verdict = await services.sessions.assessSignIn(executor, user.id, client, options.history);
   const reasons = [...(options.reasons ?? []), ...verdict.reasons];
   // An enrolled authenticator answers any doubt: an emailed code must never stand in for it.
   // (A multi-factor authenticator, such as a passkey with user verification, is that factor.)
@@ -164,11 +174,19 @@ export async function signInOrChallenge(
   services: Services,
   user: UserRow,
   client: ClientInfo,
-  options: { method: SignInMethod; reasons?: string[]; mailboxProven?: boolean; multiFactor?: boolean },
+  options: {
+    method: SignInMethod;
+    reasons?: string[];
+    mailboxProven?: boolean;
+    multiFactor?: boolean;
+    /** The account's history and what opening a session needs, when the method read them with the account. */
+    known?: { history: AccountHistory; prior: SignInPrior };
+  },
 ): Promise<SignedIn | LoginChallenge> {
   const admission = await admitSignIn(services, services.db, user, client, {
     reasons: options.reasons ?? [],
     multiFactor: options.multiFactor === true,
+    ...(options.known ? { history: options.known.history } : {}),
   });
   // A method that proved the mailbox (an emailed code or link) already answered what an email
   // challenge would ask: its findings are recorded as answered, and the device is trusted.
@@ -182,21 +200,22 @@ export async function signInOrChallenge(
           lastChallenge: { reasons: admission.reasons, at: admission.verdict.at },
         }
       : admittedVerdict(admission.verdict);
-  const session = await runTransaction(services.db, async (tx) => {
-    const created = await openSession(services, tx, user, client, { trusted: options.mailboxProven === true, verdict });
-    await recordAudit(tx, {
-      type: 'login.succeeded',
-      at: services.clock.now(),
-      userId: user.id,
-      sessionId: created.sessionId,
-      client,
-      data: {
-        method: options.method,
-        ...(answered ? { reasons: admission.verdict.reasons, evidence: admission.verdict.evidence } : {}),
-        ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged, evidence: admission.verdict.evidence } : {}),
-      },
-    });
-    return created;
-  });
+  const audit = {
+    type: 'login.succeeded' as const,
+    data: {
+      method: options.method,
+      ...(answered ? { reasons: admission.verdict.reasons, evidence: admission.verdict.evidence } : {}),
+      ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged, evidence: admission.verdict.evidence } : {}),
+    },
+  };
+  // `login.succeeded` goes in with the session's own audit row, one INSERT.
+  const session = await runTransaction(services.db, (tx) =>
+    openSession(services, tx, user, client, {
+      trusted: options.mailboxProven === true,
+      verdict,
+      audit: [audit],
+      ...(options.known ? { prior: options.known.prior } : {}),
+    }),
+  );
   return completeSignIn(services, user, session);
 }

@@ -1,6 +1,9 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/mysql-core';
 import type { Executor } from '../../db/client';
-import { devices } from '../../db/tables';
+import { devices, refreshTokens, sessions, type UserRow, users } from '../../db/tables';
+import { addSeconds } from '../clock';
+import { normalizeEmail } from '../users/email';
 import { canaryHash } from './canary';
 import type { ClientInfo } from './clientInfo';
 
@@ -20,6 +23,27 @@ export interface AccountHistory {
 /** Devices read per sign-in: an account with more is judged by its most recently seen ones. */
 const maxDevicesRead = 200;
 
+/** The device columns the sign-in checks read. */
+const historyColumns = {
+  canaryHash: devices.canaryHash,
+  trustedAt: devices.trustedAt,
+  country: devices.country,
+  asn: devices.asn,
+  lastLatitude: devices.lastLatitude,
+  lastLongitude: devices.lastLongitude,
+  lastLocatedAt: devices.lastLocatedAt,
+};
+
+type HistoryRow = {
+  canaryHash: string;
+  trustedAt: Date | null;
+  country: string | null;
+  asn: number | null;
+  lastLatitude: number | null;
+  lastLongitude: number | null;
+  lastLocatedAt: Date | null;
+};
+
 /**
  * What an account has proven before a sign-in: its device for the presented canary, the
  * countries and networks of its devices, and where it was last seen. One indexed read of the
@@ -27,19 +51,113 @@ const maxDevicesRead = 200;
  */
 export async function accountHistory(executor: Executor, userId: string, client: ClientInfo): Promise<AccountHistory> {
   const rows = await executor
-    .select({
-      canaryHash: devices.canaryHash,
-      trustedAt: devices.trustedAt,
-      country: devices.country,
-      asn: devices.asn,
-      lastLatitude: devices.lastLatitude,
-      lastLongitude: devices.lastLongitude,
-      lastLocatedAt: devices.lastLocatedAt,
-    })
+    .select(historyColumns)
     .from(devices)
     .where(eq(devices.userId, userId))
     .orderBy(desc(devices.lastSeenAt))
     .limit(maxDevicesRead);
+  return historyOf(rows, client);
+}
+
+/**
+ * What opening a session needs to know of the account beforehand, read with its history so
+ * the transaction that opens it reads nothing it can be told (`sessions.create`).
+ */
+export interface SignInPrior {
+  /** Devices the account holds (as read for the history), and whether this client's is one of them. */
+  devices: number;
+  deviceKnown: boolean;
+  /** Live sessions the account holds: the cap is checked only when one more would pass it. */
+  liveSessions: number;
+  /** The live session of this account that this browser's refresh cookie names on this device, to replace. */
+  replaceable: string | null;
+}
+
+export interface AccountWithHistory {
+  user: UserRow;
+  history: AccountHistory;
+  prior: SignInPrior;
+}
+
+/**
+ * A password sign-in's one read before the hash: the account by its normalised address, its
+ * sign-in history (the devices, newest first, as `accountHistory` reads them), its live
+ * sessions, and the session this browser's refresh cookie holds. The account and its devices
+ * come in one join (one row per device, the account's columns on each); the two counts are
+ * uncorrelated subqueries by the same unique address, so the server evaluates each once. A
+ * plain read: the transaction that opens the session re-reads the account under a lock, and
+ * what it writes from the rest is guarded there (`sessions.create`). Null for an unknown address.
+ */
+export async function accountWithHistory(
+  executor: Executor,
+  email: string,
+  client: ClientInfo,
+  window: { now: Date; idleInSeconds: number },
+): Promise<AccountWithHistory | null> {
+  const emailNormalized = normalizeEmail(email);
+  // Subqueries name their tables apart from the outer query's.
+  const owner = alias(users, 'owner');
+  const deviceOfSession = alias(devices, 'session_device');
+  const live = and(
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, window.now),
+    gt(sessions.lastUsedAt, addSeconds(window.now, -window.idleInSeconds)),
+  );
+  const liveSessions = executor
+    .select({ n: count() })
+    .from(sessions)
+    .innerJoin(owner, eq(owner.id, sessions.userId))
+    .where(and(eq(owner.emailNormalized, emailNormalized), live));
+  const presented = client.canary && !client.canaryIsNew ? canaryHash(client.canary) : null;
+  const replaceable =
+    client.refreshTokenHash && presented
+      ? sql<string | null>`(${executor
+          .select({ id: sessions.id })
+          .from(refreshTokens)
+          .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+          .innerJoin(owner, eq(owner.id, sessions.userId))
+          .innerJoin(deviceOfSession, eq(deviceOfSession.id, sessions.deviceId))
+          .where(
+            and(
+              eq(refreshTokens.tokenHash, client.refreshTokenHash),
+              eq(deviceOfSession.canaryHash, presented),
+              eq(owner.emailNormalized, emailNormalized),
+              live,
+            ),
+          )
+          .limit(1)})`
+      : sql<string | null>`NULL`;
+  const rows = await executor
+    .select({
+      user: users,
+      liveSessions: sql<number>`(${liveSessions})`.mapWith(Number),
+      replaceable,
+      device: historyColumns,
+    })
+    .from(users)
+    .leftJoin(devices, eq(devices.userId, users.id))
+    .where(eq(users.emailNormalized, emailNormalized))
+    .orderBy(desc(devices.lastSeenAt))
+    .limit(maxDevicesRead);
+  const first = rows[0];
+  if (!first) return null;
+  const history = historyOf(
+    rows.flatMap((row) => (row.device ? [row.device] : [])),
+    client,
+  );
+  return {
+    user: first.user,
+    history,
+    prior: {
+      devices: history.devices,
+      deviceKnown: history.device !== null,
+      liveSessions: first.liveSessions,
+      replaceable: first.replaceable ?? null,
+    },
+  };
+}
+
+function historyOf(rows: HistoryRow[], client: ClientInfo): AccountHistory {
   // A canary issued in this very response names no device yet.
   const presented = client.canary && !client.canaryIsNew ? canaryHash(client.canary) : null;
   const own = presented ? rows.find((row) => row.canaryHash === presented) : undefined;

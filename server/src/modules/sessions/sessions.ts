@@ -14,7 +14,7 @@ import {
 import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import type { Verdict } from '../anomaly/pipeline';
 import { assessSignIn, type SignInVerdict } from '../anomaly/signInChecks';
-import { recordAudit } from '../audit/audit';
+import { type AuditEvent, recordAudit, recordAudits } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
 import { constantTimeEqual } from '../crypto/hash';
 import { newId } from '../crypto/ids';
@@ -23,7 +23,7 @@ import { canaryHash } from '../devices/canary';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { describeClient, placeOf } from '../devices/describe';
 import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
-import { accountHistory } from '../devices/history';
+import { type AccountHistory, accountHistory, type SignInPrior } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import { withSpan } from '../telemetry/tracing';
@@ -127,7 +127,7 @@ export function createSessionService(deps: {
     // A plain read: a session revoked meanwhile is skipped by the guarded UPDATE, and no other
     // session's row is locked on the sign-in path.
     const evicted = live.slice(maxSessionsPerUser).map((row) => row.id);
-    if (evicted.length > 0) await revokeInTransaction(tx, evicted, 'session_limit', now, client);
+    if (evicted.length > 0) await revokeInTransaction(tx, evicted, 'session_limit', now, client, userId);
     return evicted;
   }
 
@@ -141,16 +141,17 @@ export function createSessionService(deps: {
    * one's access and refresh tokens stop working. A cookie of another account, of a session that
    * is no longer live, or one that came without this device's canary replaces nothing.
    */
-  async function replaceableSession(tx: Transaction, userId: string, deviceId: string, client: ClientInfo, now: Date) {
+  async function replaceableSession(tx: Transaction, userId: string, client: ClientInfo, now: Date) {
     if (!client.refreshTokenHash || !client.canary || client.canaryIsNew) return null;
     const [row] = await tx
       .select({ id: sessions.id })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(devices, eq(devices.id, sessions.deviceId))
       .where(
         and(
           eq(refreshTokens.tokenHash, client.refreshTokenHash),
-          eq(sessions.deviceId, deviceId),
+          eq(devices.canaryHash, canaryHash(client.canary)),
           liveSessionsOf(userId, now, lifetimes.sessionIdleInSeconds),
         ),
       )
@@ -158,15 +159,24 @@ export function createSessionService(deps: {
     return row?.id ?? null;
   }
 
-  async function revokeInTransaction(tx: Transaction, sessionIds: string[], reason: RevokeReason, now: Date, client?: ClientInfo) {
+  async function revokeInTransaction(
+    tx: Transaction,
+    sessionIds: string[],
+    reason: RevokeReason,
+    now: Date,
+    client?: ClientInfo,
+    /** Whose every one of these sessions is, when the caller read them as that user's: spares the read. */
+    knownOwner?: string,
+  ) {
     if (sessionIds.length === 0) return 0;
     // Whose they are, for the audit trail (a user's history lists its revocations).
-    const owners = new Map(
-      (await tx.select({ id: sessions.id, userId: sessions.userId }).from(sessions).where(inArray(sessions.id, sessionIds))).map((row) => [
-        row.id,
-        row.userId,
-      ]),
-    );
+    const owners = knownOwner
+      ? new Map(sessionIds.map((id) => [id, knownOwner]))
+      : new Map(
+          (await tx.select({ id: sessions.id, userId: sessions.userId }).from(sessions).where(inArray(sessions.id, sessionIds))).map(
+            (row) => [row.id, row.userId],
+          ),
+        );
     let count = 0;
     for (const sessionId of sessionIds) {
       const [result] = await tx
@@ -287,10 +297,23 @@ export function createSessionService(deps: {
   }
 
   return {
-    /** Opens a session for a user who just proved who they are; call inside the proving transaction. */
+    /**
+     * Opens a session for a user who just proved who they are; call inside the proving transaction.
+     * `prior` is what the sign-in read of the account beforehand (`accountWithHistory`): with it,
+     * the device's known state, the session to replace and the live count come from that read,
+     * and the transaction only writes (and lists sessions for the cap only when the count says
+     * this one passes it). `audit` rows are written with `session.created`, in one INSERT.
+     */
     async create(
       tx: Transaction,
-      input: { userId: string; client: ClientInfo; trusted?: boolean; verdict?: SessionVerdict },
+      input: {
+        userId: string;
+        client: ClientInfo;
+        trusted?: boolean;
+        verdict?: SessionVerdict;
+        prior?: SignInPrior;
+        audit?: Array<Pick<AuditEvent, 'type' | 'data'>>;
+      },
     ): Promise<CreatedSession> {
       const now = clock.now();
       const fallbackCanary = randomToken();
@@ -302,9 +325,12 @@ export function createSessionService(deps: {
         now,
         fallbackCanary,
         trusted: input.trusted ?? false,
+        ...(input.prior ? { prior: input.prior } : {}),
       });
-      const replaced = await replaceableSession(tx, input.userId, deviceId, input.client, now);
-      if (replaced) await revokeInTransaction(tx, [replaced], 'replaced', now, input.client);
+      // A session read before the transaction may have been revoked since: the revocation is
+      // guarded (only a live row is updated and audited), so a stale answer changes nothing.
+      const replaced = input.prior ? input.prior.replaceable : await replaceableSession(tx, input.userId, input.client, now);
+      if (replaced) await revokeInTransaction(tx, [replaced], 'replaced', now, input.client, input.userId);
       const agent = parseUserAgent(input.client.userAgent);
       const sessionId = newId('session');
       const expiresAt = addSeconds(now, lifetimes.sessionMaxInSeconds);
@@ -324,8 +350,13 @@ export function createSessionService(deps: {
         lastVerdict: input.verdict ?? null,
       });
       const { token } = await issueRefreshToken(tx, { sessionId, generation: 0, parentId: null }, now);
-      await recordAudit(tx, { type: 'session.created', at: now, userId: input.userId, sessionId, client: input.client });
-      const evicted = await evictBeyondCap(tx, input.userId, now, input.client);
+      const context = { at: now, userId: input.userId, sessionId, client: input.client };
+      await recordAudits(tx, [{ type: 'session.created', ...context }, ...(input.audit ?? []).map((event) => ({ ...event, ...context }))]);
+      // With the count read before, the live sessions are listed only when this one passes the
+      // cap. Either way it is a plain read: two sign-ins at once may each see room and leave the
+      // user one over, which the next sign-in evicts (as when each lists the sessions itself).
+      const liveNow = input.prior ? input.prior.liveSessions + 1 - (replaced ? 1 : 0) : Number.POSITIVE_INFINITY;
+      const evicted = liveNow > maxSessionsPerUser ? await evictBeyondCap(tx, input.userId, now, input.client) : [];
       // A first sign-in from a new device of an account that has others is worth telling the owner.
       return {
         sessionId,
@@ -402,9 +433,10 @@ export function createSessionService(deps: {
      * Judges a sign-in whose identity is proven against what the account proved before
      * (docs/security.md, sign-in risk): its devices, countries, networks, last location.
      */
-    assessSignIn(executor: Executor, userId: string, client: ClientInfo): Promise<SignInVerdict> {
+    assessSignIn(executor: Executor, userId: string, client: ClientInfo, known?: AccountHistory): Promise<SignInVerdict> {
       return withSpan('anomaly.signIn', async (span) => {
-        const history = await accountHistory(executor, userId, client);
+        // `known`: the history the sign-in already read with the account (a password sign-in's one read).
+        const history = known ?? (await accountHistory(executor, userId, client));
         const verdict = assessSignIn(
           { now: clock.now(), request: describeClient(client, anomaly), history },
           anomaly,
