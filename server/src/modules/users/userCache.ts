@@ -46,8 +46,9 @@ export function createUserCache(deps: {
   maxEntries?: number;
 }): UserCache {
   const ttlInMs = deps.ttlInMs ?? 60_000;
-  // lru-cache measures the TTL on the monotonic clock, never on the service's (movable) clock.
-  const rows = new LRUCache<string, UserRow>({ max: deps.maxEntries ?? 50_000, ttl: ttlInMs });
+  // About 1.2 kB a row: the users active within the TTL, up to ~12 MB. lru-cache measures
+  // the TTL on the monotonic clock, never on the service's (movable) clock.
+  const rows = new LRUCache<string, UserRow>({ max: deps.maxEntries ?? 10_000, ttl: ttlInMs });
   /** Reads under way, shared by concurrent misses of one id. */
   const reading = new Map<string, Promise<UserRow | null>>();
   /** Counts invalidations: a read that began before one may hold the old row and is not kept. */
