@@ -97,6 +97,7 @@ async function sample(pid: number, probeFile: string): Promise<Sample> {
     peakRssMb: mb(kb(status, 'VmHWM') * 1024),
     anonymousMb: mb(anonymousKb * 1024),
     fileMb: mb((rssKb - anonymousKb) * 1024),
+    lazyFreeMb: mb(kb(rollup, 'LazyFree') * 1024),
     anonymousByKindMb: {
       mainHeap: mb(byKind.mainHeap * 1024),
       threadArenas: mb(byKind.threadArenas * 1024),
