@@ -97,6 +97,7 @@ describe('the MySQL limiter store', () => {
     expect(await statementsOf(() => onConnection.hit(key, 1, spec))).toBe(1); // inserted
     expect(await statementsOf(() => onConnection.hit(key, 1, spec))).toBe(1); // updated
     expect(await statementsOf(() => onConnection.hit(key, 1, spec))).toBe(2); // over: how long, read
+    expect(await statementsOf(() => onConnection.hit(key, 1, spec))).toBe(1); // over again: that read is kept a second
     const blocked = freshKey();
     await onConnection.hit(blocked, 2, blocking);
     expect(await statementsOf(() => onConnection.hit(blocked, 1, blocking))).toBe(1); // crossed: the block is the wait

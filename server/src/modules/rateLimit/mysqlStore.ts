@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LRUCache } from 'lru-cache';
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { isTransientConflictError } from '../../db/client';
 import type { LimitSpec } from './limits';
@@ -55,6 +56,11 @@ export function createMysqlLimiterStore(deps: {
   now?: () => number;
 }): MysqlLimiterStore {
   const now = deps.now ?? Date.now;
+  // When a refused key's window ends, as last read here, for a second: a flood refused on one
+  // key costs one read of its `expire` a second, not one per call. Only the wait it reports can
+  // lag (a block or reset made elsewhere within that second); the refusal itself always comes
+  // from the total the statement returned.
+  const refusalEnds = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 });
   const run = async <T extends ResultSetHeader | RowDataPacket[]>(statement: string, values: unknown[]): Promise<T> => {
     // A single statement is re-issued whole if InnoDB gives it up as a deadlock victim or a
     // lock wait timeout: it was rolled back, so running it again counts once.
@@ -110,11 +116,18 @@ export function createMysqlLimiterStore(deps: {
       const total = header.affectedRows === 1 && header.insertId === 0 ? points : header.insertId;
       if (total <= spec.points) return { total, retryAfterMs: 0 };
       const crossed = total - points <= spec.points;
-      if (crossed && blockMs > 0) return { total, retryAfterMs: blockMs };
+      if (crossed && blockMs > 0) {
+        refusalEnds.set(rowKey, blockEnd);
+        return { total, retryAfterMs: blockMs };
+      }
+      const known = refusalEnds.get(rowKey);
+      if (known !== undefined && known > at) return { total, retryAfterMs: known - at };
       // Over the limit (rare): one more read for how long the refusal lasts.
       const rows = await run<RowDataPacket[]>('SELECT expire FROM rate_limits WHERE `key` = ?', [rowKey]);
-      const expire = rows[0]?.expire as number | null | undefined;
-      return { total, retryAfterMs: expire == null ? 0 : Math.max(0, Number(expire) - now()) };
+      const expire = rows[0]?.expire == null ? null : Number(rows[0].expire);
+      if (expire === null) return { total, retryAfterMs: 0 };
+      refusalEnds.set(rowKey, expire);
+      return { total, retryAfterMs: Math.max(0, expire - now()) };
     },
 
     async read(rowKeys) {
@@ -142,6 +155,7 @@ export function createMysqlLimiterStore(deps: {
     async block(rowKey, seconds, spec) {
       // As rate-limiter-flexible's block: one over the points, until now + seconds.
       const expire = now() + seconds * 1000;
+      refusalEnds.delete(rowKey);
       await run<ResultSetHeader>(
         'INSERT INTO rate_limits (`key`, points, expire) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE points = ?, expire = ?',
         [rowKey, spec.points + 1, expire, spec.points + 1, expire],
@@ -149,6 +163,7 @@ export function createMysqlLimiterStore(deps: {
     },
 
     async reset(rowKey) {
+      refusalEnds.delete(rowKey);
       await run<ResultSetHeader>('DELETE FROM rate_limits WHERE `key` = ?', [rowKey]);
     },
 
