@@ -47,6 +47,8 @@ export interface MysqlLimiterStore {
  * each seeing the columns assigned before it (MySQL's documented order, and MariaDB's unless
  * its non-default SIMULTANEOUS_ASSIGNMENT sql_mode is set): `points` comes first and reads the
  * old `expire`; `expire` then reads the old `expire` (its own column) and the new `points`.
+ * (Under SIMULTANEOUS_ASSIGNMENT the counting stays exact; only a limit's block would start
+ * one hit after the crossing.)
  * It uses neither `VALUES()` (deprecated from MySQL 8.0.20) nor the row alias (MySQL only), so
  * the same text runs on MariaDB and MySQL.
  */
