@@ -27,7 +27,7 @@ export interface GeoLocation {
  * tree with positioned reads of one node each (the kernel's page cache keeps the hot part of the
  * tree, shared and reclaimable, not in this process's resident set) and decodes the one record
  * it reaches. Reading both files into Buffers (`maxmind`'s way) held 45 MB resident for the
- * process's life; this holds the recent answers only. ~20 µs a lookup from the page cache,
+ * process's life; this holds the recent answers only. ~50 µs a lookup from the page cache,
  * nothing for an address looked up recently.
  */
 export function lookupGeo(ip: string | null): GeoLocation | null {
