@@ -135,6 +135,7 @@ delete process.env.MEMORY_PROBE_OUT;
 
 const samples: Record<string, Sample> = {};
 const throughput: Record<string, number[]> = { login: [], refresh: [], auth_me: [] };
+const cpuPerOperationUs: Record<string, number[]> = { login: [], refresh: [], auth_me: [] };
 try {
   await sleep(idleSeconds * 1000);
   samples.idle = await sample(service.pid, probeFile);
@@ -150,23 +151,31 @@ try {
   samples.afterSignUps = await sample(service.pid, probeFile);
   console.log(`after 13 sign-ups (first 4 in ${firstSignUpsMs.toFixed(0)} ms):`, samples.afterSignUps);
 
-  const record = (name: string, result: LoopResult) => {
+  // The service's CPU time per operation (utime + stime from /proc/<pid>/stat): on a shared, busy
+  // machine a steadier figure than operations per second, which other processes' load moves.
+  const cpuMs = async () => {
+    const fields = (await readFile(`/proc/${service.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  };
+  const record = async (name: string, run: () => Promise<LoopResult>) => {
+    const before = await cpuMs();
+    const result = await run();
+    const cpuPerOpUs = result.ok > 0 ? Math.round((((await cpuMs()) - before) * 1000) / result.ok) : Number.NaN;
     throughput[name]?.push(Math.round(result.perSecond * 10) / 10);
+    cpuPerOperationUs[name]?.push(cpuPerOpUs);
     console.log(
-      `${name.padEnd(8)} ${result.perSecond.toFixed(1).padStart(8)}/s  ok ${result.ok}  failed ${result.failed}${result.firstError ? ` (${result.firstError})` : ''}`,
+      `${name.padEnd(8)} ${result.perSecond.toFixed(1).padStart(8)}/s  ${String(cpuPerOpUs).padStart(6)} µs CPU each  ok ${result.ok}  failed ${result.failed}${result.firstError ? ` (${result.firstError})` : ''}`,
     );
   };
   for (let round = 0; round < rounds; round++) {
     // Password sign-ins at the bench's concurrency (4): argon2id's 19 MiB blocks on up to 4 libuv threads.
-    record(
-      'login',
-      await timedLoop({ concurrency: 4, durationInMs: seconds * 1000 }, (worker) => logIn(service, loginUsers[worker] as BenchUser)),
+    await record('login', () =>
+      timedLoop({ concurrency: 4, durationInMs: seconds * 1000 }, (worker) => logIn(service, loginUsers[worker] as BenchUser)),
     );
     const cookies = (await mapLimited(refreshUsers, 4, (user) => logIn(service, user))).map((session) => session.refreshCookie);
-    record('refresh', await refreshLoad(service.trpcUrl, cookies, seconds * 1000));
-    record(
-      'auth_me',
-      await httpLoad({
+    await record('refresh', () => refreshLoad(service.trpcUrl, cookies, seconds * 1000));
+    await record('auth_me', () =>
+      httpLoad({
         url: `${service.trpcUrl}/auth.me`,
         headers: { authorization: `Bearer ${meUser.accessToken}`, 'user-agent': browserUserAgent, cookie: `iam_cid=${meUser.canary}` },
         connections: 10,
@@ -191,6 +200,7 @@ try {
     firstSignUpsMs: Math.round(firstSignUpsMs),
     samples,
     throughput,
+    cpuPerOperationUs,
   };
   console.log(
     '\n| moment | RSS MB | peak (VmHWM) MB | anonymous MB | glibc main heap MB | glibc thread arenas MB | other anonymous MB | file MB | V8 heap total MB | V8 heap used MB | external MB |',
@@ -202,6 +212,7 @@ try {
     );
   }
   console.log(`throughput /s: ${JSON.stringify(throughput)}`);
+  console.log(`service CPU µs per operation: ${JSON.stringify(cpuPerOperationUs)}`);
   console.log(JSON.stringify(report));
   if (process.env.MEASURE_OUT) await writeFile(process.env.MEASURE_OUT, `${JSON.stringify(report, null, 2)}\n`);
 } finally {
