@@ -185,13 +185,15 @@ describe.each([
     const queries = trace.filter((span) => span.scope === mysql2Scope);
     expect(queries.length).toBeGreaterThan(0);
     for (const query of queries) expect(query).toMatchObject({ kind: clientKind, attributes: { 'db.system.name': 'mysql' } });
-    // The presented token's row, locked in the rotation's transaction.
-    const lock = queries.find(
-      (query) => query.parentSpanId === rotate?.spanId && /for update/i.test(String(query.attributes['db.query.text'])),
+    // The presented token's row, read with its session, device and user by the token's hash,
+    // then spent by a compare-and-set UPDATE that only an unspent token matches.
+    const texts = queries
+      .filter((query) => query.parentSpanId === rotate?.spanId)
+      .map((query) => String(query.attributes['db.query.text']));
+    expect(texts.find((text) => /^select /i.test(text))).toMatch(
+      / from `refresh_tokens` inner join `sessions` .* where `refresh_tokens`.`token_hash` = \? limit \?$/is,
     );
-    expect(lock?.attributes['db.query.text']).toMatch(
-      /^select .* from `refresh_tokens` where `refresh_tokens`.`token_hash` = \? for update$/i,
-    );
+    expect(texts.find((text) => /^\s*update /i.test(text))).toMatch(/`refresh_tokens`.`used_at` is null/i);
   });
 
   it('the password hash and verification have spans of their own, in the sign-up and sign-in traces', () => {

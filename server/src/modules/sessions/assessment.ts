@@ -1,50 +1,38 @@
-import { sql } from 'drizzle-orm';
-import type { Transaction } from '../../db/client';
-import { type DeviceRow, refreshTokens, type SessionRow, type SessionVerdict, sessions } from '../../db/tables';
+import type { DeviceRow, SessionRow, SessionVerdict } from '../../db/tables';
 import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import { assess, type Verdict } from '../anomaly/pipeline';
-import { addSeconds } from '../clock';
 import type { ClientDescription } from '../devices/describe';
-import { withSpan } from '../telemetry/tracing';
+import { withSpanSync } from '../telemetry/tracing';
 
 /**
- * The refresh assessment: gathers what the anomaly checks need about a session (its device,
- * the user's live sessions, the session's recent refreshes) and runs them (docs/security.md,
- * anomaly checks).
+ * The refresh assessment: runs the anomaly checks on a session, its device and the request
+ * (docs/security.md, anomaly checks). What they need from the database comes with the
+ * rotation's one read (`rotation.ts`): the two counts arrive as "over the limit?" answers, each
+ * query stopping one row past its limit, so a count over its limit is passed on as limit + 1.
  */
-export async function assessRefresh(
-  tx: Transaction,
-  input: { session: SessionRow; device: DeviceRow; request: ClientDescription; now: Date },
+export function judgeRefresh(
+  input: {
+    session: SessionRow;
+    device: DeviceRow;
+    request: ClientDescription;
+    now: Date;
+    /** More live sessions of the user than `maxActiveSessionsPerUser`. */
+    tooManySessions: boolean;
+    /** More refreshes of the session in the window than `maxRefreshesPerSession`. */
+    tooManyRefreshes: boolean;
+  },
   anomaly: AnomalyConfig,
   observe?: CheckObserver,
-): Promise<Verdict> {
-  return withSpan('anomaly.refresh', async (span) => {
-    const verdict = await assessRefreshNow(tx, input, anomaly, observe);
+): Verdict {
+  return withSpanSync('anomaly.refresh', (span) => {
+    const verdict = judge(input, anomaly, observe);
     span.setAttributes(verdictAttributes(verdict));
     return verdict;
   });
 }
 
-async function assessRefreshNow(
-  tx: Transaction,
-  input: { session: SessionRow; device: DeviceRow; request: ClientDescription; now: Date },
-  anomaly: AnomalyConfig,
-  observe?: CheckObserver,
-): Promise<Verdict> {
+function judge(input: Parameters<typeof judgeRefresh>[0], anomaly: AnomalyConfig, observe?: CheckObserver): Verdict {
   const { session, device, request, now } = input;
-  // One round trip, and each count stops one past its limit: the checks only ask "over?",
-  // so a busy session never costs a long scan.
-  const since = addSeconds(now, -anomaly.refreshWindowInSeconds);
-  const [rows] = (await tx.execute(sql`
-    SELECT
-      (SELECT COUNT(*) FROM (SELECT 1 FROM ${sessions}
-         WHERE ${sessions.userId} = ${session.userId} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now}
-         LIMIT ${anomaly.maxActiveSessionsPerUser + 1}) AS live) AS activeSessions,
-      (SELECT COUNT(*) FROM (SELECT 1 FROM ${refreshTokens}
-         WHERE ${refreshTokens.sessionId} = ${session.id} AND ${refreshTokens.createdAt} > ${since}
-         LIMIT ${anomaly.maxRefreshesPerSession + 1}) AS recent) AS refreshesInWindow
-  `)) as unknown as [Array<{ activeSessions: number | string; refreshesInWindow: number | string }>];
-  const counts = rows[0];
   return assess(
     {
       now,
@@ -65,8 +53,8 @@ async function assessRefreshNow(
         lastLocatedAt: device.lastLocatedAt,
       },
       request,
-      activeSessions: Number(counts?.activeSessions ?? 0),
-      refreshesInWindow: Number(counts?.refreshesInWindow ?? 0),
+      activeSessions: input.tooManySessions ? anomaly.maxActiveSessionsPerUser + 1 : 0,
+      refreshesInWindow: input.tooManyRefreshes ? anomaly.maxRefreshesPerSession + 1 : 0,
     },
     anomaly,
     observe,

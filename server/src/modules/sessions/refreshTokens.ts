@@ -24,12 +24,22 @@ export function hashRefreshToken(token: string): string {
   return sha256Hex(`refresh:${token}`);
 }
 
-function sealSuccessor(presented: string, rowId: string, successor: string): string {
+/** The successor of a spent token, sealed under a key derived from the spent token (kept on the spent row). */
+export function sealSuccessor(presented: string, rowId: string, successor: string): string {
   return seal(deriveKey(presented, successorPurpose), successor, `${successorPurpose}:${rowId}`);
 }
 
 function openSuccessor(presented: string, rowId: string, sealed: string): string | null {
   return open(deriveKey(presented, successorPurpose), sealed, `${successorPurpose}:${rowId}`);
+}
+
+/** A new generation of a session's family: its token (shown once, never stored) and the row that keeps its hash. */
+export function newRefreshToken(
+  input: { sessionId: string; generation: number; parentId: string | null },
+  now: Date,
+): { token: string; row: typeof refreshTokens.$inferInsert & { id: string } } {
+  const token = randomToken(refreshTokenBytes);
+  return { token, row: { id: newId('refreshToken'), tokenHash: hashRefreshToken(token), createdAt: now, ...input } };
 }
 
 /** Adds a generation to a session's family and returns its token (shown once, never stored). */
@@ -38,10 +48,9 @@ export async function issueRefreshToken(
   input: { sessionId: string; generation: number; parentId: string | null },
   now: Date,
 ): Promise<{ id: string; token: string }> {
-  const token = randomToken(refreshTokenBytes);
-  const id = newId('refreshToken');
-  await tx.insert(refreshTokens).values({ id, tokenHash: hashRefreshToken(token), createdAt: now, ...input });
-  return { id, token };
+  const { token, row } = newRefreshToken(input, now);
+  await tx.insert(refreshTokens).values(row);
+  return { id: row.id, token };
 }
 
 /** The row of a presented token, locked (SELECT … FOR UPDATE) so concurrent presentations are serialised. */
@@ -52,16 +61,6 @@ export async function lockRefreshToken(tx: Transaction, presented: string): Prom
     .where(eq(refreshTokens.tokenHash, hashRefreshToken(presented)))
     .for('update');
   return row ?? null;
-}
-
-/** Spends the presented (live, locked) token for the next generation, keeping the successor sealed for grace retries. */
-export async function rotateRefreshToken(tx: Transaction, presented: string, row: RefreshTokenRow, now: Date): Promise<string> {
-  const successor = await issueRefreshToken(tx, { sessionId: row.sessionId, generation: row.generation + 1, parentId: row.id }, now);
-  await tx
-    .update(refreshTokens)
-    .set({ usedAt: now, successorSealed: sealSuccessor(presented, row.id, successor.token) })
-    .where(eq(refreshTokens.id, row.id));
-  return successor.token;
 }
 
 /**

@@ -1,18 +1,7 @@
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { type Database, type Executor, runTransaction, type Transaction } from '../../db/client';
-import {
-  type DeviceRow,
-  devices,
-  type RefreshTokenRow,
-  refreshTokens,
-  type SessionRow,
-  type SessionVerdict,
-  sessions,
-  type UserRow,
-  users,
-} from '../../db/tables';
+import { devices, refreshTokens, type SessionVerdict, sessions } from '../../db/tables';
 import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
-import type { Verdict } from '../anomaly/pipeline';
 import { assessSignIn, type SignInVerdict } from '../anomaly/signInChecks';
 import { type AuditEvent, recordAudit, recordAudits } from '../audit/audit';
 import { addSeconds, type Clock } from '../clock';
@@ -22,22 +11,15 @@ import { randomToken } from '../crypto/random';
 import { canaryHash } from '../devices/canary';
 import { type ClientInfo, parseUserAgent } from '../devices/clientInfo';
 import { describeClient, placeOf } from '../devices/describe';
-import { proveDevice, touchDevice, upsertDevice } from '../devices/devices';
+import { proveDevice, upsertDevice } from '../devices/devices';
 import { type AccountHistory, accountHistory, type SignInPrior } from '../devices/history';
-import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import { withSpan } from '../telemetry/tracing';
 import type { RevocationSet } from '../tokens/revocations';
 import { emitSecurityEvent, type SecurityEventDeps } from '../webhooks/webhooks';
-import { assessRefresh, storedVerdict, verdictAttributes } from './assessment';
-import {
-  followGraceChain,
-  issueRefreshToken,
-  lockRefreshToken,
-  restartRefreshFamily,
-  rotateRefreshToken,
-  sessionOfRefreshToken,
-} from './refreshTokens';
+import { verdictAttributes } from './assessment';
+import { issueRefreshToken, restartRefreshFamily, sessionOfRefreshToken } from './refreshTokens';
+import { createRotation } from './rotation';
 import { listActiveSessions, liveSessionsOf } from './sessionList';
 
 export type { SessionSummary } from './sessionList';
@@ -71,31 +53,7 @@ export interface CreatedSession {
   replaced?: string;
 }
 
-/**
- * The one answer of a rotation (an unknown, expired or revoked token throws `REFRESH_TOKEN_INVALID`):
- * - rotated: the successor token;
- * - challenged: the anomaly checks asked for proof, nothing was rotated;
- * - reused: a rotated token came back outside the grace window: the session is revoked.
- */
-export type RotationOutcome =
-  | { kind: 'rotated'; user: UserRow; sessionId: string; refreshToken: string; expiresAt: Date }
-  | { kind: 'challenged'; user: UserRow; sessionId: string; verdict: Verdict }
-  | { kind: 'reused'; user: UserRow; sessionId: string };
-
-/** What the caller adds to a rotation's transaction. */
-export interface RotationHooks {
-  /** Runs in the transaction that revokes a session for reuse (to queue the owner's alert with it). */
-  onReused?: (tx: Transaction, user: UserRow, sessionId: string) => Promise<void>;
-  /** Runs in the transaction that records a refresh challenge (to queue its security event with it). */
-  onChallenged?: (tx: Transaction, user: UserRow, sessionId: string, verdict: Verdict) => Promise<void>;
-}
-
-/** A session that may still be refreshed, with its device and user, read with the rotation. */
-interface RefreshableSession {
-  session: SessionRow;
-  device: DeviceRow;
-  user: UserRow;
-}
+export type { RotationHooks, RotationOutcome } from './rotation';
 
 export function createSessionService(deps: {
   db: Database;
@@ -203,99 +161,6 @@ export function createSessionService(deps: {
     return count;
   }
 
-  /** The token's session when it is live: not revoked, not past its absolute or idle limit. */
-  async function refreshableSession(tx: Transaction, sessionId: string, now: Date): Promise<RefreshableSession | null> {
-    // The user row comes with the rotation's own reads: one round trip fewer.
-    const [found] = await tx
-      .select({ session: sessions, device: devices, user: users })
-      .from(sessions)
-      .innerJoin(devices, eq(devices.id, sessions.deviceId))
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, sessionId))
-      .limit(1);
-    if (!found || found.session.revokedAt) return null;
-    const { session } = found;
-    if (session.expiresAt <= now || addSeconds(session.lastUsedAt, lifetimes.sessionIdleInSeconds) <= now) return null;
-    return found;
-  }
-
-  /** A live token: the checks judge the refresh; it rotates on a pass, and nothing changes but the verdict otherwise. */
-  async function rotateLive(
-    tx: Transaction,
-    presented: string,
-    row: RefreshTokenRow,
-    { session, device, user }: RefreshableSession,
-    client: ClientInfo,
-    now: Date,
-  ): Promise<RotationOutcome> {
-    const description = describeClient(client, anomaly);
-    const verdict = await assessRefresh(tx, { session, device, request: description, now }, anomaly, deps.onCheck?.refresh);
-    if (verdict.decision !== 'pass') {
-      // A challenge rotates nothing and revokes nothing (docs/api.md, challenges); the verdict
-      // and its audit row are written together.
-      await tx
-        .update(sessions)
-        .set({ lastVerdict: storedVerdict(verdict) })
-        .where(eq(sessions.id, session.id));
-      await recordAudit(tx, {
-        type: 'session.challenged',
-        at: now,
-        userId: user.id,
-        sessionId: session.id,
-        client,
-        data: { reasons: verdict.reasons, evidence: verdict.evidence },
-      });
-      return { kind: 'challenged', user, sessionId: session.id, verdict };
-    }
-    const refreshToken = await rotateRefreshToken(tx, presented, row, now);
-    await tx
-      .update(sessions)
-      .set({
-        lastUsedAt: now,
-        ip: client.ip,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-        // Where it is now, or where it was last known to be.
-        ...(description.geo ? placeOf(description) : {}),
-        lastVerdict: storedVerdict(verdict, session.lastVerdict),
-      })
-      .where(eq(sessions.id, session.id));
-    await touchDevice(tx, session.deviceId, client, description, now);
-    // Rotations are audited once per session per clock hour (the first of each hour), not each
-    // time: a busy session refreshes every few minutes, and the trail needs when and from where
-    // it was used, not every rotation (reuse and revocation are recorded every time).
-    if (Math.floor(session.lastUsedAt.getTime() / 3_600_000) !== Math.floor(now.getTime() / 3_600_000)) {
-      await recordAudit(tx, { type: 'session.refreshed', at: now, userId: user.id, sessionId: session.id, client });
-    }
-    return { kind: 'rotated', user, sessionId: session.id, refreshToken, expiresAt: session.expiresAt };
-  }
-
-  /**
-   * A spent token: within the grace window and from the session's own device it gets the same
-   * successor (a lost response, two tabs); anything else is theft, and the session is revoked.
-   */
-  async function answerSpent(
-    tx: Transaction,
-    presented: string,
-    row: RefreshTokenRow,
-    { session, device, user }: RefreshableSession,
-    client: ClientInfo,
-    now: Date,
-  ): Promise<RotationOutcome> {
-    const sameDevice = client.canary !== null && constantTimeEqual(canaryHash(client.canary), device.canaryHash);
-    const successor = sameDevice ? await followGraceChain(tx, presented, row, now, lifetimes.refreshGraceInSeconds) : null;
-    if (successor) return { kind: 'rotated', user, sessionId: session.id, refreshToken: successor, expiresAt: session.expiresAt };
-    await revokeInTransaction(tx, [session.id], 'refresh_reuse', now, client);
-    await recordAudit(tx, {
-      type: 'session.refresh_reused',
-      at: now,
-      userId: session.userId,
-      sessionId: session.id,
-      client,
-      data: { generation: row.generation, usedAt: row.usedAt?.toISOString() ?? null, sameDevice },
-    });
-    return { kind: 'reused', user, sessionId: session.id };
-  }
-
   return {
     /**
      * Opens a session for a user who just proved who they are; call inside the proving transaction.
@@ -369,34 +234,12 @@ export function createSessionService(deps: {
     },
 
     /**
-     * Rotates a refresh token (RFC 9700 §4.14.2) in one transaction, the presented row locked
-     * with SELECT … FOR UPDATE so concurrent presentations are serialised. A token already
-     * rotated is answered with the same successor when it comes back within the grace window
-     * from the session's own device (a lost response, two tabs); any other reuse is theft:
-     * the whole session is revoked and audited.
+     * Rotates a refresh token (RFC 9700 §4.14.2, rotation with reuse detection; see rotation.ts):
+     * a spent token is answered with the same successor when it comes back within the grace
+     * window from the session's own device (a lost response, two tabs); any other reuse is
+     * theft: the whole session is revoked and audited.
      */
-    rotate(presented: string, client: ClientInfo, hooks: RotationHooks = {}): Promise<RotationOutcome> {
-      return withSpan('session.rotate', async (span) => {
-        const now = clock.now();
-        // Safe to run again whole: a deadlock under a burst of one token is retried, not a 500.
-        const outcome = await runTransaction(db, async (tx) => {
-          const row = await lockRefreshToken(tx, presented);
-          const found = row ? await refreshableSession(tx, row.sessionId, now) : null;
-          if (!row || !found) throw new IamError('REFRESH_TOKEN_INVALID');
-          if (row.usedAt === null) {
-            const live = await rotateLive(tx, presented, row, found, client, now);
-            if (live.kind === 'challenged') await hooks.onChallenged?.(tx, live.user, live.sessionId, live.verdict);
-            return live;
-          }
-          const answer = await answerSpent(tx, presented, row, found, client, now);
-          if (answer.kind === 'reused') await hooks.onReused?.(tx, answer.user, answer.sessionId);
-          return answer;
-        });
-        if (outcome.kind === 'reused') revocations.add(outcome.sessionId, now);
-        span.setAttribute('iam.rotation.outcome', outcome.kind);
-        return outcome;
-      });
-    },
+    rotate: createRotation({ db, clock, lifetimes, revocations, anomaly, onCheck: deps.onCheck?.refresh, revokeInTransaction }),
 
     /**
      * After a refresh challenge was passed: when the completing client is the session's own

@@ -41,6 +41,24 @@ export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>, option
   });
 }
 
+/** `withSpan` for synchronous work (a pure check): the span covers the call and ends with it. */
+export function withSpanSync<T>(name: string, fn: (span: Span) => T, options: SpanOptions = {}): T {
+  const span = tracer.startSpan(name, options);
+  if (!span.isRecording()) return fn(span);
+  try {
+    return context.with(trace.setSpan(context.active(), span), () => fn(span));
+  } catch (error) {
+    if (isIamError(error)) span.setAttribute('iam.code', error.code);
+    else {
+      span.setAttribute('error.type', errorTypeOf(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
 /** A driver's code (`ER_LOCK_DEADLOCK`, `ECONNREFUSED`) or the error's class. */
 function errorTypeOf(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
