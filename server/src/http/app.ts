@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { maxCallsPerBatch, maxRequestBodyInBytes } from '@iam/shared';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { maxRequestBodyInBytes } from '@iam/shared';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Services } from '../modules/auth/services';
 import { constantTimeEqual } from '../modules/crypto/hash';
 import { jwksMaxAgeInSeconds } from '../modules/tokens/signingKeys';
-import { appRouter } from '../routers/root';
-import { createHttpContextFactory } from '../trpc/context';
-import { retryAfterOf, wasLogged } from '../trpc/errors';
 import { isSignedRequest } from '../trpc/hmac';
+import { accessLog } from './accessLog';
 import { createConsoleRoutes } from './consoleAssets';
 import { sendJsonError } from './errorEnvelope';
 import { createLinkPages } from './linkPages';
 import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 import { createOriginPolicy } from './originPolicy';
 import { createRestRoutes } from './rest/restRoutes';
+import { createTrpcHandler } from './trpcHandler';
 
 export interface AppOptions {
   trustProxy?: boolean | number | string | undefined;
@@ -55,22 +52,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
     next();
   });
 
-  if (options.httpLogging) {
-    app.use(
-      pinoHttp({
-        logger: services.logger.child({ log: 'http' }),
-        genReqId: (_req, res) => String(res.locals.requestId),
-        // The trace of the request's first call, when tracing is on (docs/operations.md, tracing).
-        customProps: (_req, res) => res.locals.trace,
-        autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-        serializers: {
-          // The path only: query strings may carry tRPC inputs.
-          req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-      }),
-    );
-  }
+  if (options.httpLogging) app.use(accessLog(services.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -106,23 +88,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
   // Signed service calls (`bff.*`): the signature covers the raw body bytes.
   app.use('/trpc', captureSignedBody(services));
 
-  app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: createHttpContextFactory(services),
-      maxBatchSize: maxCallsPerBatch,
-      maxBodySize: maxRequestBodyInBytes,
-      onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR' && !wasLogged(error.cause ?? error))
-          services.logger.error({ err: error.cause ?? error, path }, 'request failed');
-      },
-      responseMeta: ({ errors }) => {
-        const retryAfter = retryAfterOf(errors);
-        return retryAfter === undefined ? {} : { headers: { 'Retry-After': String(retryAfter) } };
-      },
-    }),
-  );
+  app.use('/trpc', createTrpcHandler(services));
 
   // The default OAuth redirect URI (`/oauth/callback/<id>`), for apps that let the service finish the flow.
   app.use(createOAuthCallbackRoute(services));
