@@ -27,6 +27,7 @@ async function startInstance(t: TestServer, extra: Partial<IamConfig> = {}) {
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return {
     url,
+    iam,
     /** A client of this instance holding an access token issued by any instance. */
     clientWith(accessToken: string): IamClient {
       const store = createAccessTokenStore();
@@ -105,6 +106,15 @@ describe('the user cache behind auth.me, on several instances', () => {
     const there = frozen.clientWith(user.accessToken);
     expect((await user.api.auth.me.query()).name).toBe('Cached');
     expect((await there.auth.me.query()).name).toBe('Cached');
+    // From memory: twenty calls take no connection of the request path's pool (a signing-key
+    // reload, once a minute, may take one).
+    let acquired = 0;
+    const countAcquired = () => acquired++;
+    const pool = frozen.iam.services.pools.pool.pool;
+    pool.on('acquire', countAcquired);
+    for (let i = 0; i < 20; i++) expect((await there.auth.me.query()).name).toBe('Cached');
+    pool.off('acquire', countAcquired);
+    expect(acquired).toBeLessThanOrEqual(1);
     const before = await changeStampOf(t, user.userId);
 
     // No flow runs, nothing calls invalidate, and `updated_at` is left alone: only the database's stamp moves.
