@@ -133,6 +133,26 @@ describe('the user cache behind auth.me, on several instances', () => {
     expect(await meUntil(user.api, (answer) => answer === 'USER_DISABLED')).toBe('USER_DISABLED');
   }, 30_000);
 
+  it('forgets every row when more rows changed than one poll reads (a bulk UPDATE, a backfill)', async () => {
+    await using t = await createTestServer();
+    const user = await t.signUp({ name: 'Cached' });
+    // Changes the poll cannot see by id: their stamp set back by hand, far outside any window.
+    const stampedLongAgo = "changed_at = '2020-01-01 00:00:00'";
+    await t.sql.query(`UPDATE users SET ${stampedLongAgo} WHERE id = ?`, [user.userId]);
+    await pause(1_100);
+    expect((await user.api.auth.me.query()).name).toBe('Cached');
+    await t.sql.query(`UPDATE users SET name = 'Renamed', ${stampedLongAgo} WHERE id = ?`, [user.userId]);
+    await pause(1_500);
+    expect((await user.api.auth.me.query()).name).toBe('Cached');
+    // Ten thousand rows changed at once (here: made, which stamps them too).
+    await t.sql.query(
+      `INSERT INTO users (id, email, email_normalized, roles, created_at, updated_at)
+       SELECT CONCAT('usr_bulk', seq), CONCAT('bulk', seq, '@example.com'), CONCAT('bulk', seq, '@example.com'), '["user"]', NOW(3), NOW(3)
+       FROM seq_1_to_10000`,
+    );
+    expect(await meUntil(user.api, named('Renamed'))).toMatchObject({ name: 'Renamed' });
+  }, 30_000);
+
   it('a disable or a deletion by an admin is refused on every instance', async () => {
     await using t = await createTestServer();
     await using other = await startInstance(t);

@@ -56,6 +56,9 @@ export function createUserCache(deps: {
   // Re-read a little of the past on every poll: an UPDATE stamps `changed_at` when it runs,
   // and its transaction may commit after the next poll has looked.
   const overlapInMs = 10_000;
+  // More changed rows than this in one window (a bulk UPDATE, a backfill) and the poll forgets
+  // everything instead of reading every id for the next ten seconds.
+  const pollLimit = 10_000;
   /** When the last poll that answered began, on the monotonic clock (`performance.now()`). */
   let lastPollAt: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -66,6 +69,12 @@ export function createUserCache(deps: {
     invalidations++;
     rows.delete(id);
     reading.delete(id);
+  }
+
+  function forgetAll(): void {
+    invalidations++;
+    rows.clear();
+    reading.clear();
   }
 
   function read(id: string): Promise<UserRow | null> {
@@ -94,8 +103,10 @@ export function createUserCache(deps: {
     const changed = await deps.auxDb
       .select({ id: users.id })
       .from(users)
-      .where(gte(users.changedAt, sql`NOW(3) - INTERVAL ${Math.ceil(windowInMs * 1000)} MICROSECOND`));
-    for (const { id } of changed) if (rows.has(id) || reading.has(id)) forget(id);
+      .where(gte(users.changedAt, sql`NOW(3) - INTERVAL ${Math.ceil(windowInMs * 1000)} MICROSECOND`))
+      .limit(pollLimit);
+    if (changed.length >= pollLimit) forgetAll();
+    else for (const { id } of changed) if (rows.has(id) || reading.has(id)) forget(id);
     lastPollAt = startedAt;
   }
 
@@ -137,7 +148,7 @@ export function createUserCache(deps: {
       clearTimeout(pending);
       subscriber?.disconnect();
       subscriber = undefined;
-      rows.clear();
+      forgetAll();
     },
   };
 }
