@@ -83,10 +83,11 @@ export interface AccountWithHistory {
  * A password sign-in's one read before the hash: the account by its normalised address, its
  * sign-in history (the devices, newest first, as `accountHistory` reads them), its live
  * sessions, and the session this browser's refresh cookie holds. The account and its devices
- * come in one join (one row per device, the account's columns on each); the two counts are
- * uncorrelated subqueries by the same unique address, so the server evaluates each once. A
- * plain read: the transaction that opens the session re-reads the account under a lock, and
- * what it writes from the rest is guarded there (`sessions.create`). Null for an unknown address.
+ * come in one join (one row per device, the account's columns on each); the live-session count
+ * and the session to replace are uncorrelated subqueries by the same unique address, so the
+ * server evaluates each once. A plain read: the transaction that opens the session re-reads
+ * the account under a lock, and what it writes from the rest is guarded there
+ * (`sessions.create`). Null for an unknown address.
  */
 export async function accountWithHistory(
   executor: Executor,
@@ -94,51 +95,14 @@ export async function accountWithHistory(
   client: ClientInfo,
   window: { now: Date; idleInSeconds: number },
 ): Promise<AccountWithHistory | null> {
-  const emailNormalized = normalizeEmail(email);
-  // Subqueries name their tables apart from the outer query's.
-  const owner = alias(users, 'owner');
-  const deviceOfSession = alias(devices, 'session_device');
-  const live = and(
-    isNull(sessions.revokedAt),
-    gt(sessions.expiresAt, window.now),
-    gt(sessions.lastUsedAt, addSeconds(window.now, -window.idleInSeconds)),
-  );
-  const liveSessions = executor
-    .select({ n: count() })
-    .from(sessions)
-    .innerJoin(owner, eq(owner.id, sessions.userId))
-    .where(and(eq(owner.emailNormalized, emailNormalized), live));
   const presented = client.canary && !client.canaryIsNew ? canaryHash(client.canary) : null;
-  const replaceable =
-    client.refreshTokenHash && presented
-      ? sql<string | null>`(${executor
-          .select({ id: sessions.id })
-          .from(refreshTokens)
-          .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-          .innerJoin(owner, eq(owner.id, sessions.userId))
-          .innerJoin(deviceOfSession, eq(deviceOfSession.id, sessions.deviceId))
-          .where(
-            and(
-              eq(refreshTokens.tokenHash, client.refreshTokenHash),
-              eq(deviceOfSession.canaryHash, presented),
-              eq(owner.emailNormalized, emailNormalized),
-              live,
-            ),
-          )
-          .limit(1)})`
-      : sql<string | null>`NULL`;
-  const rows = await executor
-    .select({
-      user: users,
-      liveSessions: sql<number>`(${liveSessions})`.mapWith(Number),
-      replaceable,
-      device: historyColumns,
-    })
-    .from(users)
-    .leftJoin(devices, eq(devices.userId, users.id))
-    .where(eq(users.emailNormalized, emailNormalized))
-    .orderBy(desc(devices.lastSeenAt))
-    .limit(maxDevicesRead);
+  const cookie = client.refreshTokenHash && presented ? { tokenHash: client.refreshTokenHash, canaryHash: presented } : null;
+  const rows = await accountReadOf(executor, cookie !== null).execute({
+    email: normalizeEmail(email),
+    now: window.now,
+    idleSince: addSeconds(window.now, -window.idleInSeconds),
+    ...(cookie ?? { tokenHash: null, canaryHash: null }),
+  });
   const first = rows[0];
   if (!first) return null;
   const history = historyOf(
@@ -151,10 +115,70 @@ export async function accountWithHistory(
     prior: {
       devices: history.devices,
       deviceKnown: history.device !== null,
-      liveSessions: first.liveSessions,
+      liveSessions: Number(first.liveSessions),
       replaceable: first.replaceable ?? null,
     },
   };
+}
+
+// Built once per database handle and kind (with or without a refresh cookie to look up):
+// drizzle would otherwise build this statement's SQL anew on every sign-in.
+const accountReads = new WeakMap<Executor, Map<boolean, ReturnType<typeof prepareAccountRead>>>();
+
+function accountReadOf(executor: Executor, withCookie: boolean) {
+  let kinds = accountReads.get(executor);
+  if (!kinds) {
+    kinds = new Map();
+    accountReads.set(executor, kinds);
+  }
+  let read = kinds.get(withCookie);
+  if (!read) {
+    read = prepareAccountRead(executor, withCookie);
+    kinds.set(withCookie, read);
+  }
+  return read;
+}
+
+function prepareAccountRead(executor: Executor, withCookie: boolean) {
+  const email = sql.placeholder('email');
+  // Subqueries name their tables apart from the outer query's.
+  const owner = alias(users, 'owner');
+  const deviceOfSession = alias(devices, 'session_device');
+  const live = and(
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, sql.placeholder('now')),
+    gt(sessions.lastUsedAt, sql.placeholder('idleSince')),
+  );
+  const liveSessions = executor
+    .select({ n: count() })
+    .from(sessions)
+    .innerJoin(owner, eq(owner.id, sessions.userId))
+    .where(and(eq(owner.emailNormalized, email), live));
+  const replaceable = withCookie
+    ? sql<string | null>`(${executor
+        .select({ id: sessions.id })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .innerJoin(owner, eq(owner.id, sessions.userId))
+        .innerJoin(deviceOfSession, eq(deviceOfSession.id, sessions.deviceId))
+        .where(
+          and(
+            eq(refreshTokens.tokenHash, sql.placeholder('tokenHash')),
+            eq(deviceOfSession.canaryHash, sql.placeholder('canaryHash')),
+            eq(owner.emailNormalized, email),
+            live,
+          ),
+        )
+        .limit(1)})`
+    : sql<string | null>`NULL`;
+  return executor
+    .select({ user: users, liveSessions: sql<number>`(${liveSessions})`, replaceable, device: historyColumns })
+    .from(users)
+    .leftJoin(devices, eq(devices.userId, users.id))
+    .where(eq(users.emailNormalized, email))
+    .orderBy(desc(devices.lastSeenAt))
+    .limit(maxDevicesRead)
+    .prepare();
 }
 
 function historyOf(rows: HistoryRow[], client: ClientInfo): AccountHistory {
