@@ -5,23 +5,29 @@
 //   pnpm bench                 full run (3 rounds of 5 s per target), writes results/latest.json
 //   pnpm bench --profile       one profiled run of the refresh and authenticated paths instead
 //   BENCH_ROUNDS=5 BENCH_SECONDS=8 pnpm bench
+//   BENCH_GROWTH=0 pnpm bench  without the growth phase (10⁴…10⁶ sessions seeded after the rounds)
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createIamServer, createLogger, type IamServer, passwordHashOptions, withSpan } from '@iam/server';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import mysql from 'mysql2/promise';
+import { type SeededAccount, seedBetterAuthAccounts, seedServiceAccounts, serviceTemplate } from './lib/accounts';
 import { type Child, startChild } from './lib/child';
 import { measureGeoMemory } from './lib/geoMemory';
+import { type GrowthReport, runGrowth } from './lib/growth';
 import { browserUserAgent, trpc } from './lib/http';
 import { httpLoad, refreshLoad } from './lib/load';
 import { type LoopResult, timedLoop } from './lib/loop';
+import { populationTemplate } from './lib/population';
 import { profileService } from './lib/profile';
 import { primaryRatios, secondaryRatios } from './lib/ratios';
 import { buildReport, machineInfo, printReport, type TargetSpec, writeReport } from './lib/report';
 import { type BenchUser, benchPassword, logIn, mapLimited, signUp, signUpBetterAuth } from './lib/seed';
 import { childrenOf, memoryOf, type RunningService, sampleMemory, startService } from './lib/service';
+import { serviceStatements } from './lib/statementCounts';
 
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, '../..');
@@ -32,6 +38,20 @@ const settings = {
   secondsPerTarget: Number(process.env.BENCH_SECONDS ?? 5),
   warmupSeconds: 1,
   verifySeconds: 2,
+  /** How long the service sits idle before its resident size is read (after start, after one sign-in). */
+  idleSeconds: 5,
+  /** Accounts the sign-in targets go round-robin over, on each side (seeded in SQL). */
+  signInAccounts: Number(process.env.BENCH_SIGNIN_ACCOUNTS ?? 1000),
+  /** Sequential calls per operation when counting its statements. */
+  statementCalls: 50,
+  growth: {
+    enabled: process.env.BENCH_GROWTH !== '0',
+    sizes: (process.env.BENCH_GROWTH_SIZES ?? '10000,100000,1000000').split(',').map(Number),
+    rounds: 2,
+    secondsPerTarget: 4,
+    /** InnoDB's buffer pool and redo log during the phase (the embedded server's are 64 and 32 MiB). */
+    innoDbBytes: 1024 * 1024 * 1024,
+  },
   concurrency: {
     /** Password sign-ins and raw hash verifications in flight. */
     password: 4,
@@ -98,6 +118,48 @@ async function fullRun(): Promise<void> {
   cleanups.push(() => service.stop());
   log(`service ${service.url} (pid ${service.pid}) ready after ${elapsed()}`);
 
+  // Resident size at rest, before any call: once after start, once after one sign-up and sign-in.
+  await sleep(settings.idleSeconds * 1000);
+  const idleRssMb = memoryOf(service.pid)?.rssMb ?? null;
+  const templateUser = await signUp(service, 'template@bench.test');
+  await logIn(service, templateUser);
+  await sleep(settings.idleSeconds * 1000);
+  const idleAfterSignInRssMb = memoryOf(service.pid)?.rssMb ?? null;
+  log(`service idle: ${idleRssMb?.toFixed(0)} MB resident after start, ${idleAfterSignInRssMb?.toFixed(0)} MB after one sign-in`);
+
+  // Sign-in accounts, copies of the template account (lib/accounts.ts): the targets' and, apart,
+  // those the statement counts sign in once each.
+  const template = await serviceTemplate(service.databaseUrl, templateUser.email);
+  const seeded = await seedServiceAccounts(service.databaseUrl, template, {
+    prefix: 'login',
+    count: settings.signInAccounts + 2 * settings.statementCalls + 1,
+  });
+  const loginAccounts = seeded.slice(0, settings.signInAccounts);
+  const statementAccounts = seeded.slice(settings.signInAccounts);
+  for (const account of [loginAccounts[0], loginAccounts.at(-1)] as SeededAccount[]) {
+    // A seeded account signs in like one signed up through the API, without a challenge.
+    await logIn(service, { email: account.email, password: benchPassword, canary: account.canary, accessToken: '' });
+  }
+  const emails = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}@bench.test`);
+  const refreshUsers = await mapLimited(emails('refresh', c.refresh), 4, (email) => signUp(service, email));
+  const [meUser] = await mapLimited(emails('me', 1), 1, (email) => signUp(service, email));
+  if (!meUser) throw new Error('no user for auth.me');
+  log(`${seeded.length} sign-in accounts seeded, ${refreshUsers.length + 1} signed up, after ${elapsed()}`);
+
+  // Statements per operation while the service is the database's only client.
+  const statements = await serviceStatements({
+    service,
+    calls: settings.statementCalls,
+    accounts: statementAccounts,
+    refreshUser: refreshUsers[0] as BenchUser,
+    meUser,
+  });
+  log(
+    `statements per call: ${Object.entries(statements)
+      .map(([name, count]) => `${name} ${count.statements}`)
+      .join(', ')} (after ${elapsed()})`,
+  );
+
   // Helpers, each in its own process: baselines and the peer.
   const baSecret = randomBytes(32).toString('base64url');
   const baDatabases = await createDatabases(service.adminUrl, ['ba_argon2id', 'ba_scrypt']);
@@ -120,16 +182,28 @@ async function fullRun(): Promise<void> {
   for (const child of [hashWorker, rotationWorker, bareExpress, bareNode, baArgon2, baScrypt]) cleanups.push(() => child.stop());
   log(`helpers ready after ${elapsed()}`);
 
-  // Accounts, signed up through each API.
-  const emails = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}@bench.test`);
-  const loginUsers = await mapLimited(emails('login', c.password), 4, (email) => signUp(service, email));
-  const refreshUsers = await mapLimited(emails('refresh', c.refresh), 4, (email) => signUp(service, email));
-  const [meUser] = await mapLimited(emails('me', 1), 1, (email) => signUp(service, email));
-  if (!meUser) throw new Error('no user for auth.me');
-  const baArgon2Users = await mapLimited(emails('ba', c.password), 4, (email) => signUpBetterAuth(baArgon2.ready.baseURL, email));
-  const baScryptUsers = await mapLimited(emails('ba', c.password), 4, (email) => signUpBetterAuth(baScrypt.ready.baseURL, email));
-  const baSession = baScryptUsers[0]?.sessionCookie ?? '';
-  log(`accounts signed up after ${elapsed()}`);
+  // The peer's sign-in accounts: as many, copies of an account signed up through its API.
+  const [baArgon2Template] = await mapLimited(['ba-template@bench.test'], 1, (email) => signUpBetterAuth(baArgon2.ready.baseURL, email));
+  const [baScryptTemplate] = await mapLimited(['ba-template@bench.test'], 1, (email) => signUpBetterAuth(baScrypt.ready.baseURL, email));
+  if (!baArgon2Template || !baScryptTemplate) throw new Error('no better-auth template account');
+  const [baArgon2Emails, baScryptEmails] = await Promise.all(
+    [baDatabases[0] ?? '', baDatabases[1] ?? ''].map((url) =>
+      seedBetterAuthAccounts(url, 'ba-template@bench.test', { prefix: 'ba', count: settings.signInAccounts }),
+    ),
+  );
+  const baSession = baScryptTemplate.sessionCookie;
+  for (const [baseURL, email] of [
+    [baArgon2.ready.baseURL, baArgon2Emails?.at(-1)],
+    [baScrypt.ready.baseURL, baScryptEmails?.at(-1)],
+  ] as Array<[string, string]>) {
+    const response = await fetch(`${baseURL}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: baseURL },
+      body: JSON.stringify({ email, password: benchPassword }),
+    });
+    if (!response.ok) throw new Error(`a seeded better-auth account cannot sign in: ${response.status} ${await response.text()}`);
+  }
+  log(`better-auth accounts seeded after ${elapsed()}`);
 
   // Library mode in this process, on the same database: verifyAccessToken against raw jose.
   const library = await createIamServer({
@@ -141,7 +215,12 @@ async function fullRun(): Promise<void> {
     hibpApiUrl: null,
     logger: createLogger({ level: 'silent' }),
   });
-  cleanups.push(() => library.close());
+  let libraryOpen = true;
+  const closeLibrary = async () => {
+    if (libraryOpen) await library.close();
+    libraryOpen = false;
+  };
+  cleanups.push(closeLibrary);
   const token = meUser.accessToken;
   const joseKey = await importedKeyFor(service, token);
   const caller = library.createCaller();
@@ -149,7 +228,7 @@ async function fullRun(): Promise<void> {
   await sanityChecks({ service, meUser, bareExpress, bareNode, library, token, baSession, baScrypt: baScrypt.ready.baseURL });
 
   const jsonHeaders = { 'content-type': 'application/json', 'user-agent': browserUserAgent };
-  const loginBody = (user: BenchUser) => JSON.stringify({ json: { email: user.email, password: user.password } });
+  const loginBody = (account: SeededAccount) => JSON.stringify({ json: { email: account.email, password: benchPassword } });
   const signInBody = (email: string) => JSON.stringify({ email, password: benchPassword });
   let refreshCookies: string[] = [];
 
@@ -158,7 +237,9 @@ async function fullRun(): Promise<void> {
     {
       name: 'login',
       group: 'password',
-      what: 'auth.login over HTTP (argon2id verify, limits, session, audit, token)',
+      what:
+        `auth.login over HTTP (argon2id verify, limits, session, audit, token), ${loginAccounts.length} accounts taken ` +
+        'round-robin across the connections, each from its own trusted device (iam_cid)',
       concurrency: c.password,
       run: (s) =>
         httpLoad({
@@ -167,9 +248,9 @@ async function fullRun(): Promise<void> {
           headers: jsonHeaders,
           connections: c.password,
           durationInSeconds: s,
-          perConnection: (i) => {
-            const user = loginUsers[i % loginUsers.length] as BenchUser;
-            return { body: loginBody(user), headers: { cookie: `iam_cid=${user.canary}` } };
+          perRequest: (n) => {
+            const account = loginAccounts[n % loginAccounts.length] as SeededAccount;
+            return { body: loginBody(account), headers: { cookie: `iam_cid=${account.canary}` } };
           },
         }),
     },
@@ -183,7 +264,7 @@ async function fullRun(): Promise<void> {
     {
       name: 'better_auth_signin_argon2id',
       group: 'password',
-      what: 'better-auth POST /sign-in/email, hash matched (our argon2id parameters)',
+      what: `better-auth POST /sign-in/email, hash matched (our argon2id parameters), ${baArgon2Emails?.length} accounts round-robin as for login`,
       concurrency: c.password,
       run: (s) =>
         httpLoad({
@@ -192,13 +273,13 @@ async function fullRun(): Promise<void> {
           headers: { 'content-type': 'application/json', origin: baArgon2.ready.baseURL },
           connections: c.password,
           durationInSeconds: s,
-          perConnection: (i) => ({ body: signInBody(baArgon2Users[i % baArgon2Users.length]?.email ?? '') }),
+          perRequest: (n) => ({ body: signInBody(baArgon2Emails?.[n % baArgon2Emails.length] ?? '') }),
         }),
     },
     {
       name: 'better_auth_signin_scrypt',
       group: 'password',
-      what: 'better-auth POST /sign-in/email, its default scrypt',
+      what: `better-auth POST /sign-in/email, its default scrypt, ${baScryptEmails?.length} accounts round-robin`,
       concurrency: c.password,
       run: (s) =>
         httpLoad({
@@ -207,7 +288,7 @@ async function fullRun(): Promise<void> {
           headers: { 'content-type': 'application/json', origin: baScrypt.ready.baseURL },
           connections: c.password,
           durationInSeconds: s,
-          perConnection: (i) => ({ body: signInBody(baScryptUsers[i % baScryptUsers.length]?.email ?? '') }),
+          perRequest: (n) => ({ body: signInBody(baScryptEmails?.[n % baScryptEmails.length] ?? '') }),
         }),
     },
     {
@@ -381,6 +462,37 @@ async function fullRun(): Promise<void> {
   const databaseMemory = childrenOf(service.pid)
     .map((pid) => memoryOf(pid))
     .find((value) => value !== null);
+  const peakOf = (child: Child<unknown>) => (child.process.pid ? (memoryOf(child.process.pid)?.peakRssMb ?? null) : null);
+  const betterAuthPeakRssMb = { argon2id: peakOf(baArgon2), scrypt: peakOf(baScrypt) };
+
+  // Growth, after the rounds: the library instance goes first, so the service alone sends statements.
+  let growth: GrowthReport | undefined;
+  if (settings.growth.enabled) {
+    await closeLibrary();
+    const templateRows = await populationTemplate(service.databaseUrl, template.userId);
+    growth = await runGrowth({
+      service,
+      template: templateRows,
+      sizes: settings.growth.sizes,
+      rounds: settings.growth.rounds,
+      seconds: settings.growth.secondsPerTarget,
+      concurrency: c,
+      loginAccounts: settings.signInAccounts,
+      baselines: {
+        refresh: {
+          name: 'rotation_txn',
+          run: (s) => rotationWorker.call<LoopResult>('run', { concurrency: c.refresh, durationInMs: s * 1000 }),
+        },
+        login: {
+          name: 'argon2id_verify',
+          run: (s) => hashWorker.call<LoopResult>('run', { algorithm: 'argon2id', concurrency: c.password, durationInMs: s * 1000 }),
+        },
+      },
+      innoDbBytes: settings.growth.innoDbBytes,
+      log,
+    });
+    growth.servicePeakRssMb = memoryOf(service.pid)?.peakRssMb ?? null;
+  }
 
   const built = buildReport({
     settings: { ...settings, passwordHash: { argon2id: passwordHashOptions, scrypt: { N: 16_384, r: 16, p: 1, keyLength: 64 } } },
@@ -393,10 +505,13 @@ async function fullRun(): Promise<void> {
       peakRssMb: serviceMemory?.peakRssMb ?? sampledPeakRssMb,
       sampledPeakRssMb,
       databasePeakRssMb: databaseMemory?.peakRssMb ?? null,
+      idleRssMb,
+      idleAfterSignInRssMb,
+      betterAuthPeakRssMb,
     },
     durationInSeconds: (performance.now() - startedAt) / 1000,
   });
-  const report = { ...built, geo_memory: geoMemory };
+  const report = { ...built, statements, ...(growth ? { growth } : {}), geo_memory: geoMemory };
   await mkdir(resultsDir, { recursive: true });
   await writeReport(report, resultsDir);
   printReport(report);

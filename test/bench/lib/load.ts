@@ -12,6 +12,11 @@ export interface HttpLoad {
   durationInSeconds: number;
   /** Per-connection headers and body (connection `i` of `connections`), e.g. its own user. */
   perConnection?: (index: number) => { headers?: Record<string, string>; body?: string };
+  /**
+   * Per-request headers and body, the `n`th request of the run whichever connection sends it
+   * (e.g. accounts taken round-robin across all connections).
+   */
+  perRequest?: (n: number) => { headers?: Record<string, string>; body?: string };
 }
 
 /**
@@ -20,6 +25,8 @@ export interface HttpLoad {
  */
 export async function httpLoad(load: HttpLoad): Promise<LoopResult> {
   let nextConnection = 0;
+  let nextRequest = 0;
+  const perRequest = load.perRequest;
   const result = await autocannon({
     url: load.url,
     method: load.method ?? 'GET',
@@ -36,6 +43,24 @@ export async function httpLoad(load: HttpLoad): Promise<LoopResult> {
             if (own.headers) client.setHeaders({ ...load.headers, ...own.headers });
             if (own.body !== undefined) client.setBody(own.body);
           },
+        }
+      : {}),
+    ...(perRequest
+      ? {
+          requests: [
+            {
+              method: load.method ?? 'GET',
+              path: new URL(load.url).pathname,
+              setupRequest: (request: autocannon.Request) => {
+                const own = perRequest(nextRequest++);
+                return {
+                  ...request,
+                  headers: { ...request.headers, ...own.headers },
+                  ...(own.body !== undefined ? { body: own.body } : {}),
+                };
+              },
+            },
+          ],
         }
       : {}),
   });
