@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import { withSpan } from '../telemetry/tracing';
 
@@ -12,8 +13,30 @@ export const passwordHashOptions = {
   parallelism: 1,
 } as const;
 
+/**
+ * At most one hash per core runs at once; the rest wait their turn in arrival order. More in
+ * flight finish no sooner (each is CPU-bound), and each holds 19 MiB while it runs: with libuv's
+ * four threads on a two-core machine that was 76 MiB at once instead of 38.
+ */
+const maxHashesAtOnce = Math.max(1, availableParallelism());
+let hashesRunning = 0;
+const waitingForHash: Array<() => void> = [];
+
+async function oneAtATimePerCore<T>(work: () => Promise<T>): Promise<T> {
+  if (hashesRunning >= maxHashesAtOnce) await new Promise<void>((resolve) => waitingForHash.push(resolve));
+  else hashesRunning++;
+  try {
+    return await work();
+  } finally {
+    const next = waitingForHash.shift();
+    // The slot passes straight to the next in line; only when nobody waits does it free up.
+    if (next) next();
+    else hashesRunning--;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return withSpan('password.hash', () => argon2.hash(password, passwordHashOptions));
+  return withSpan('password.hash', () => oneAtATimePerCore(() => argon2.hash(password, passwordHashOptions)));
 }
 
 /**
@@ -23,7 +46,7 @@ export function hashPassword(password: string): Promise<string> {
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
   return withSpan('password.verify', async () => {
     try {
-      return await argon2.verify(hash, password);
+      return await oneAtATimePerCore(() => argon2.verify(hash, password));
     } catch {
       return false;
     }
@@ -49,7 +72,7 @@ export async function prepareDummyPassword(): Promise<void> {
 }
 
 function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= argon2.hash('not-a-real-password-only-spends-time', passwordHashOptions);
+  dummyHash ??= oneAtATimePerCore(() => argon2.hash('not-a-real-password-only-spends-time', passwordHashOptions));
   return dummyHash;
 }
 
