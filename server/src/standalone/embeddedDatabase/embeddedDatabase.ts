@@ -50,6 +50,7 @@ export async function startEmbeddedDatabase(opts: StartEmbeddedDatabaseOptions):
   const state = await readState(files.dataDir);
   await shutDownLeftoverServer(files, state, logger);
   await mkdir(files.secureFilesDir, { recursive: true, mode: 0o700 });
+  await mkdir(files.tmpDir, { recursive: true, mode: 0o700 });
   const running = await launchServer(server, files, state, logger);
   const urls = databaseUrls(state, running.port, database);
   try {

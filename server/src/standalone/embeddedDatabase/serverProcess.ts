@@ -40,6 +40,8 @@ export interface DataDirFiles {
   pidFile: string;
   errorLog: string;
   secureFilesDir: string;
+  /** The server's own temporary files (on-disk temporary tables, sort files). */
+  tmpDir: string;
 }
 
 export interface ServerProcess {
@@ -56,6 +58,9 @@ export function dataDirFiles(dataDir: string): DataDirFiles {
     errorLog: path.join(dataDir, 'error.log'),
     // Beside the data dir, not in it: the server would list a directory inside as a database.
     secureFilesDir: `${dataDir}-files`,
+    // Its own, not the machine's /tmp: a cleaner of /tmp must not delete a temporary table
+    // under a running query ("Error on delete of '/tmp/#sql-temptable-…'").
+    tmpDir: `${dataDir}-tmp`,
   };
 }
 
@@ -86,6 +91,7 @@ export function serverArgs(server: DatabaseServer, files: DataDirFiles, port: nu
     '--default-time-zone=+00:00',
     // The server may run as root here: keep LOAD_FILE and INTO OUTFILE off the rest of the disk.
     `--secure-file-priv=${files.secureFilesDir}`,
+    `--tmpdir=${files.tmpDir}`,
     ...runAsRootArgs(),
     // A private dev/test server, so durability is traded for speed and memory: commits reach the
     // OS at once but are flushed to disk about once a second (a machine crash, not a process
