@@ -78,6 +78,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     IAM_CONFIG_FILE: configFile,
     HIBP_API_URL: 'off',
     LOG_LEVEL: opts.logLevel ?? 'info',
+    // The allocator settings `pnpm start` gives the server (root package.json), unless set here already.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+    MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+    MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? '131072',
   });
   // The compiled service, as `pnpm start` runs it: built first when missing or stale, then plain `node`.
   execFileSync(process.execPath, ['server/build/ensureBuilt.mjs'], { cwd: opts.repoRoot, stdio: 'inherit' });
