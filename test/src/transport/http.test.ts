@@ -65,7 +65,10 @@ describe('the HTTP transport', () => {
   });
 
   it('accepts a batch of 10 calls and answers each', async () => {
-    await using t = await createTestServer();
+    // The batch's sign-ups are the second to fourth from this IP within the hour: with the bot
+    // check on, whichever of them reads the IP's count after two others were counted would be
+    // asked for a proof of work (the bot check's own suite covers that), so it is off here.
+    await using t = await createTestServer({ botCheck: { modes: { signup: 'off' } } });
     const user = await t.signUp();
     const response = await send(batchUrl(t, 'auth.me', 10, {}), { headers: bearer(user.accessToken) });
     expect(response.status).toBe(200);
