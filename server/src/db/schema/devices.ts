@@ -16,7 +16,8 @@ export const devices = mysqlTable(
     // The fingerprint last proven (at sign-in or by passing a challenge); anomaly checks
     // compare each refresh with it.
     country: varchar('country', { length: 2 }),
-    region: varchar('region', { length: 8 }),
+    // A subdivision's name as the geolocation data gives it (`Rio Grande do Sul`).
+    region: varchar('region', { length: 100 }),
     city: varchar('city', { length: 100 }),
     network: varchar('network', { length: 64 }),
     asn: int('asn'),

@@ -31,7 +31,8 @@ export const sessions = mysqlTable(
     os: varchar('os', { length: 64 }),
     deviceType: varchar('device_type', { length: 16 }).notNull(),
     country: varchar('country', { length: 2 }),
-    region: varchar('region', { length: 8 }),
+    // A subdivision's name as the geolocation data gives it (`Rio Grande do Sul`).
+    region: varchar('region', { length: 100 }),
     city: varchar('city', { length: 100 }),
     /** The last anomaly verdict on this session, with its reasons (shown in session.list). */
     lastVerdict: jsonColumn<SessionVerdict>('last_verdict'),

@@ -16,12 +16,12 @@ const described = (ip: string): ClientDescription => ({
 });
 
 describe('placeOf', () => {
-  it('keeps a subdivision name that fits the region column', () => {
+  it('keeps a short subdivision name', () => {
     expect(placeOf(described('81.2.69.142'))).toMatchObject({ country: 'GB', region: 'England' });
   });
 
-  it('leaves out a longer subdivision name instead of cutting it, and keeps the city', () => {
-    expect(placeOf(described('2.16.0.1'))).toEqual({ country: 'BR', region: null, city: 'Porto Alegre' });
+  it('keeps a long subdivision name whole, with the city', () => {
+    expect(placeOf(described('2.16.0.1'))).toEqual({ country: 'BR', region: 'Rio Grande do Sul', city: 'Porto Alegre' });
   });
 
   it('is all nulls for an address with no place', () => {

@@ -53,16 +53,11 @@ export function describeClient(client: ClientInfo, config: DescribeOptions): Cli
   };
 }
 
-/**
- * The place columns of a session or device, cut to their sizes; nulls when unknown. The region
- * column holds 8 characters: a subdivision name longer than that is left out rather than cut
- * (`Rio Gran…` would name nothing).
- */
+/** The place columns of a session or device, cut to their sizes; nulls when unknown. */
 export function placeOf(description: ClientDescription): { country: string | null; region: string | null; city: string | null } {
-  const region = description.geo?.region ?? null;
   return {
     country: description.geo?.country ?? null,
-    region: region !== null && region.length <= 8 ? region : null,
+    region: description.geo?.region?.slice(0, 100) ?? null,
     city: description.geo?.city?.slice(0, 100) ?? null,
   };
 }
