@@ -65,7 +65,7 @@ export const restOperations: readonly RestOperation[] = [
     'SignInResult',
   ),
   op('auth.logout', 'Sign out: revoke the session and clear its cookies', 'bearerOrCookie', []),
-  op('auth.me', 'The signed-in user', 'bearer', [], 'PublicUser'),
+  op('auth.me', 'The signed-in user', 'bearer', ['USER_DISABLED'], 'PublicUser'),
   op('auth.requestPasswordReset', 'Mail a password reset link', 'public', ['BOT_CHECK_REQUIRED', 'RATE_LIMITED']),
   op('auth.resetPassword', 'Set a new password with a reset link token', 'public', [
     'LINK_INVALID',
