@@ -29,11 +29,7 @@ export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>, option
     try {
       return await fn(span);
     } catch (error) {
-      if (isIamError(error)) span.setAttribute('iam.code', error.code);
-      else {
-        span.setAttribute('error.type', errorTypeOf(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
+      recordError(span, error);
       throw error;
     } finally {
       span.end();
@@ -48,14 +44,19 @@ export function withSpanSync<T>(name: string, fn: (span: Span) => T, options: Sp
   try {
     return context.with(trace.setSpan(context.active(), span), () => fn(span));
   } catch (error) {
-    if (isIamError(error)) span.setAttribute('iam.code', error.code);
-    else {
-      span.setAttribute('error.type', errorTypeOf(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
+    recordError(span, error);
     throw error;
   } finally {
     span.end();
+  }
+}
+
+/** A refusal by its catalog code; anything else as an error with its type, never its message. */
+function recordError(span: Span, error: unknown): void {
+  if (isIamError(error)) span.setAttribute('iam.code', error.code);
+  else {
+    span.setAttribute('error.type', errorTypeOf(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
   }
 }
 

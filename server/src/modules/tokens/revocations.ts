@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client';
 import { sessions } from '../../db/tables';
 import type { Clock } from '../clock';
+import { repeatEvery } from '../polling';
 
 /**
  * The sessions revoked within the last access-token lifetime, kept in memory so that every
@@ -35,7 +36,7 @@ export function createRevocationSet(deps: {
   // just before the previous poll may have committed just after it.
   const overlapInMs = 10_000;
   let since = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let polling: { stop(): void } | undefined;
   let subscriber: Redis | undefined;
   const channel = 'iam:revocations';
 
@@ -74,20 +75,13 @@ export function createRevocationSet(deps: {
         await subscriber.subscribe(channel);
       }
       await poll();
-      const interval = deps.pollIntervalInMs ?? 1_000;
-      const tick = () => {
-        poll()
-          .catch((error: unknown) => deps.logger.warn({ err: error }, 'revocation poll failed; retrying'))
-          .finally(() => {
-            if (timer) timer = setTimeout(tick, interval).unref();
-          });
-      };
-      timer = setTimeout(tick, interval).unref();
+      polling = repeatEvery(deps.pollIntervalInMs ?? 1_000, poll, (error) =>
+        deps.logger.warn({ err: error }, 'revocation poll failed; retrying'),
+      );
     },
     stop() {
-      const pending = timer;
-      timer = undefined;
-      clearTimeout(pending);
+      polling?.stop();
+      polling = undefined;
       subscriber?.disconnect();
       subscriber = undefined;
     },

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client';
 import { type UserRow, users } from '../../db/tables';
+import { repeatEvery } from '../polling';
 import { findUserById } from './users';
 
 /**
@@ -61,7 +62,7 @@ export function createUserCache(deps: {
   const pollLimit = 10_000;
   /** When the last poll that answered began, on the monotonic clock (`performance.now()`). */
   let lastPollAt: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let polling: { stop(): void } | undefined;
   let subscriber: Redis | undefined;
   const channel = 'iam:user-changes';
 
@@ -132,20 +133,13 @@ export function createUserCache(deps: {
         await subscriber.subscribe(channel);
       }
       await poll();
-      const interval = deps.pollIntervalInMs ?? 1_000;
-      const tick = () => {
-        poll()
-          .catch((error: unknown) => deps.logger.warn({ err: error }, 'user-change poll failed; retrying'))
-          .finally(() => {
-            if (timer) timer = setTimeout(tick, interval).unref();
-          });
-      };
-      timer = setTimeout(tick, interval).unref();
+      polling = repeatEvery(deps.pollIntervalInMs ?? 1_000, poll, (error) =>
+        deps.logger.warn({ err: error }, 'user-change poll failed; retrying'),
+      );
     },
     stop() {
-      const pending = timer;
-      timer = undefined;
-      clearTimeout(pending);
+      polling?.stop();
+      polling = undefined;
       subscriber?.disconnect();
       subscriber = undefined;
       forgetAll();
