@@ -27,6 +27,7 @@ import { primaryRatios, secondaryRatios } from './lib/ratios';
 import { buildReport, machineInfo, printReport, type TargetSpec, writeReport } from './lib/report';
 import { type BenchUser, benchPassword, logIn, mapLimited, signUp, signUpBetterAuth } from './lib/seed';
 import { childrenOf, memoryOf, type RunningService, sampleMemory, startService } from './lib/service';
+import { serviceConfig } from './lib/serviceConfig';
 import { serviceStatements } from './lib/statementCounts';
 
 const benchDir = import.meta.dirname;
@@ -60,33 +61,6 @@ const settings = {
     /** Keep-alive connections for the cheap calls (me, ping, get-session, bare servers). */
     calls: 10,
   },
-};
-
-/**
- * The service's settings for the run: every rate limit the benchmark's single IP would hit is
- * raised (the limiters still run and still write to the database); the anomaly checks stay on
- * in their default modes, with a refresh-velocity limit the benchmark cannot reach. The bot
- * check is off: from one IP every call would otherwise pay a proof of work, which is the
- * client's cost, not the service's.
- */
-const serviceConfig = {
-  rateLimits: Object.fromEntries(
-    [
-      'signupPerIp',
-      'signupPerEmail',
-      'loginPerIp',
-      'loginPerIpEmail',
-      'loginFailuresPerIpEmail',
-      'loginFailuresPerIp',
-      'loginFailuresPerEmail',
-      'refreshPerIp',
-      'codesPerIp',
-      'linksPerIp',
-    ].map((name) => [name, { points: 1_000_000_000 }]),
-  ),
-  anomaly: { maxRefreshesPerSession: 1_000_000_000 },
-  botCheck: { signup: 'off', login: 'off', requestPasswordReset: 'off', requestSignIn: 'off' },
-  emailPolicy: { allowDomains: ['bench.test'] },
 };
 
 const profile = process.argv.includes('--profile');

@@ -18,33 +18,13 @@ import { httpLoad, refreshLoad } from '../lib/load';
 import { type LoopResult, timedLoop } from '../lib/loop';
 import { type BenchUser, logIn, mapLimited, signUp } from '../lib/seed';
 import { startService } from '../lib/service';
+import { serviceConfig } from '../lib/serviceConfig';
 
 const memoryDir = import.meta.dirname;
 const repoRoot = path.resolve(memoryDir, '../../..');
 const seconds = Number(process.env.MEASURE_SECONDS ?? 10);
 const rounds = Number(process.env.MEASURE_ROUNDS ?? 2);
 const idleSeconds = Number(process.env.MEASURE_IDLE_SECONDS ?? 5);
-
-/** The bench's settings (run.ts): every limit one IP would hit raised, the bot check off. */
-const serviceConfig = {
-  rateLimits: Object.fromEntries(
-    [
-      'signupPerIp',
-      'signupPerEmail',
-      'loginPerIp',
-      'loginPerIpEmail',
-      'loginFailuresPerIpEmail',
-      'loginFailuresPerIp',
-      'loginFailuresPerEmail',
-      'refreshPerIp',
-      'codesPerIp',
-      'linksPerIp',
-    ].map((name) => [name, { points: 1_000_000_000 }]),
-  ),
-  anomaly: { maxRefreshesPerSession: 1_000_000_000 },
-  botCheck: { signup: 'off', login: 'off', requestPasswordReset: 'off', requestSignIn: 'off' },
-  emailPolicy: { allowDomains: ['bench.test'] },
-};
 
 interface Sample {
   /** /proc/<pid>/status, MiB. */
