@@ -44,6 +44,67 @@ describe('two instances sharing Redis (REDIS_URL)', () => {
     }
   });
 
+  it('keep counting login failures together in MySQL when Redis goes down, never per instance', async () => {
+    await using redis = await startRedisPeer();
+    const botCheck = { modes: { login: 'off' as const } };
+    await using t = await createTestServer({ redisUrl: redis.url, botCheck });
+    const second = await createIamServer({
+      ...t.config,
+      redisUrl: redis.url,
+      clock: t.clock,
+      logger: createLogger({ level: 'silent' }),
+      hibpApiUrl: null,
+      botCheck,
+    });
+    try {
+      const user = await t.signUp();
+      await redis.close();
+      const client = { ip: '198.51.100.21', userAgent: 'node', canary: null };
+      const viaFirst = t.iam.createCaller({ client });
+      const viaSecond = second.createCaller({ client });
+      for (let i = 0; i < 3; i++)
+        expect(await viaFirst.auth.login({ email: user.email, password: `wrong ${i}` }).catch(codeOf)).toBe('INVALID_CREDENTIALS');
+      for (let i = 0; i < 2; i++)
+        expect(await viaSecond.auth.login({ email: user.email, password: `wrong ${i}` }).catch(codeOf)).toBe('INVALID_CREDENTIALS');
+      // Five failures on two instances: the sixth is refused on both, as with Redis up. Counting
+      // in each instance's memory would let each of them take five.
+      expect(await viaFirst.auth.login({ email: user.email, password: user.password }).catch(codeOf)).toBe('RATE_LIMITED');
+      expect(await viaSecond.auth.login({ email: user.email, password: user.password }).catch(codeOf)).toBe('RATE_LIMITED');
+      const [rows] = await t.sql.query<RowDataPacket[]>("SELECT points FROM rate_limits WHERE `key` LIKE 'loginFailuresPerIpEmail:%'");
+      // One counter, in MySQL, past the limit of five.
+      expect(rows).toHaveLength(1);
+      expect(Number(rows[0]?.points)).toBeGreaterThan(5);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuse signed calls while Redis is down, and never accept a nonce twice', async () => {
+    const redis = await startRedisPeer();
+    await using t = await createTestServer({ redisUrl: redis.url, hmacKeys });
+    const other = await startInstance(t, hmacKeys, { redisUrl: redis.url });
+    try {
+      const user = await t.signUp();
+      const once = nonce();
+      expect((await postSigned(t, '/trpc/bff.introspect', { accessToken: user.accessToken }, { nonce: once })).status).toBe(200);
+      await redis.close();
+      // The nonce Redis saw cannot be checked now: a replay is refused, and so is a fresh nonce.
+      const replay = await postSigned(
+        { url: other.url, clock: t.clock },
+        '/trpc/bff.introspect',
+        { accessToken: user.accessToken },
+        { nonce: once },
+      );
+      expect(replay.status).toBe(503);
+      const fresh = await postSigned({ url: other.url, clock: t.clock }, '/trpc/bff.introspect', { accessToken: user.accessToken });
+      expect(fresh.status).toBe(503);
+      const [rows] = await t.sql.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM hmac_nonces');
+      expect(Number(rows[0]?.n)).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('fan out revocations at once: a logout on one instance is honoured by the other before any poll', async () => {
     await using redis = await startRedisPeer();
     const slowPoll = 60 * 60_000;

@@ -47,9 +47,12 @@ export interface RateLimits {
 /**
  * The limits, shared by every instance: in MySQL (the `rate_limits` table on the small
  * auxiliary pool, one statement per operation: mysqlStore.ts), or in Redis with `REDIS_URL`
- * (rate-limiter-flexible's Redis limiter). If the store fails, each limiter falls back to an
- * in-memory one, so an outage weakens limits per instance instead of switching them off
- * (OWASP ASVS 4.0 V2.2.1: anti-automation controls must keep working; NIST SP 800-63B §5.2.2).
+ * (rate-limiter-flexible's Redis limiter). When Redis is down (not connected, or a command
+ * fails), a limiter counts in MySQL instead, which every instance shares, so a limit stays one
+ * limit across instances while Redis is away; it goes back to Redis once connected (the counts
+ * of each store stay where they were made). Only when MySQL fails too does a limiter count in
+ * this instance's memory, so an outage weakens limits per instance instead of switching them
+ * off (OWASP ASVS 4.0 V2.2.1: anti-automation controls must keep working; NIST SP 800-63B §5.2.2).
  */
 export function createRateLimits(deps: {
   pool: CallbackPool;
@@ -60,7 +63,7 @@ export function createRateLimits(deps: {
   overrides?: LimitOverrides;
   logger: Logger;
 }): RateLimits {
-  const store = deps.redis ? null : createMysqlLimiterStore({ sql: deps.pool.promise() });
+  const store = createMysqlLimiterStore({ sql: deps.pool.promise() });
   const limiters = new Map<LimitName, InsuredLimiter>();
   for (const name of Object.keys(defaultLimits) as LimitName[]) {
     const spec: LimitSpec = { ...defaultLimits[name], ...deps.overrides?.[name] };
@@ -79,7 +82,7 @@ export function createRateLimits(deps: {
   return {
     get,
     async peekMany(reads) {
-      if (!store) return Promise.all(reads.map(([name, key]) => get(name).peek(key)));
+      if (deps.redis) return Promise.all(reads.map(([name, key]) => get(name).peek(key)));
       const rowKeys = reads.map(([name, key]) => rowKeyOf(name, key));
       let counters: Map<string, StoredCounter>;
       try {
@@ -105,13 +108,14 @@ export function createRateLimits(deps: {
     },
     blockLadderInSeconds: deps.overrides?.ipBlockLadderInSeconds ?? defaultBlockLadderInSeconds,
     async sweep() {
-      // Redis expires its keys by itself.
-      if (store) await store.sweep(Date.now() - 3_600_000);
+      // Redis expires its keys by itself; the table holds what was counted while it was down.
+      await store.sweep(Date.now() - 3_600_000);
     },
   };
 }
 
 const storeFailedMessage = 'rate-limit store failed; counting in memory on this instance';
+const redisFailedMessage = 'rate-limit store (Redis) failed; counting in MySQL';
 
 /**
  * Keys are hashed: the store never holds addresses or emails in clear. A row's key is
@@ -126,20 +130,41 @@ interface InsuredLimiter extends Limiter {
   readonly memory: Limiter;
 }
 
-function createLimiter(
-  name: string,
-  spec: LimitSpec,
-  deps: { store: MysqlLimiterStore | null; redis?: Redis; logger: Logger },
-): InsuredLimiter {
+function createLimiter(name: string, spec: LimitSpec, deps: { store: MysqlLimiterStore; redis?: Redis; logger: Logger }): InsuredLimiter {
   const options = { points: spec.points, duration: spec.durationInSeconds, blockDuration: spec.blockInSeconds ?? 0 };
-  const insuranceLimiter = new RateLimiterMemory({ ...options, keyPrefix: name });
-  const memory = flexibleLimiter(name, spec, insuranceLimiter, deps.logger);
-  if (!deps.store) {
-    // rate-limiter-flexible falls back to the insurance limiter by itself.
-    const redis = new RateLimiterRedis({ ...options, storeClient: deps.redis, keyPrefix: `iam:rl:${name}`, insuranceLimiter });
-    return { ...flexibleLimiter(name, spec, redis, deps.logger), memory };
-  }
-  const store = deps.store;
+  const memory = flexibleLimiter(name, spec, new RateLimiterMemory({ ...options, keyPrefix: name }));
+  const mysql = mysqlLimiter(name, spec, { store: deps.store, memory, logger: deps.logger });
+  if (!deps.redis) return mysql;
+  const client = deps.redis;
+  const redis = flexibleLimiter(name, spec, new RateLimiterRedis({ ...options, storeClient: client, keyPrefix: `iam:rl:${name}` }));
+  /** Redis's answer while it is connected; MySQL's when it is not, or when the command fails. */
+  const viaRedis =
+    <A extends unknown[], T>(operation: keyof Limiter, call: (limiter: Limiter) => (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      // A disconnected client would hold the command for its reconnection attempts: a call
+      // waits on no outage, it goes to MySQL at once.
+      if (client.status !== 'ready') return call(mysql)(...args);
+      try {
+        return await call(redis)(...args);
+      } catch (error) {
+        deps.logger.warn({ err: error, limiter: name, operation }, redisFailedMessage);
+        return call(mysql)(...args);
+      }
+    };
+  return {
+    spec,
+    memory,
+    peek: viaRedis('peek', (limiter) => limiter.peek),
+    hit: viaRedis('hit', (limiter) => limiter.hit),
+    reward: viaRedis('reward', (limiter) => limiter.reward),
+    block: viaRedis('block', (limiter) => limiter.block),
+    reset: viaRedis('reset', (limiter) => limiter.reset),
+  };
+}
+
+/** A limiter counting in the `rate_limits` table, and in this instance's memory when the table cannot be reached. */
+function mysqlLimiter(name: string, spec: LimitSpec, deps: { store: MysqlLimiterStore; memory: Limiter; logger: Logger }): InsuredLimiter {
+  const { store, memory } = deps;
   /** The store's answer, or the in-memory limiter's when the store fails (one warning per failed call). */
   const insured = async <T>(operation: keyof Limiter, viaStore: () => Promise<T>, viaMemory: () => Promise<T>): Promise<T> => {
     try {
@@ -199,8 +224,8 @@ function stateOfCounter(counter: StoredCounter | undefined, spec: LimitSpec): Li
   return { consumed: counter.points, exceeded, retryAfterSeconds: exceeded ? Math.max(1, Math.ceil(msLeft / 1000)) : 0 };
 }
 
-/** A rate-limiter-flexible limiter (Redis with its insurance, or the in-memory one) behind `Limiter`. */
-function flexibleLimiter(name: string, spec: LimitSpec, limiter: RateLimiterAbstract, logger: Logger): Limiter {
+/** A rate-limiter-flexible limiter (Redis, or the in-memory one) behind `Limiter`. */
+function flexibleLimiter(name: string, spec: LimitSpec, limiter: RateLimiterAbstract): Limiter {
   const hashed = (key: string) => hashedKey(name, key);
   const toState = (res: RateLimiterRes | null): LimitState => {
     if (!res) return { consumed: 0, exceeded: false, retryAfterSeconds: 0 };
@@ -220,7 +245,7 @@ function flexibleLimiter(name: string, spec: LimitSpec, limiter: RateLimiterAbst
         return toState(await limiter.consume(hashed(key), points));
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) return toState(rejection);
-        logger.error({ err: rejection, limiter: name }, 'rate limiter failed');
+        // The store failed: the caller logs it and counts elsewhere.
         throw rejection;
       }
     },

@@ -64,6 +64,8 @@ export function createRevocationSet(deps: {
     async start() {
       if (deps.redis) {
         subscriber = deps.redis.duplicate();
+        // Its connection errors are the main client's too, and logged there once.
+        subscriber.on('error', () => {});
         subscriber.on('message', (_channel: string, message: string) => {
           try {
             const { sessionId, at } = JSON.parse(message) as { sessionId: unknown; at: unknown };

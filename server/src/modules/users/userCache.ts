@@ -127,6 +127,8 @@ export function createUserCache(deps: {
     async start() {
       if (deps.redis) {
         subscriber = deps.redis.duplicate();
+        // Its connection errors are the main client's too, and logged there once.
+        subscriber.on('error', () => {});
         subscriber.on('message', (_channel: string, message: string) => {
           if (typeof message === 'string' && message.length > 0) forget(message);
         });
