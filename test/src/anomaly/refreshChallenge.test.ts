@@ -95,6 +95,18 @@ describe('anomaly checks on refresh', () => {
     expect((await travelling.api.session.refresh.mutate()).status).toBe('authenticated');
   });
 
+  it('a challenge whose mail cannot be sent answers MAIL_UNAVAILABLE and keeps the session cookies: the owner is not signed out', async () => {
+    await using t = await createTestServer({ trustProxy: true });
+    const owner = await signedInFrom(t, london);
+    const held = owner.jar.get('iam_rt');
+    t.mail.failNext(3, 500);
+    const travelling = t.client({ cookieJar: owner.jar, headers: { 'x-forwarded-for': portoAlegre, 'user-agent': chromeOnLinux } });
+    expect(await travelling.api.session.refresh.mutate().catch(iamCodeOf)).toBe('MAIL_UNAVAILABLE');
+    // A transient refusal clears nothing: the same token still renews the session from home.
+    expect(owner.jar.get('iam_rt')).toBe(held);
+    expect((await owner.api.session.refresh.mutate()).status).toBe('authenticated');
+  });
+
   it('impossible travel: the same device, browser and country, but too far too fast', async () => {
     await using t = await createTestServer({ trustProxy: true, anomaly: { fingerprintAttributes: ['browser', 'os', 'deviceType'] } });
     const owner = await signedInFrom(t, london);
