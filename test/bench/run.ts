@@ -30,6 +30,12 @@ import { childrenOf, memoryOf, type RunningService, sampleMemory, startService }
 import { serviceConfig } from './lib/serviceConfig';
 import { serviceStatements } from './lib/statementCounts';
 
+// `pnpm bench --scale`: the scale-out benchmark on a Galera cluster instead (scale.ts).
+if (process.argv.includes('--scale')) {
+  const { runScale } = await import('./scale');
+  process.exit(await runScale());
+}
+
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, '../..');
 const resultsDir = path.join(benchDir, 'results');
