@@ -70,7 +70,10 @@ export function createDatabasePools(opts: {
         // The wait for a connection counts too: a pool whose connections all hang answers false in time.
         const timer = setTimeout(() => resolve(false), pingTimeoutInMs);
         void pool
-          .query({ sql: 'SELECT 1', timeout: pingTimeoutInMs })
+          // A table, not `SELECT 1`: a cluster node that may not serve (a Galera node outside
+          // the primary component, or rejecting queries for maintenance) still answers a bare
+          // SELECT 1, and refuses every table with 1047.
+          .query({ sql: 'SELECT 1 FROM service_locks LIMIT 1', timeout: pingTimeoutInMs })
           .then(
             () => true,
             () => false,
@@ -273,6 +276,9 @@ const unavailableCodes = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'ER_CON_COUNT_ERROR',
   'POOL_CLOSED',
+  // 1047: a Galera node that may not serve queries now (outside the primary component, still
+  // joining, or `wsrep_reject_queries` set); another node can.
+  'ER_UNKNOWN_COM_ERROR',
   // A query, or the wait for a connection, that outlived the query timeout (docs/operations.md, timeouts and deadlines).
   queryTimeoutCode,
   acquireTimeoutCode,

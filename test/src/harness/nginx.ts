@@ -8,9 +8,10 @@ import { freePort } from './standalone';
 
 /**
  * nginx from Debian's package (installed when missing, its own service kept down) as the load
- * balancer in front of several service instances on loopback: round robin, passive health
- * checks (an upstream that fails or answers 502/503 is skipped for `failTimeout`), and the next
- * upstream tried when one fails, as docs/operations.md recommends. Its configuration, pid,
+ * balancer in front of several service instances on loopback, configured as docs/operations.md
+ * recommends: round robin, passive health checks (an upstream nginx could not reach, or that
+ * answered a GET with 503, gets nothing for `failTimeout`), and the next upstream tried when one
+ * fails before the request reached it. Its configuration, pid,
  * temp files and logs live in one temp dir that stop() removes.
  */
 export interface NginxBalancer extends AsyncDisposable {
@@ -45,6 +46,7 @@ http {
   upstream iam {
 ${options.upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=${failTimeout}s;`).join('\n')}
     keepalive 16;
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${port};
@@ -55,7 +57,7 @@ ${options.upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_t
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_next_upstream error timeout http_502 http_503;
+      proxy_next_upstream error timeout http_503;
       proxy_next_upstream_tries 3;
       proxy_connect_timeout 1s;
       proxy_read_timeout 15s;

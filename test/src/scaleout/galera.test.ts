@@ -54,6 +54,69 @@ async function sessionRow(userId: string, node = 0) {
   return rows as Array<{ id: string; revoked_at: Date | null; revoked_reason: string | null }>;
 }
 
+/** Codes that end a session: seeing one during a fault means a user was signed out. */
+const sessionEnding = new Set(['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'SESSION_REVOKED', 'UNAUTHENTICATED']);
+
+/**
+ * Signed-in users refreshing and calling auth.me through nginx in a loop, as browsers do, each
+ * retrying after a failure that ends nothing (a 502 from a lost connection, a 503).
+ */
+function startTraffic(devices: Device[]) {
+  let running = true;
+  const tally = { ok: 0, retried: 0, ended: [] as string[] };
+  const loops = devices.map(async (device, index) => {
+    await pause(index * 60);
+    while (running) {
+      try {
+        const renewed = await device.api.session.refresh.mutate();
+        if (renewed.status !== 'authenticated') throw new Error(`refresh ended ${renewed.status}`);
+        await device.api.auth.me.query();
+        tally.ok++;
+        // refreshPerIp allows 120 a minute.
+        await pause(600);
+      } catch (error) {
+        const code = iamCodeOf(error);
+        if (code && sessionEnding.has(code)) tally.ended.push(`${device.ip}: ${code}`);
+        if (!device.jar.get('iam_rt')) {
+          tally.ended.push(`${device.ip}: cookies cleared after ${code ?? String(error).slice(0, 120)}`);
+          return;
+        }
+        tally.retried++;
+        await pause(150);
+      }
+    }
+  });
+  return {
+    tally,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return tally;
+    },
+  };
+}
+
+/** Users signed up through nginx, each on its own device and address. */
+async function signedInUsers(count: number) {
+  const users: Array<{ device: Device; userId: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const device = s.device(nextIp());
+    const account = await s.signUp(device);
+    users.push({ device, userId: account.userId });
+  }
+  return users;
+}
+
+/** Every user still signed in: no session revoked in the database, and a refresh and a call that work. */
+async function expectAllSignedIn(users: Array<{ device: Device; userId: string }>) {
+  for (const user of users) {
+    const rows = await sessionRow(user.userId, 0);
+    expect(rows.filter((row) => row.revoked_at !== null)).toEqual([]);
+    expect((await user.device.api.session.refresh.mutate()).status).toBe('authenticated');
+    expect((await user.device.api.auth.me.query()).id).toBe(user.userId);
+  }
+}
+
 describe('three instances on a three-node Galera cluster behind nginx', () => {
   it('start together on three nodes, apply every migration once, and leave no table without a primary key', async () => {
     const expected = await journalLength();
@@ -298,6 +361,121 @@ describe('three instances on a three-node Galera cluster behind nginx', () => {
     );
     expect(report.samples).toBe(30);
     expect(report.max).toBeLessThan(1_000);
+  });
+
+  it('routes around an instance whose database node is in maintenance (rejecting queries), and uses it again after', async () => {
+    const third = s.instances[2];
+    if (!third) throw new Error('three instances');
+    const admin = s.sql(2);
+    await admin.query('SET GLOBAL wsrep_reject_queries = ALL');
+    try {
+      expect(
+        await until(
+          () => readiness(third.url),
+          (status) => status === 503,
+          5_000,
+        ),
+      ).toBe(503);
+      // A call that reaches it is refused as unavailable (retry), not an internal error.
+      const refused = await post(
+        `${third.url}/trpc`,
+        'auth.signup',
+        JSON.stringify({ json: { email: 'x@example.com', password: 'correct horse battery 9' } }),
+        {
+          'x-forwarded-for': nextIp(),
+        },
+      );
+      expect(refused.status).toBe(503);
+      expect(errorOf(refused).iamCode).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await admin.query('SET GLOBAL wsrep_reject_queries = NONE');
+    }
+    expect(
+      await until(
+        () => readiness(third.url),
+        (status) => status === 200,
+        10_000,
+      ),
+    ).toBe(200);
+  });
+
+  it('keeps every user signed in when a database node is killed mid-traffic: its instance answers 503 on /readyz, nginx routes around it, and it serves again once the node rejoins', async () => {
+    const third = s.instances[2];
+    if (!third) throw new Error('three instances');
+    const users = await signedInUsers(6);
+    const traffic = startTraffic(users.map((user) => user.device));
+    await pause(2_000);
+    const beforeKill = traffic.tally.ok;
+    expect(beforeKill).toBeGreaterThan(0);
+
+    await s.galera.kill(2);
+    expect(
+      await until(
+        () => readiness(third.url),
+        (status) => status === 503,
+        10_000,
+      ),
+    ).toBe(503);
+    await s.galera.waitForSize(0, 2, 15_000);
+    const atKill = traffic.tally.ok;
+    await pause(5_000);
+    // The two other instances carried the traffic while the node was down.
+    expect(traffic.tally.ok - atKill).toBeGreaterThan(10);
+
+    await s.galera.restart(2);
+    await s.galera.waitForSize(0, 3, 60_000);
+    expect(
+      await until(
+        () => readiness(third.url),
+        (status) => status === 200,
+        30_000,
+      ),
+    ).toBe(200);
+    // And the instance serves again on its own node: a sign-in there, and a refresh of a
+    // session rotated on the other nodes while it was away.
+    const direct = s.device(nextIp(), third.url);
+    const account = await s.signUp(direct);
+    expect((await direct.api.auth.me.query()).id).toBe(account.userId);
+    const tally = await traffic.stop();
+    expect(tally.ended).toEqual([]);
+    await expectAllSignedIn(users);
+    const moved = users[0];
+    if (!moved) throw new Error('no user');
+    const cookies = cookiesOf(moved.device);
+    const onThird = await refreshVia(third.url, cookies, moved.device.ip);
+    expect(onThird.status, onThird.text.slice(0, 300)).toBe(200);
+  });
+
+  it('lets clients carry on through the other instances when one is killed with SIGKILL mid-rotation', async () => {
+    const second = s.instances[1];
+    if (!second) throw new Error('three instances');
+    const users = await signedInUsers(8);
+    const traffic = startTraffic(users.map((user) => user.device));
+    await pause(2_500);
+    await second.kill();
+    expect(second.running()).toBe(false);
+    const atKill = traffic.tally.ok;
+    await pause(5_000);
+    expect(traffic.tally.ok - atKill).toBeGreaterThan(10);
+    const tally = await traffic.stop();
+    // Refreshes whose answer was lost with the process were retried on another instance with the
+    // token the client held: the grace window gave them the same successor.
+    expect(tally.ended).toEqual([]);
+    await expectAllSignedIn(users);
+    const [reused] = await s
+      .sql(0)
+      .query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM audit_events WHERE type = 'session.refresh_reused' AND user_id IN (?)", [
+        users.map((user) => user.userId),
+      ]);
+    expect(Number(reused[0]?.n)).toBe(0);
+    await second.start();
+    expect(
+      await until(
+        () => readiness(second.url),
+        (status) => status === 200,
+        30_000,
+      ),
+    ).toBe(200);
   });
 });
 
