@@ -6,7 +6,9 @@ import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nonce, postSigned } from '../bff/signed';
 import { errorOf, post, type RawResponse, setCookies } from '../harness/http';
+import { codeFrom, type TestServer } from '../harness/server';
 import { repoRoot, runStandalone } from '../harness/standalone';
+import { stepUpByMail } from '../harness/stepUp';
 import { type Device, hmacKey, journalLength, readiness, type ScaleOut, startScaleOut, until } from './cluster';
 
 // Three compiled service instances, each on its own node of a three-node MariaDB Galera cluster
@@ -361,6 +363,54 @@ describe('three instances on a three-node Galera cluster behind nginx', () => {
     );
     expect(report.samples).toBe(30);
     expect(report.max).toBeLessThan(1_000);
+  });
+
+  it('never leaves a live session to an account disabled on one node while it signs in on another', async () => {
+    const [first, , third] = s.instances;
+    if (!first || !third) throw new Error('three instances');
+    const adminDevice = s.device(nextIp(), first.url);
+    const admin = await s.signUp(adminDevice);
+    const granted = runStandalone('cli.ts', first.env, ['create-admin', admin.email], { compiled: true });
+    expect(await granted.exited, granted.output()).toBe(0);
+    // Ten rounds: the admin's step-ups are limited to ten in ten minutes.
+    for (let round = 0; round < 10; round++) {
+      const victim = await s.signUp(s.device(nextIp(), third.url));
+      // A sign-in from another browser: after the password, the mailed code opens the session.
+      const stranger = s.device(nextIp(), third.url);
+      const mailsBefore = s.mail.messages.length;
+      const challenge = await stranger.api.auth.login.mutate({ email: victim.email, password: victim.password });
+      if (challenge.status !== 'mfa_required') throw new Error(`expected a challenge, got ${challenge.status}`);
+      const codeMail = await s.mail.waitFor(
+        (message) =>
+          s.mail.messages.indexOf(message) >= mailsBefore && message.to.includes(victim.email) && message.tags.template === 'login_code',
+      );
+      const stepUpToken = await stepUpByMail({ mail: s.mail } as unknown as TestServer, adminDevice, 'admin');
+      // The code and the disable at nearly the same moment, on two nodes; the disable a little
+      // later each round, so some rounds meet the session's transaction.
+      const [signedIn] = await Promise.all([
+        stranger.api.mfa.verify.mutate({ challengeId: challenge.challengeId, code: codeFrom(codeMail) }).then(
+          (result) => result.status,
+          (error: unknown) => iamCodeOf(error) ?? String(error),
+        ),
+        pause(round * 2).then(() => adminDevice.api.admin.users.disable.mutate({ userId: victim.userId, reason: 'race', stepUpToken })),
+      ]);
+      expect(['authenticated', 'USER_DISABLED']).toContain(signedIn);
+      // On every node once it has applied what the cluster committed (a node applies the others'
+      // writes a moment after they commit).
+      for (const node of [0, 1, 2]) {
+        const live = await until(
+          async () => {
+            const [rows] = await s
+              .sql(node)
+              .query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL', [victim.userId]);
+            return Number(rows[0]?.n);
+          },
+          (count) => count === 0,
+          2_000,
+        );
+        expect(live, `round ${round}, node ${node + 1}: ${signedIn}`).toBe(0);
+      }
+    }
   });
 
   it('routes around an instance whose database node is in maintenance (rejecting queries), and uses it again after', async () => {

@@ -22,6 +22,14 @@ export const users = mysqlTable(
     /** Set by an admin: the user cannot sign in, and every token and API key of theirs is refused. */
     disabledAt: instantColumn('disabled_at'),
     disabledReason: varchar('disabled_reason', { length: 200 }),
+    /** When a session was last opened for the account (any way in), by the service's clock. */
+    lastSignInAt: instantColumn('last_sign_in_at'),
+    /**
+     * Sessions opened so far. Every sign-in writes the row through it (the count always changes,
+     * where a timestamp may not within one millisecond), so an admin's disable, which writes the
+     * row too, is ordered with the sign-in on a multi-primary cluster as on one server.
+     */
+    signInCount: int('sign_in_count').notNull().default(0),
     createdAt: createdAt(),
     /** When a flow last meant to change the account, by the service's clock (what the data export shows). */
     updatedAt: instantColumn('updated_at').notNull(),

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type Executor, runTransaction, type Transaction } from '../../db/client';
 import { type SessionVerdict, type UserRow, users } from '../../db/tables';
 import type { SignInVerdict } from '../anomaly/signInChecks';
@@ -45,15 +45,20 @@ export async function openSession(
     audit?: Array<Pick<AuditEvent, 'type' | 'data'>>;
   } = {},
 ): Promise<CreatedSession> {
-  // Read again under a shared lock: a disable committed meanwhile refuses this session, and one
-  // that comes after waits for it and then revokes it with the others.
-  // (LOCK IN SHARE MODE: MariaDB has no FOR SHARE; MySQL 8 takes both.)
-  const [rows] = (await tx.execute(
-    sql`SELECT ${users.disabledAt} AS disabled_at FROM ${users} WHERE ${users.id} = ${user.id} LOCK IN SHARE MODE`,
-  )) as unknown as [Array<{ disabled_at: unknown }>];
-  const current = rows[0];
-  if (!current) throw new IamError('UNAUTHENTICATED');
-  if (current.disabled_at !== null) throw new IamError('USER_DISABLED');
+  // The account is written, not only read, under its lock: a disable committed meanwhile
+  // refuses this session, and one that comes after waits for it and then revokes it with the
+  // others. A shared lock would do on one server, but on a multi-primary cluster (Galera) a lock
+  // holds on its own node only; two transactions are ordered there only when they write the same
+  // row, and the disable writes this one (OWASP ASVS 4.0 V3.3.1: a disabled account keeps no
+  // session).
+  const [written] = (await tx.execute(
+    sql`UPDATE ${users} SET ${users.lastSignInAt} = ${services.clock.now()}, ${users.signInCount} = ${users.signInCount} + 1
+      WHERE ${users.id} = ${user.id} AND ${users.disabledAt} IS NULL`,
+  )) as unknown as [{ affectedRows: number }];
+  if (written.affectedRows === 0) {
+    const [current] = await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).limit(1);
+    throw new IamError(current ? 'USER_DISABLED' : 'UNAUTHENTICATED');
+  }
   const session = await services.sessions.create(tx, {
     userId: user.id,
     client,

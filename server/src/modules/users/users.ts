@@ -57,6 +57,8 @@ export async function createUser(
     passkeyCount: 0,
     disabledAt: null,
     disabledReason: null,
+    lastSignInAt: null,
+    signInCount: 0,
     createdAt: now,
     updatedAt: now,
   };
