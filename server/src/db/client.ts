@@ -14,7 +14,7 @@ export interface DatabasePools {
   db: Database;
   /**
    * A small separate pool for rate limiting, revocation polling and background work, so a
-   * flood of those cannot starve sign-ins of connections (docs/architecture.md, data).
+   * flood of those cannot starve sign-ins of connections (docs/architecture.md, two pools).
    */
   auxDb: Database;
   /** Both pools, and their callback forms (`.pool`), time their queries out as `db` and `auxDb` do. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 /**
  * The optional Redis/Valkey connection (`REDIS_URL`): it takes rate limiting, HMAC nonces
- * and revocation fan-out from MySQL for speed (docs/operations.md, scaling out). Commands fail fast
+ * and revocation fan-out from MySQL for speed (docs/operations.md, running several instances). Commands fail fast
  * when it is down instead of queueing for ever; callers fall back or refuse.
  */
 export function createRedisClient(url: string, logger: Logger): Redis {
