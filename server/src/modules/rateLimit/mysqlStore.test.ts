@@ -253,6 +253,38 @@ describe('the limits on the MySQL store', () => {
     }
   });
 
+  it('refuse a hit whose statement keeps losing to other writers of its row, never counting it in memory instead', async () => {
+    // A row held by another transaction past the lock wait (1 s here), as a flood on one key
+    // from several cluster nodes holds it: the conflict is the caller's (a 503 to retry), since
+    // a hit counted in one instance's memory would be missing from the shared count.
+    const ownPool = mysql.createPool({ uri: database.url, connectionLimit: 2 });
+    ownPool.pool.on('connection', (connection) => connection.query('SET SESSION innodb_lock_wait_timeout = 1'));
+    const lines: Array<{ msg: string }> = [];
+    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const limits = createRateLimits({ pool: ownPool.pool, databaseName: database.name, logger });
+    const ip = `192.0.2.${(keys++ % 250) + 1}`;
+    const limiter = limits.get('loginPerIpEmail');
+    await limiter.hit(ip);
+    const holder = await pool.getConnection();
+    try {
+      await holder.beginTransaction();
+      await holder.query('SELECT points FROM rate_limits WHERE `key` = ? FOR UPDATE', [rowKeyOf('loginPerIpEmail', ip)]);
+      const refused = await limiter.hit(ip).then(
+        () => 'counted',
+        (error: { errno?: number }) => error.errno,
+      );
+      expect(refused).toBe(1205);
+      await holder.rollback();
+    } finally {
+      holder.release();
+    }
+    expect(lines.filter((line) => line.msg.includes('counting in memory'))).toEqual([]);
+    // The next hit counts in the table, after the one before the conflict.
+    expect((await limiter.hit(ip)).consumed).toBe(2);
+    expect((await row(rowKeyOf('loginPerIpEmail', ip)))?.points).toBe(2);
+    await ownPool.end();
+  });
+
   it('keep counting in memory after the pool goes away mid-window', async () => {
     const ownPool = mysql.createPool({ uri: database.url, connectionLimit: 2 });
     const limits = createRateLimits({ pool: ownPool.pool, databaseName: database.name, logger: silent });

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pool as CallbackPool } from 'mysql2';
 import type { Logger } from 'pino';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { isTransientConflictError } from '../../db/client';
 import { sha256Hex } from '../crypto/hash';
 import { defaultBlockLadderInSeconds, defaultLimits, type LimitName, type LimitOverrides, type LimitSpec } from './limits';
 import { createMysqlLimiterStore, type MysqlLimiterStore, type StoredCounter } from './mysqlStore';
@@ -165,11 +166,18 @@ function createLimiter(name: string, spec: LimitSpec, deps: { store: MysqlLimite
 /** A limiter counting in the `rate_limits` table, and in this instance's memory when the table cannot be reached. */
 function mysqlLimiter(name: string, spec: LimitSpec, deps: { store: MysqlLimiterStore; memory: Limiter; logger: Logger }): InsuredLimiter {
   const { store, memory } = deps;
-  /** The store's answer, or the in-memory limiter's when the store fails (one warning per failed call). */
+  /**
+   * The store's answer, or the in-memory limiter's when the store fails (one warning per failed
+   * call). Not for a conflict that outlived the store's retries (a row fought over by writers on
+   * several cluster nodes, a lock held too long): the store answers, just not now, and a hit
+   * counted in this instance's memory would be missing from the shared count, so the caller
+   * gets the conflict (a 503 to retry, OWASP ASVS 4.0 V2.2.1: the control must not be skipped).
+   */
   const insured = async <T>(operation: keyof Limiter, viaStore: () => Promise<T>, viaMemory: () => Promise<T>): Promise<T> => {
     try {
       return await viaStore();
     } catch (error) {
+      if (isTransientConflictError(error)) throw error;
       deps.logger.warn({ err: error, limiter: name, operation }, storeFailedMessage);
       return viaMemory();
     }
