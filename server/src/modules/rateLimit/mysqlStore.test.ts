@@ -254,7 +254,7 @@ describe('the limits on the MySQL store', () => {
   });
 
   it('refuse a hit whose statement keeps losing to other writers of its row, never counting it in memory instead', async () => {
-    // A row held by another transaction past the lock wait (1 s here), as a flood on one key
+    // A row held by another transaction past the lock wait (1 s here, five times), as a flood on one key
     // from several cluster nodes holds it: the conflict is the caller's (a 503 to retry), since
     // a hit counted in one instance's memory would be missing from the shared count.
     const ownPool = mysql.createPool({ uri: database.url, connectionLimit: 2 });

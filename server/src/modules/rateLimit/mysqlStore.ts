@@ -65,13 +65,15 @@ export function createMysqlLimiterStore(deps: {
   const refusalEnds = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 });
   const run = async <T extends ResultSetHeader | RowDataPacket[]>(statement: string, values: unknown[]): Promise<T> => {
     // A single statement is re-issued whole if InnoDB gives it up as a deadlock victim or a
-    // lock wait timeout: it was rolled back, so running it again counts once.
+    // lock wait timeout, or a cluster as a certification failure: it was rolled back, so running
+    // it again counts once. Five attempts: one hot key hit from several cluster nodes at once
+    // loses certification often, and a hit that runs out of attempts fails its call (503).
     for (let attempt = 1; ; attempt++) {
       try {
         const [result] = await deps.sql.query<T>(statement, values);
         return result;
       } catch (error) {
-        if (attempt >= 3 || !isTransientConflictError(error)) throw error;
+        if (attempt >= 5 || !isTransientConflictError(error)) throw error;
         await sleep(attempt * 5 + Math.floor(Math.random() * 10));
       }
     }
