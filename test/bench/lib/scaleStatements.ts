@@ -15,8 +15,8 @@ export interface StatementResult extends LoopResult {
 }
 
 const database = 'bench_scale';
-/** As the service's limiter store retries a statement (server/src/modules/rateLimit/mysqlStore.ts): 3 attempts, a short backoff. */
-const attempts = 3;
+/** As the service's limiter store retries a statement (server/src/modules/rateLimit/mysqlStore.ts): 5 attempts, a short backoff. */
+const attempts = 5;
 
 /** Creates the scratch database and table on a server (on Galera, once: it replicates). */
 export async function prepareStatementTable(adminUrl: string): Promise<void> {
