@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { lt } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { isDuplicateKeyError } from '../../db/client';
+import { isDuplicateKeyError, isTransientConflictError } from '../../db/client';
 import { hmacNonces } from '../../db/tables';
 import { sha256HexOfBytes } from './signature';
 
@@ -31,12 +32,18 @@ function nonceHash(nonce: Uint8Array): string {
 export function createMysqlNonceStore(deps: { db: Database }): SweepableNonceStore {
   return {
     async claim(keyId, nonce, expiresAt) {
-      try {
-        await deps.db.insert(hmacNonces).values({ keyId, nonceHash: nonceHash(nonce), expiresAt });
-        return true;
-      } catch (error) {
-        if (isDuplicateKeyError(error)) return false;
-        throw error;
+      // The same nonce sent to several nodes of a cluster at once: one insert certifies, the
+      // others fail certification (1213) and are tried again, then find the row (a replay).
+      // Never twice true: two inserts of one key cannot both commit.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await deps.db.insert(hmacNonces).values({ keyId, nonceHash: nonceHash(nonce), expiresAt });
+          return true;
+        } catch (error) {
+          if (isDuplicateKeyError(error)) return false;
+          if (attempt >= 5 || !isTransientConflictError(error)) throw error;
+          await sleep(attempt * 5 + Math.floor(Math.random() * 10));
+        }
       }
     },
     async sweep(now) {
