@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoopResult } from './loop';
-import type { Machine, TargetSpec } from './report';
+import type { Machine, TargetReport, TargetSpec } from './report';
 import { median, minMax, round } from './stats';
 
 export interface ScaleTarget extends TargetSpec {
@@ -29,21 +29,10 @@ export interface RunExtras {
   retries?: number;
 }
 
-export interface ScaleTargetReport {
-  what: string;
-  group: string;
+/** A target of the scale bench: the main bench's report of a target, with where it ran and what the cluster did. */
+export interface ScaleTargetReport extends TargetReport {
   backend: 'single' | 'galera';
   instances: number | null;
-  concurrency: number;
-  unit: 'ops/s';
-  median: number;
-  min: number;
-  max: number;
-  perRound: number[];
-  /** Medians over the rounds of each round's p50 and p99, in milliseconds. */
-  latencyMs: { p50: number; p99: number } | null;
-  failed: number;
-  firstError?: string;
   /** Summed over the rounds: Galera's certification failures and brute-force aborts on all nodes, statement retries. */
   certFailures?: number;
   bfAborts?: number;
