@@ -167,7 +167,7 @@ export function scaleMarkdown(report: ScaleReport): string {
 
   lines.push(
     '',
-    '| statement | concurrency | single ops/s | Galera ops/s | Galera / single ops/s | single p50 ms | Galera p50 ms | Galera / single p50 | Galera: retried, failed after 3 attempts, cert. failures |',
+    '| statement | concurrency | single ops/s | Galera ops/s | Galera / single ops/s | single p50 ms | Galera p50 ms | Galera / single p50 | Galera: retried, failed after its attempts, cert. failures |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   const statementGroups = [
