@@ -5,6 +5,7 @@ import * as emailChangeNew from './templates/emailChangeNew';
 import * as emailChangeOld from './templates/emailChangeOld';
 import * as loginCode from './templates/loginCode';
 import * as newSignIn from './templates/newSignIn';
+import * as orgInvitation from './templates/orgInvitation';
 import * as passwordChanged from './templates/passwordChanged';
 import * as passwordReset from './templates/passwordReset';
 import * as securityAlert from './templates/securityAlert';
@@ -16,6 +17,7 @@ export type { EmailChangeNewProps } from './templates/emailChangeNew';
 export type { EmailChangeOldProps } from './templates/emailChangeOld';
 export type { LoginCodeProps } from './templates/loginCode';
 export type { NewSignInProps } from './templates/newSignIn';
+export type { OrgInvitationProps } from './templates/orgInvitation';
 export type { PasswordChangedProps } from './templates/passwordChanged';
 export type { PasswordResetProps } from './templates/passwordReset';
 export type { SecurityAlertProps, SecurityAlertReason } from './templates/securityAlert';
@@ -31,6 +33,7 @@ export interface EmailPropsByTemplate {
   email_change_old: emailChangeOld.EmailChangeOldProps;
   new_sign_in: newSignIn.NewSignInProps;
   security_alert: securityAlert.SecurityAlertProps;
+  org_invitation: orgInvitation.OrgInvitationProps;
 }
 
 export type EmailTemplate = keyof EmailPropsByTemplate;
@@ -60,6 +63,7 @@ const templates: { [T in EmailTemplate]: TemplateDefinition<EmailPropsByTemplate
   email_change_old: { component: emailChangeOld.EmailChangeOld, subject: emailChangeOld.subject },
   new_sign_in: { component: newSignIn.NewSignIn, subject: newSignIn.subject },
   security_alert: { component: securityAlert.SecurityAlert, subject: securityAlert.subject },
+  org_invitation: { component: orgInvitation.OrgInvitation, subject: orgInvitation.subject },
 };
 
 export const emailTemplates = Object.keys(templates) as readonly EmailTemplate[];
@@ -96,5 +100,6 @@ export function previewEmails(): EmailMessage[] {
     { template: 'email_change_old', props: emailChangeOld.PreviewProps },
     { template: 'new_sign_in', props: newSignIn.PreviewProps },
     { template: 'security_alert', props: securityAlert.PreviewProps },
+    { template: 'org_invitation', props: orgInvitation.PreviewProps },
   ];
 }

@@ -25,6 +25,8 @@ export const idPrefixes = {
   passkey: 'pky',
   ceremony: 'wac',
   apiKey: 'apk',
+  organization: 'org',
+  invitation: 'inv',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -59,6 +59,14 @@ export const iamErrors = {
     status: 'BAD_REQUEST',
     message: 'You have the most API keys an account may hold; revoke one you no longer use first.',
   },
+  ORG_SLUG_TAKEN: { status: 'CONFLICT', message: 'Another organization already uses this slug; choose another.' },
+  ORG_FORBIDDEN: { status: 'FORBIDDEN', message: 'Your role in this organization does not allow this.' },
+  ORG_ALREADY_MEMBER: { status: 'CONFLICT', message: 'This person is already a member of the organization.' },
+  ORG_INVITATION_EMAIL_MISMATCH: {
+    status: 'FORBIDDEN',
+    message: 'This invitation was sent to another email address; sign in with the invited address to accept it.',
+  },
+  ORG_OWNER_MUST_TRANSFER: { status: 'CONFLICT', message: 'The owner cannot leave; transfer the ownership to another member first.' },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },
@@ -70,6 +78,7 @@ export type IamErrorStatus =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'TOO_MANY_REQUESTS'
   | 'BAD_GATEWAY'
   | 'SERVICE_UNAVAILABLE'
@@ -83,6 +92,7 @@ export const httpStatusOfErrorStatus = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   TOO_MANY_REQUESTS: 429,
   BAD_GATEWAY: 502,
   SERVICE_UNAVAILABLE: 503,

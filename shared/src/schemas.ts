@@ -171,11 +171,34 @@ export const forwardedClientSchema = z.strictObject({
 
 export const bffIntrospectInput = z.strictObject({ accessToken: forwardedAccessTokenSchema });
 
-export const bffAuthorizeInput = z.strictObject({
-  accessToken: forwardedAccessTokenSchema,
-  roles: z.array(roleSchema).min(1).max(32),
-  mode: z.enum(['all', 'any']).optional(),
-});
+export const bffAuthorizeInput = z
+  .strictObject({
+    accessToken: forwardedAccessTokenSchema,
+    /** At least one, unless `organization` is given (then the organization's check may be the only one). */
+    roles: z.array(roleSchema).max(32),
+    mode: z.enum(['all', 'any']).optional(),
+    /**
+     * The token must name this organization (its `org` claim), and its holder must be a member
+     * now (one of `roles`, when given): read from the database on every call (docs/api.md, bff.authorize).
+     */
+    organization: z
+      .strictObject({
+        id: z
+          .string()
+          .max(64)
+          .regex(/^org_[a-z0-9]{10,40}$/),
+        roles: z
+          .array(z.enum(['owner', 'admin', 'member']))
+          .min(1)
+          .max(3)
+          .optional(),
+      })
+      .optional(),
+  })
+  .refine((input) => input.roles.length > 0 || input.organization !== undefined, {
+    message: 'Pass at least one role, or an organization.',
+    path: ['roles'],
+  });
 
 export const bffRefreshInput = z.strictObject({ refreshToken: forwardedRefreshTokenSchema, client: forwardedClientSchema });
 
@@ -405,3 +428,53 @@ export const apiKeyRevokeInput = z.strictObject({ id: idSchema });
 /** An API key as a product forwards it: any string up to the bound (a wrong one is an answer, `unknown`, not an input error). */
 export const forwardedApiKeySchema = z.string().max(256);
 export const bffVerifyApiKeyInput = z.strictObject({ key: forwardedApiKeySchema, scopes: apiKeyScopesSchema.optional() });
+
+/**
+ * Organizations (docs/api.md, org). A slug is what a URL may carry: lower-case letters and
+ * digits in dash-separated words, 2–48 characters.
+ */
+export const organizationSlugSchema = z
+  .string()
+  .min(2)
+  .max(48)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'Lower-case letters and digits, in words separated by single dashes.' });
+export const organizationNameSchema = z.string().trim().min(1).max(100);
+export const organizationIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^org_[a-z0-9]{10,40}$/);
+export const invitationIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^inv_[a-z0-9]{10,40}$/);
+/** The roles a member can be given; `owner` passes only by `org.transferOwnership`. */
+export const organizationAssignableRoleSchema = z.enum(['admin', 'member']);
+export const organizationRoleSchema = z.enum(['owner', 'admin', 'member']);
+export type OrganizationRole = z.infer<typeof organizationRoleSchema>;
+
+export const orgCreateInput = z.strictObject({ name: organizationNameSchema, slug: organizationSlugSchema.optional() });
+export const orgIdInput = z.strictObject({ organizationId: organizationIdSchema });
+export const orgUpdateInput = z
+  .strictObject({ organizationId: organizationIdSchema, name: organizationNameSchema.optional(), slug: organizationSlugSchema.optional() })
+  .refine((input) => input.name !== undefined || input.slug !== undefined, { message: 'Pass a name, a slug or both.' });
+export const orgInviteInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  email: emailSchema,
+  role: organizationAssignableRoleSchema,
+});
+export const orgInvitationRevokeInput = z.strictObject({ organizationId: organizationIdSchema, invitationId: invitationIdSchema });
+export const orgAcceptInvitationInput = z.strictObject({ token: linkTokenSchema });
+export const orgSetRoleInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  userId: userIdSchema,
+  role: organizationAssignableRoleSchema,
+});
+export const orgMemberInput = z.strictObject({ organizationId: organizationIdSchema, userId: userIdSchema });
+export const orgTransferOwnershipInput = orgMemberInput.extend({ stepUpToken: stepUpTokenSchema.optional() });
+export const orgSwitchInput = z.strictObject({ organizationId: organizationIdSchema.nullable() });
+export const orgRevokeSessionsInput = z.strictObject({ organizationId: organizationIdSchema, stepUpToken: stepUpTokenSchema.optional() });
+export const orgAuditInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  cursor: cursorSchema.optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+});

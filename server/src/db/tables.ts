@@ -6,6 +6,7 @@ export * from './schema/devices';
 export * from './schema/hmacNonces';
 export * from './schema/mfa';
 export * from './schema/oauth';
+export * from './schema/organizations';
 export * from './schema/outbox';
 export * from './schema/passkeys';
 export * from './schema/rateLimits';

@@ -5,6 +5,7 @@ import { authRouter } from './auth';
 import { bffRouter } from './bff';
 import { mfaRouter } from './mfa';
 import { oauthRouter } from './oauth';
+import { orgRouter } from './org';
 import { passkeyRouter } from './passkey';
 import { sessionRouter } from './session';
 import { systemRouter } from './system';
@@ -17,6 +18,7 @@ export const appRouter = router({
   passkey: passkeyRouter,
   admin: adminRouter,
   apiKeys: apiKeysRouter,
+  org: orgRouter,
   bff: bffRouter,
   system: systemRouter,
 });

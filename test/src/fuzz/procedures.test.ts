@@ -38,6 +38,21 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   },
   { path: 'apiKeys.list', type: 'query', shape: {} },
   { path: 'apiKeys.revoke', type: 'mutation', shape: { id: text() } },
+  { path: 'org.create', type: 'mutation', shape: { name: text(), slug: orgSlug() } },
+  { path: 'org.list', type: 'query', shape: {} },
+  { path: 'org.get', type: 'query', shape: { organizationId: orgId() } },
+  { path: 'org.update', type: 'mutation', shape: { organizationId: orgId(), name: text(), slug: orgSlug() } },
+  { path: 'org.invite', type: 'mutation', shape: { organizationId: orgId(), email: text(), role: orgRole() } },
+  { path: 'org.invitations.list', type: 'query', shape: { organizationId: orgId() } },
+  { path: 'org.invitations.revoke', type: 'mutation', shape: { organizationId: orgId(), invitationId: text() } },
+  { path: 'org.acceptInvitation', type: 'mutation', shape: { token: text() } },
+  { path: 'org.setRole', type: 'mutation', shape: { organizationId: orgId(), userId: text(), role: orgRole() } },
+  { path: 'org.removeMember', type: 'mutation', shape: { organizationId: orgId(), userId: text() } },
+  { path: 'org.leave', type: 'mutation', shape: { organizationId: orgId() } },
+  { path: 'org.transferOwnership', type: 'mutation', shape: { organizationId: orgId(), userId: text(), stepUpToken: text() } },
+  { path: 'org.switch', type: 'mutation', shape: { organizationId: orgId() } },
+  { path: 'org.revokeSessions', type: 'mutation', shape: { organizationId: orgId(), stepUpToken: text() } },
+  { path: 'org.audit', type: 'query', shape: { organizationId: orgId(), cursor: text(), limit: fc.anything() } },
   {
     path: 'bff.verifyApiKey',
     type: 'mutation',
@@ -121,6 +136,19 @@ function text(): fc.Arbitrary<unknown> {
     fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
     fc.constant({ password: 1 }),
   );
+}
+
+/** An organization id: a well-formed one (of no organization) now and then, or anything. */
+function orgId(): fc.Arbitrary<unknown> {
+  return fc.oneof(fc.constant('org_aaaaaaaaaaaaaaaaaaaaaaaaaa'), fc.stringMatching(/^org_[a-z0-9]{10,40}$/), text());
+}
+
+function orgSlug(): fc.Arbitrary<unknown> {
+  return fc.oneof(fc.stringMatching(/^[a-z0-9]{1,10}(-[a-z0-9]{1,10}){0,3}$/), text());
+}
+
+function orgRole(): fc.Arbitrary<unknown> {
+  return fc.oneof(fc.constantFrom('owner', 'admin', 'member'), text());
 }
 
 /** A WebAuthn response as a script might forge it: the right shape with wild fields, or anything. */
@@ -210,7 +238,9 @@ async function stateOf(t: TestServer): Promise<string> {
             (SELECT COUNT(*) FROM challenges) c, (SELECT COUNT(*) FROM links) l,
             (SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL) rs,
             (SELECT COALESCE(MAX(updated_at), 0) FROM users) uu,
-            (SELECT COUNT(*) FROM api_keys) k, (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) rk`,
+            (SELECT COUNT(*) FROM api_keys) k, (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) rk,
+            (SELECT COUNT(*) FROM organizations) o, (SELECT COUNT(*) FROM organization_members) om,
+            (SELECT COUNT(*) FROM organization_invitations) oi, (SELECT COUNT(*) FROM sessions WHERE active_organization_id IS NOT NULL) so`,
   );
   return JSON.stringify(rows[0]);
 }
@@ -261,6 +291,8 @@ describe('every procedure under generated input', () => {
           'passwordResetPerIp',
           'signInRequestsPerIp',
           'apiKeyChangesPerUser',
+          'orgChangesPerUser',
+          'orgInvitesPerUser',
         ].map((name) => [name, { points: 100_000 }]),
       ),
     });

@@ -14,6 +14,8 @@ export const auditEvents = mysqlTable(
     ip: varchar('ip', { length: 45 }),
     userAgent: varchar('user_agent', { length: 512 }),
     data: jsonColumn<Record<string, unknown>>('data'),
+    /** The organization an `org.*` event happened in. */
+    organizationId: idColumn('organization_id'),
     createdAt: createdAt(),
   },
   (table) => [
@@ -25,6 +27,8 @@ export const auditEvents = mysqlTable(
     index('audit_events_created_at_idx').on(table.createdAt),
     // admin.audit.query by address.
     index('audit_events_ip_idx').on(table.ip, table.createdAt),
+    // org.audit: an organization's events newest first, keyset on (created_at, id).
+    index('audit_events_organization_idx').on(table.organizationId, table.createdAt, table.id),
   ],
 );
 

@@ -36,6 +36,8 @@ export const sessions = mysqlTable(
     city: varchar('city', { length: 100 }),
     /** The last anomaly verdict on this session, with its reasons (shown in session.list). */
     lastVerdict: jsonColumn<SessionVerdict>('last_verdict'),
+    /** The organization the session acts in (org.switch): its access tokens carry `org` and `org_role` while the membership lasts. */
+    activeOrganizationId: idColumn('active_organization_id'),
   },
   (table) => [
     // session.list, session.revokeAll: a user's sessions.

@@ -41,7 +41,17 @@ export type AuditEventType =
   | 'passkey.removed'
   | 'passkey.counter_regressed'
   | 'api_key.created'
-  | 'api_key.revoked';
+  | 'api_key.revoked'
+  | 'org.created'
+  | 'org.updated'
+  | 'org.member_invited'
+  | 'org.invitation_revoked'
+  | 'org.member_joined'
+  | 'org.role_changed'
+  | 'org.member_removed'
+  | 'org.member_left'
+  | 'org.ownership_transferred'
+  | 'org.sessions_revoked';
 
 /** One security event, as `recordAudit` and `recordAudits` take it. */
 export interface AuditEvent {
@@ -53,6 +63,8 @@ export interface AuditEvent {
   sessionId?: string | null;
   client?: ClientInfo;
   data?: Record<string, unknown>;
+  /** The organization an `org.*` event happened in (org.audit lists them). */
+  organizationId?: string | null;
 }
 
 /** Records a security event; pass the open transaction so it commits with the change. */
@@ -79,6 +91,7 @@ function auditRow(event: AuditEvent) {
     ip: event.client?.ip ?? null,
     userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
     data: event.data ?? null,
+    organizationId: event.organizationId ?? null,
     createdAt: event.at,
   };
 }

@@ -55,6 +55,7 @@ export async function refreshSession(services: Services, presented: string | nul
       sessionId: outcome.sessionId,
       refreshToken: outcome.refreshToken,
       expiresAt: outcome.expiresAt,
+      organization: outcome.organization,
     });
     services.metrics.refreshes.inc({ outcome: 'rotated' });
     return signedIn;

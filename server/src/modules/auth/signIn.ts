@@ -7,6 +7,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import type { AccountHistory, SignInPrior } from '../devices/history';
 import { IamError } from '../errors/iamError';
 import type { CreatedSession } from '../sessions/sessions';
+import type { TokenOrganization } from '../tokens/accessToken';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { emitSecurityEvent } from '../webhooks/webhooks';
 import { type LoginChallenge, startEmailChallenge } from './loginChallenge';
@@ -73,11 +74,21 @@ export async function openSession(
 }
 
 /** Signs the access token once the session is committed. */
-export async function completeSignIn(services: Services, user: UserRow, session: CreatedSession): Promise<SignedIn> {
+export async function completeSignIn(
+  services: Services,
+  user: UserRow,
+  /** `organization`: a refreshed session's active organization, for the token's `org` claims. */
+  session: CreatedSession & { organization?: TokenOrganization | null },
+): Promise<SignedIn> {
   // The sign-in's transaction revoked these; every instance refuses their access tokens from now on.
   for (const evicted of session.evicted ?? []) services.revocations.add(evicted, services.clock.now());
   if (session.replaced) services.revocations.add(session.replaced, services.clock.now());
-  const access = await services.accessTokens.issue({ userId: user.id, sessionId: session.sessionId, roles: user.roles });
+  const access = await services.accessTokens.issue({
+    userId: user.id,
+    sessionId: session.sessionId,
+    roles: user.roles,
+    organization: session.organization,
+  });
   return {
     status: 'authenticated',
     user: toPublicUser(user),

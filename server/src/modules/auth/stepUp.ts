@@ -25,6 +25,9 @@ export const builtInStepUpActions = [
   'passkey_remove',
   'account_delete',
   'admin',
+  // org.transferOwnership (the organization passes to another member) and org.revokeSessions.
+  'org_ownership',
+  'org_sessions',
 ] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
@@ -55,6 +58,8 @@ const actionTexts: Record<string, string> = {
   passkey_remove: 'You asked to remove a passkey from your account.',
   account_delete: 'You asked to delete your account.',
   admin: 'You asked to make an administrative change.',
+  org_ownership: 'You asked to transfer the ownership of an organization.',
+  org_sessions: "You asked to end the sessions of an organization's members.",
 };
 
 /**

@@ -65,6 +65,10 @@ export const defaultLimits = {
   // iam.verifyApiKey), per key, counted by the key's SHA-256 (never the key).
   apiKeyChangesPerUser: { points: 30, durationInSeconds: 3600 },
   apiKeyVerificationsPerKey: { points: 600, durationInSeconds: 60 },
+  // Organizations: every change (org.create … org.revokeSessions), per user; invitations sent
+  // (each mails an address that may not be the inviter's), per user.
+  orgChangesPerUser: { points: 30, durationInSeconds: 3600 },
+  orgInvitesPerUser: { points: 20, durationInSeconds: 3600 },
   // Refused signatures from one IP (bad, stale, replayed): past this, RATE_LIMITED.
   hmacFailuresPerIp: { points: 30, durationInSeconds: 60 },
   // Bookkeeping of IP blocks: the block itself, and how many blocks an IP earned in a day.

@@ -1,6 +1,15 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Database, type Executor, isTransientConflictError, runTransaction, type Transaction } from '../../db/client';
-import { devices, type RefreshTokenRow, refreshTokens, type SessionRow, sessions, type UserRow, users } from '../../db/tables';
+import {
+  devices,
+  organizationMembers,
+  type RefreshTokenRow,
+  refreshTokens,
+  type SessionRow,
+  sessions,
+  type UserRow,
+  users,
+} from '../../db/tables';
 import type { AnomalyConfig, CheckObserver } from '../anomaly/config';
 import type { Verdict } from '../anomaly/pipeline';
 import { recordAudit } from '../audit/audit';
@@ -12,6 +21,7 @@ import { type ClientDescription, describeClient, locationOf, placeOf } from '../
 import { IamError } from '../errors/iamError';
 import type { Lifetimes } from '../lifetimes';
 import { withSpan } from '../telemetry/tracing';
+import type { TokenOrganization } from '../tokens/accessToken';
 import type { RevocationSet } from '../tokens/revocations';
 import { judgeRefresh, storedVerdict } from './assessment';
 import { followGraceChain, hashRefreshToken, lockRefreshToken, newRefreshToken, sealSuccessor } from './refreshTokens';
@@ -23,7 +33,15 @@ import { followGraceChain, hashRefreshToken, lockRefreshToken, newRefreshToken, 
  * - reused: a rotated token came back outside the grace window: the session is revoked.
  */
 export type RotationOutcome =
-  | { kind: 'rotated'; user: UserRow; sessionId: string; refreshToken: string; expiresAt: Date }
+  | {
+      kind: 'rotated';
+      user: UserRow;
+      sessionId: string;
+      refreshToken: string;
+      expiresAt: Date;
+      /** The session's active organization while the user is still a member of it (the new token's `org` claims). */
+      organization: TokenOrganization | null;
+    }
   | { kind: 'challenged'; user: UserRow; sessionId: string; verdict: Verdict }
   | { kind: 'reused'; user: UserRow; sessionId: string };
 
@@ -69,12 +87,19 @@ export function createRotation(deps: {
   // limit and a busy session never costs a long scan (both by index: sessions_user_idx,
   // refresh_tokens_session_created_idx).
   const others = sql`others`;
+  const activeMembership = and(
+    eq(organizationMembers.organizationId, sessions.activeOrganizationId),
+    eq(organizationMembers.userId, sessions.userId),
+  );
+  const organizationOf = (session: SessionRow, role: TokenOrganization['role'] | null): TokenOrganization | null =>
+    session.activeOrganizationId && role ? { id: session.activeOrganizationId, role } : null;
   const readStatement = db
     .select({
       token: refreshTokens,
       session: sessions,
       device: devices,
       user: users,
+      organizationRole: organizationMembers.role,
       tooManySessions: sql<number | null>`(SELECT 1 FROM ${sessions} AS ${others}
         WHERE ${others}.user_id = ${sessions.userId} AND ${others}.revoked_at IS NULL AND ${others}.expires_at > ${sql.placeholder('now')}
         LIMIT 1 OFFSET ${sql.placeholder('maxSessions')})`,
@@ -86,6 +111,9 @@ export function createRotation(deps: {
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(devices, eq(devices.id, sessions.deviceId))
     .innerJoin(users, eq(users.id, sessions.userId))
+    // The session's active organization, by the membership's primary key: a membership that is
+    // gone joins nothing, and the new token carries no `org` claim.
+    .leftJoin(organizationMembers, activeMembership)
     .where(eq(refreshTokens.tokenHash, sql.placeholder('hash')))
     .limit(1)
     .prepare();
@@ -173,7 +201,14 @@ export function createRotation(deps: {
           return false;
         })();
     if (!won) return null;
-    return { kind: 'rotated', user, sessionId: session.id, refreshToken: successor.token, expiresAt: session.expiresAt };
+    return {
+      kind: 'rotated',
+      user,
+      sessionId: session.id,
+      refreshToken: successor.token,
+      expiresAt: session.expiresAt,
+      organization: organizationOf(session, found.organizationRole),
+    };
   }
 
   /** A challenge rotates nothing and revokes nothing (docs/api.md, challenges); the verdict and its audit row are written together. */
@@ -213,10 +248,11 @@ export function createRotation(deps: {
       const row = await lockRefreshToken(tx, presented);
       if (!row) throw new IamError('REFRESH_TOKEN_INVALID');
       const [found] = await tx
-        .select({ session: sessions, device: devices, user: users })
+        .select({ session: sessions, device: devices, user: users, organizationRole: organizationMembers.role })
         .from(sessions)
         .innerJoin(devices, eq(devices.id, sessions.deviceId))
         .innerJoin(users, eq(users.id, sessions.userId))
+        .leftJoin(organizationMembers, activeMembership)
         .where(eq(sessions.id, row.sessionId))
         .limit(1);
       if (!found || !isRefreshable(found.session, now)) throw new IamError('REFRESH_TOKEN_INVALID');
@@ -225,7 +261,16 @@ export function createRotation(deps: {
       if (row.usedAt === null) return null;
       const sameDevice = client.canary !== null && constantTimeEqual(canaryHash(client.canary), device.canaryHash);
       const successor = sameDevice ? await followGraceChain(tx, presented, row, now, lifetimes.refreshGraceInSeconds) : null;
-      if (successor) return { kind: 'rotated', user, sessionId: session.id, refreshToken: successor, expiresAt: session.expiresAt };
+      if (successor) {
+        return {
+          kind: 'rotated',
+          user,
+          sessionId: session.id,
+          refreshToken: successor,
+          expiresAt: session.expiresAt,
+          organization: organizationOf(session, found.organizationRole),
+        };
+      }
       await deps.revokeInTransaction(tx, [session.id], 'refresh_reuse', now, client);
       await recordAudit(tx, {
         type: 'session.refresh_reused',

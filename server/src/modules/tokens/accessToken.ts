@@ -23,10 +23,29 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
   roles: string[];
+  /** `org`: the organization the session acts in (org.switch), when it has one and is still a member of it. */
+  org?: string;
+  /** `org_role`: the holder's role there when the token was issued (bff.authorize reads the membership again). */
+  orgRole?: OrganizationRole;
+}
+
+export type OrganizationRole = 'owner' | 'admin' | 'member';
+
+const organizationRoles: readonly string[] = ['owner', 'admin', 'member'];
+
+/** The organization a token is issued for: its id and the holder's role there. */
+export interface TokenOrganization {
+  id: string;
+  role: OrganizationRole;
 }
 
 export interface AccessTokenService {
-  issue(input: { userId: string; sessionId: string; roles: string[] }): Promise<{ token: string; expiresAt: Date }>;
+  issue(input: {
+    userId: string;
+    sessionId: string;
+    roles: string[];
+    organization?: TokenOrganization | null | undefined;
+  }): Promise<{ token: string; expiresAt: Date }>;
   /**
    * Verifies signature, algorithm, `typ`, `iss`, `aud`, `exp`, `iat` and the required
    * claims, then the session's revocation. Throws `IamError` (`TOKEN_EXPIRED`,
@@ -81,7 +100,7 @@ export function createAccessTokenService(deps: {
   }
 
   function toClaims(payload: JWTPayload, kid: string, now: Date): AccessTokenClaims {
-    const { sub, sid, jti, iat, exp, roles } = payload as Record<string, unknown>;
+    const { sub, sid, jti, iat, exp, roles, org, org_role: orgRole } = payload as Record<string, unknown>;
     if (
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
@@ -93,21 +112,37 @@ export function createAccessTokenService(deps: {
     ) {
       throw new IamError('UNAUTHENTICATED');
     }
+    // The organization claims come together or not at all (RFC 8725 §3.11: a token's claims are
+    // validated as a whole; one without the other is not a token this service signs).
+    if (org !== undefined || orgRole !== undefined) {
+      if (typeof org !== 'string' || typeof orgRole !== 'string' || !organizationRoles.includes(orgRole)) {
+        throw new IamError('UNAUTHENTICATED');
+      }
+    }
     // jose checks a future `iat` only with maxTokenAge; we check it here whatever the options.
     // Another instance's clock may be ahead of ours, within the documented skew.
     if (iat > now.getTime() / 1000 + maxClockSkewInSeconds) throw new IamError('UNAUTHENTICATED');
     // No token of ours lives longer than the configured lifetime.
     if (exp - iat > deps.ttlInSeconds + clockToleranceInSeconds) throw new IamError('UNAUTHENTICATED');
-    return { kid, sub, sid, jti, iat, exp, roles: roles as string[] };
+    const claims: AccessTokenClaims = { kid, sub, sid, jti, iat, exp, roles: roles as string[] };
+    if (typeof org === 'string') {
+      claims.org = org;
+      claims.orgRole = orgRole as OrganizationRole;
+    }
+    return claims;
   }
 
   return {
-    async issue({ userId, sessionId, roles }) {
+    async issue({ userId, sessionId, roles, organization }) {
       const { kid, privateKey } = deps.keys.current();
       const now = deps.clock.now();
       const iat = Math.floor(now.getTime() / 1000);
       const exp = iat + deps.ttlInSeconds;
-      const token = await new SignJWT({ sid: sessionId, roles })
+      const token = await new SignJWT({
+        sid: sessionId,
+        roles,
+        ...(organization ? { org: organization.id, org_role: organization.role } : {}),
+      })
         .setProtectedHeader({ alg: accessTokenAlgorithm, typ: accessTokenType, kid })
         .setIssuer(deps.issuer)
         .setAudience(deps.audience)
