@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
@@ -410,6 +411,56 @@ describe('three instances on a three-node Galera cluster behind nginx', () => {
         );
         expect(live, `round ${round}, node ${node + 1}: ${signedIn}`).toBe(0);
       }
+    }
+  });
+
+  it('never lets two API keys created at once on two nodes pass the per-user cap', async () => {
+    const [first, second] = s.instances;
+    if (!first || !second) throw new Error('three instances');
+    const owner = s.device(nextIp(), first.url);
+    const account = await s.signUp(owner);
+    const onSecond = s.device(owner.ip, second.url);
+    onSecond.jar.store({ headers: new Headers([['set-cookie', `iam_cid=${cookiesOf(owner).cid}; Path=/`]]) } as Response);
+    await s.signIn(onSecond, account);
+    // 49 live keys, seeded (the cap is 50; creating them through the API would pass its own limit).
+    const seeded = Array.from({ length: 49 }, (_, i) => [
+      `apk_seed${i}${account.userId.slice(-8)}`,
+      account.userId,
+      `seed ${i}`,
+      'iam_seed',
+      randomBytes(32).toString('hex'),
+      '[]',
+    ]);
+    await s
+      .sql(0)
+      .query('INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at) VALUES ?', [
+        seeded.map((row) => [...row, new Date()]),
+      ]);
+    for (let round = 0; round < 6; round++) {
+      const outcomes = await Promise.all(
+        [owner, onSecond].map((device, i) =>
+          device.api.apiKeys.create.mutate({ name: `race ${round} ${i}`, scopes: [] }).then(
+            () => 'created',
+            (error: unknown) => iamCodeOf(error) ?? String(error),
+          ),
+        ),
+      );
+      expect(outcomes.sort(), `round ${round}`).toEqual(['API_KEY_LIMIT_REACHED', 'created']);
+      const live = await until(
+        async () => {
+          const [rows] = await s
+            .sql(2)
+            .query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL', [account.userId]);
+          return Number(rows[0]?.n);
+        },
+        (count) => count === 50,
+        2_000,
+      );
+      expect(live).toBe(50);
+      // Back to 49 for the next round.
+      await s
+        .sql(0)
+        .query("UPDATE api_keys SET revoked_at = NOW(3) WHERE user_id = ? AND name LIKE 'race %' AND revoked_at IS NULL", [account.userId]);
     }
   });
 

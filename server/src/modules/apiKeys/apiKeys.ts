@@ -10,6 +10,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { consumeLimits } from '../rateLimit/guards';
 import type { RateLimits } from '../rateLimit/rateLimiter';
+import { claimAccount } from '../users/users';
 
 /** Every key starts with it, so a leaked key is recognisable (secret scanners, logs). */
 export const apiKeyPrefix = 'iam_';
@@ -123,15 +124,12 @@ export function createApiKeyService(deps: { db: Database; clock: Clock; limits: 
         revokedAt: null,
       };
       await runTransaction(db, async (tx) => {
-        // The user row locked: two creations at once cannot both pass the cap, and a user being
-        // disabled or deleted meanwhile is seen.
-        const [user] = await tx
-          .select({ id: users.id, disabledAt: users.disabledAt })
-          .from(users)
-          .where(eq(users.id, actor.userId))
-          .for('update');
-        if (!user) throw new IamError('UNAUTHENTICATED');
-        if (user.disabledAt) throw new IamError('USER_DISABLED');
+        // The user row taken (written): two creations at once, on any instance or cluster node,
+        // cannot both pass the cap, and a user being disabled or deleted meanwhile is seen.
+        const account = await claimAccount(tx, actor.userId, now);
+        if (!account) throw new IamError('UNAUTHENTICATED');
+        if (account.disabledAt) throw new IamError('USER_DISABLED');
+        const user = { id: actor.userId };
         const [live] = await tx
           .select({ n: count() })
           .from(apiKeys)

@@ -12,7 +12,7 @@ import { linkTokenBytes } from '../links/links';
 import type { OAuthProfile } from '../oauth/profile';
 import type { ProviderDefinition } from '../oauth/providers';
 import type { CreatedSession } from '../sessions/sessions';
-import { createUser, findUserByEmail, findUserById } from '../users/users';
+import { claimAccount, createUser, findUserByEmail, findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { LoginChallenge } from './loginChallenge';
 import type { Services } from './services';
@@ -248,8 +248,8 @@ export async function linkWithToken(
     const [row] = await tx.select().from(oauthLinkTokens).where(eq(oauthLinkTokens.tokenHash, tokenHash)).limit(1);
     const provider = row ? services.oauth.registry.get(row.provider) : null;
     if (!row || !provider) throw new IamError('LINK_INVALID');
-    // Serialises links and unlinks of one user.
-    await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update');
+    // Serialises links and unlinks of one user, on every cluster node too (the row is written).
+    await claimAccount(tx, input.userId, services.clock.now());
     const [existing] = await tx
       .select()
       .from(oauthAccounts)
@@ -299,11 +299,10 @@ export async function unlinkProvider(
   client: ClientInfo,
 ): Promise<{ status: 'unlinked' }> {
   return runTransaction(services.db, async (tx) => {
-    const [user] = await tx
-      .select({ id: users.id, passwordHash: users.passwordHash })
-      .from(users)
-      .where(eq(users.id, input.userId))
-      .for('update');
+    // The account taken (written) first: an unlink and another change of its ways in, on any
+    // node, take turns, so the last way in is never removed twice over.
+    if (!(await claimAccount(tx, input.userId, services.clock.now()))) throw new IamError('UNAUTHENTICATED');
+    const [user] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, input.userId)).limit(1);
     if (!user) throw new IamError('UNAUTHENTICATED');
     const linked = await tx.select().from(oauthAccounts).where(eq(oauthAccounts.userId, input.userId));
     const target = linked.find((row) => row.provider === input.provider);

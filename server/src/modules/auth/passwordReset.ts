@@ -8,7 +8,7 @@ import { IamError } from '../errors/iamError';
 import { findLiveLink, issueLink, retireLinks, spendLink } from '../links/links';
 import type { OutboxMail } from '../outbox/outbox';
 import { hashPassword } from '../users/password';
-import { findUserByEmail, findUserById } from '../users/users';
+import { claimAccount, findUserByEmail, findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
 import { claimMailBudget } from './mailBudget';
 import { queuePasswordChangedNotice } from './passwordChanged';
@@ -41,9 +41,9 @@ export async function requestPasswordReset(services: Services, input: { email: s
 
   const now = clock.now();
   const replacedRefusedMail = await runTransaction(db, async (tx) => {
-    // Requests for one account take turns (its row locked): retiring the older links and
-    // issuing the new one in parallel transactions deadlocked on the links index.
-    await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
+    // Requests for one account take turns (its row taken, on every cluster node too): retiring
+    // the older links and issuing the new one in parallel transactions deadlocked on the links index.
+    await claimAccount(tx, user.id, now);
     // A newer link retires the older ones, and the refused mails that still carry them.
     await retireResetLinks(tx, user.id, now);
     const replaced = await withdrawRefusedResetMails(tx, user.id);

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
 import { type UserRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
@@ -20,6 +20,25 @@ export async function findUserByEmail(executor: Executor, email: string): Promis
 
 export async function findUserById(executor: Executor, id: string): Promise<UserRow | null> {
   const [row] = await executor.select().from(users).where(eq(users.id, id)).limit(1);
+  return row ?? null;
+}
+
+/**
+ * Takes the account's row for the rest of the transaction by writing it, so that flows of one
+ * account that must take turns (creating an API key against the cap, linking or unlinking a
+ * sign-in provider, requesting a password reset) do so on every instance and every node. A read
+ * lock (`SELECT … FOR UPDATE`) orders them on one server only: on a multi-primary cluster
+ * (Galera) a lock holds on its own node, and two transactions are ordered only when they write
+ * the same row; the loser of the certification runs again whole and sees the winner. The write
+ * moves `updated_at` to now, or a millisecond past its value when that is later, so it always
+ * changes the row. The account's disabled state, or null when there is no such account.
+ */
+export async function claimAccount(executor: Executor, userId: string, now: Date): Promise<{ disabledAt: Date | null } | null> {
+  await executor
+    .update(users)
+    .set({ updatedAt: sql`GREATEST(${now}, ${users.updatedAt} + INTERVAL 1000 MICROSECOND)` })
+    .where(eq(users.id, userId));
+  const [row] = await executor.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, userId)).limit(1);
   return row ?? null;
 }
 
