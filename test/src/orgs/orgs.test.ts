@@ -275,3 +275,37 @@ async function memberRole(t: TestServer, organizationId: string, userId: string)
   const found = await rows(t, 'SELECT role FROM organization_members WHERE organization_id = ? AND user_id = ?', [organizationId, userId]);
   return (found[0]?.role as string | undefined) ?? null;
 }
+
+describe('organizations under concurrency and limits', () => {
+  it('spends an invitation once when it is accepted twice at once, and gives a slug to one of two creators', async () => {
+    await using t = await createTestServer();
+    const owner = await t.signUp();
+    const { organization } = await owner.api.org.create.mutate({ name: 'Race' });
+    const invitee = await t.signUp();
+    const { token } = await invite(t, owner, organization.id, invitee.email);
+    const answers = await Promise.all([0, 1, 2].map(() => invitee.api.org.acceptInvitation.mutate({ token }).then(() => 'ok', iamCodeOf)));
+    expect(answers.filter((answer) => answer === 'ok')).toHaveLength(1);
+    for (const answer of answers.filter((a) => a !== 'ok')) expect(['LINK_INVALID', 'ORG_ALREADY_MEMBER']).toContain(answer);
+    expect(
+      await rows(t, 'SELECT role FROM organization_members WHERE organization_id = ? AND user_id = ?', [organization.id, invitee.userId]),
+    ).toEqual([{ role: 'member' }]);
+
+    const created = await Promise.all(
+      [owner, invitee].map((user) => user.api.org.create.mutate({ name: 'Same', slug: 'same-slug' }).then(() => 'ok', iamCodeOf)),
+    );
+    expect(created.sort()).toEqual(['ORG_SLUG_TAKEN', 'ok']);
+    expect(await rows(t, "SELECT COUNT(*) AS n FROM organizations WHERE slug = 'same-slug'")).toEqual([{ n: 1 }]);
+  });
+
+  it('counts invitations against orgInvitesPerUser', async () => {
+    await using t = await createTestServer({ rateLimits: { orgInvitesPerUser: { points: 2 } } });
+    const owner = await t.signUp();
+    const { organization } = await owner.api.org.create.mutate({ name: 'Limited' });
+    for (let i = 0; i < 2; i++)
+      await owner.api.org.invite.mutate({ organizationId: organization.id, email: uniqueEmail(), role: 'member' });
+    expect(
+      await owner.api.org.invite.mutate({ organizationId: organization.id, email: uniqueEmail(), role: 'member' }).catch(iamCodeOf),
+    ).toBe('RATE_LIMITED');
+    expect(await rows(t, 'SELECT COUNT(*) AS n FROM organization_invitations')).toEqual([{ n: 2 }]);
+  });
+});
