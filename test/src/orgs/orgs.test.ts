@@ -103,6 +103,12 @@ describe('organizations', () => {
     const afterRemoval = authenticated(await member.api.session.refresh.mutate());
     expect(claimsOf(afterRemoval.accessToken).org).toBeUndefined();
     expect(await member.api.org.get.query({ organizationId }).catch(iamCodeOf)).toBe('NOT_FOUND');
+    // The removal is the owner's row, naming the member; the member's own activity does not show the owner's address.
+    const removal = (await owner.api.org.audit.query({ organizationId })).items.find((item) => item.type === 'org.member_removed');
+    expect(removal).toMatchObject({ userId: owner.userId, details: { memberId: member.userId, role: 'member' } });
+    const activity = (await member.api.auth.activity.query()).items.map((item) => item.type);
+    expect(activity).toContain('org.member_joined');
+    expect(activity).not.toContain('org.member_removed');
 
     // A second member joins, leaves; a third takes the ownership with a step-up.
     const second = await t.signUp();

@@ -137,20 +137,26 @@ async function requireManager(executor: Executor, organizationId: string, userId
   return role;
 }
 
+/**
+ * An `org.*` audit row. It is the acting user's (`user_id`), with the member it concerns in
+ * `data.memberId`: were it the member's row, `auth.activity` would show that member the
+ * actor's address and browser, which one user must not learn of another (OWASP ASVS 4.0
+ * V8.3.1). The organization's admins read it with `org.audit`.
+ */
 function audit(
   tx: Transaction,
   actor: OrgActor,
   organizationId: string,
-  event: Omit<AuditEvent, 'organizationId' | 'client' | 'sessionId'>,
+  event: { type: AuditEvent['type']; at: Date; memberId?: string; data?: Record<string, unknown> },
 ) {
   return recordAudit(tx, {
-    ...event,
-    // The acting user is the actor unless the event is theirs.
-    actorId: event.userId && event.userId !== actor.userId ? actor.userId : null,
-    userId: event.userId ?? actor.userId,
+    type: event.type,
+    at: event.at,
+    userId: actor.userId,
     sessionId: actor.sessionId,
     client: actor.client,
     organizationId,
+    data: { ...(event.memberId ? { memberId: event.memberId } : {}), ...event.data },
   });
 }
 
@@ -460,7 +466,7 @@ export async function setMemberRole(
     await audit(tx, actor, organization.id, {
       type: 'org.role_changed',
       at: now,
-      userId: input.userId,
+      memberId: input.userId,
       data: { from: target, to: input.role },
     });
   });
@@ -492,7 +498,7 @@ export async function removeMember(
     const target = await requireMember(tx, organization.id, input.userId);
     if (target === 'owner' || (role === 'admin' && target !== 'member')) throw new IamError('ORG_FORBIDDEN');
     await deleteMembership(tx, organization.id, input.userId);
-    await audit(tx, actor, organization.id, { type: 'org.member_removed', at: now, userId: input.userId, data: { role: target } });
+    await audit(tx, actor, organization.id, { type: 'org.member_removed', at: now, memberId: input.userId, data: { role: target } });
   });
   return { status: 'removed' };
 }
@@ -539,7 +545,7 @@ export async function transferOwnership(
     await audit(tx, actor, organization.id, {
       type: 'org.ownership_transferred',
       at: now,
-      userId: input.userId,
+      memberId: input.userId,
       data: { from: actor.userId, to: input.userId, previousRole: target },
     });
   });
