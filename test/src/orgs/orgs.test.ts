@@ -314,4 +314,40 @@ describe('organizations under concurrency and limits', () => {
     ).toBe('RATE_LIMITED');
     expect(await rows(t, 'SELECT COUNT(*) AS n FROM organization_invitations')).toEqual([{ n: 2 }]);
   });
+
+  it('ends an account with its organizations: an organization with no one else goes with it, an owner with members must transfer first', async () => {
+    await using t = await createTestServer();
+    const owner = await t.signUp();
+    const member = await t.signUp();
+    const shared = (await owner.api.org.create.mutate({ name: 'Shared' })).organization.id;
+    const alone = (await owner.api.org.create.mutate({ name: 'Alone' })).organization.id;
+    const sent = await invite(t, owner, shared, member.email);
+    await member.api.org.acceptInvitation.mutate({ token: sent.token });
+    const own = (await member.api.org.create.mutate({ name: 'Member Own' })).organization.id;
+
+    // The owner of an organization with another member cannot leave it ownerless.
+    const refused = await owner.api.auth.deleteAccount
+      .mutate({ stepUpToken: await stepUpByMail(t, owner, 'account_delete') })
+      .catch(iamCodeOf);
+    expect(refused).toBe('ORG_OWNER_MUST_TRANSFER');
+    expect(await rows(t, 'SELECT id FROM users WHERE id = ?', [owner.userId])).toHaveLength(1);
+    expect(
+      await rows(t, 'SELECT organization_id FROM organization_members WHERE user_id = ? ORDER BY organization_id', [owner.userId]),
+    ).toHaveLength(2);
+
+    // A member's account goes: its membership goes, and the organization it alone belonged to with it.
+    expect((await member.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, member, 'account_delete') })).status).toBe(
+      'deleted',
+    );
+    expect(await rows(t, 'SELECT organization_id FROM organization_members WHERE user_id = ?', [member.userId])).toEqual([]);
+    expect(await rows(t, 'SELECT id FROM organizations WHERE id = ?', [own])).toEqual([]);
+    expect((await owner.api.org.get.query({ organizationId: shared })).members.map((row) => row.userId)).toEqual([owner.userId]);
+
+    // Now the owner is alone in both: both go with the account.
+    expect((await owner.api.auth.deleteAccount.mutate({ stepUpToken: await stepUpByMail(t, owner, 'account_delete') })).status).toBe(
+      'deleted',
+    );
+    expect(await rows(t, 'SELECT id FROM organizations WHERE id IN (?, ?)', [shared, alone])).toEqual([]);
+    expect(await rows(t, 'SELECT id FROM organization_invitations WHERE organization_id IN (?, ?)', [shared, alone])).toEqual([]);
+  });
 });

@@ -22,6 +22,7 @@ import { toApiKeySummary } from '../apiKeys/apiKeys';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { releaseOrganizationsOf } from '../orgs/orgs';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
@@ -166,6 +167,8 @@ export async function eraseAccount(
 ): Promise<string[]> {
   const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
   if (!user) throw new IamError(options.actorId ? 'NOT_FOUND' : 'UNAUTHENTICATED');
+  // First, before anything is erased: the owner of an organization with other members is refused.
+  await releaseOrganizationsOf(tx, user.id, now);
   const own = await tx.select({ id: sessions.id, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.userId, user.id));
   const live = own.filter((row) => !row.revokedAt).map((row) => row.id);
   if (live.length > 0) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { type Database, type Executor, isDuplicateKeyError, runTransaction, type Transaction } from '../../db/client';
 import {
   auditEvents,
@@ -478,6 +478,41 @@ async function deleteMembership(tx: Transaction, organizationId: string, userId:
     .delete(organizationMembers)
     .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));
   await clearActiveOrganization(tx, userId, organizationId);
+}
+
+/**
+ * Ends a deleted account's place in its organizations, in the deletion's transaction: every
+ * organization it belongs to is written first (the same ordering as any membership change), an
+ * organization it alone belongs to is deleted with its invitations and their links, and the
+ * owner of one that has other members is refused (`ORG_OWNER_MUST_TRANSFER`: an organization
+ * never stays without an owner). The audit rows that name an organization stay, as the trail.
+ */
+export async function releaseOrganizationsOf(tx: Transaction, userId: string, now: Date): Promise<void> {
+  const memberships = await tx
+    .select({ organizationId: organizationMembers.organizationId, role: organizationMembers.role })
+    .from(organizationMembers)
+    .where(eq(organizationMembers.userId, userId));
+  for (const membership of memberships) {
+    const organization = await lockOrganization(tx, membership.organizationId, now);
+    const [other] = await tx
+      .select({ userId: organizationMembers.userId })
+      .from(organizationMembers)
+      .where(and(eq(organizationMembers.organizationId, organization.id), ne(organizationMembers.userId, userId)))
+      .limit(1);
+    if (other && membership.role === 'owner') throw new IamError('ORG_OWNER_MUST_TRANSFER');
+    await tx
+      .delete(organizationMembers)
+      .where(and(eq(organizationMembers.organizationId, organization.id), eq(organizationMembers.userId, userId)));
+    if (other) continue;
+    const invitations = await tx
+      .select({ id: organizationInvitations.id })
+      .from(organizationInvitations)
+      .where(eq(organizationInvitations.organizationId, organization.id));
+    for (const invitation of invitations) await retireLinks(tx, { userId: invitation.id, purpose: invitationPurpose }, now);
+    await tx.delete(organizationInvitations).where(eq(organizationInvitations.organizationId, organization.id));
+    await tx.update(sessions).set({ activeOrganizationId: null }).where(eq(sessions.activeOrganizationId, organization.id));
+    await tx.delete(organizations).where(eq(organizations.id, organization.id));
+  }
 }
 
 /**
