@@ -213,6 +213,9 @@ function captureTokens(
             if (isAuthResult(data)) {
               store.set(data.accessToken, data.accessTokenExpiresAt);
               hooks.onSignedIn?.();
+            } else if (op.path === 'org.switch' && hasAccessToken(data)) {
+              // The same session with another active organization: its new token replaces the old.
+              store.set(data.accessToken, data.accessTokenExpiresAt);
             }
             if (op.path === 'auth.logout') {
               store.set(null);
@@ -289,6 +292,15 @@ function solveAndRetry(): TRPCLink<AppRouter> {
     if (!challenge || typeof input !== 'object' || input === null || 'botCheck' in input) return null;
     return solveBotCheck(challenge).then((botCheck) => ({ ...op, input: { ...input, botCheck } }));
   });
+}
+
+function hasAccessToken(value: unknown): value is { accessToken: string; accessTokenExpiresAt: Date } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { accessToken?: unknown }).accessToken === 'string' &&
+    (value as { accessTokenExpiresAt?: unknown }).accessTokenExpiresAt instanceof Date
+  );
 }
 
 function isAuthResult(value: unknown): value is { status: 'authenticated'; accessToken: string; accessTokenExpiresAt: Date } {

@@ -1,4 +1,4 @@
-import { createBffClient, type IamClient, iamCodeOf } from '@iam/client';
+import { createAccessTokenStore, createBffClient, createIamClient, type IamClient, iamCodeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { hmacKeys, mainKey } from '../bff/signed';
@@ -83,6 +83,16 @@ describe('organizations', () => {
     ]);
     const refreshed = authenticated(await member.api.session.refresh.mutate());
     expect(claimsOf(refreshed.accessToken)).toMatchObject({ org: organizationId, org_role: 'member' });
+    // The typed client keeps the token org.switch answers: its next calls carry the new claims.
+    const store = createAccessTokenStore();
+    store.set(refreshed.accessToken);
+    const typed = createIamClient({ url: t.trpcUrl, accessToken: store, cookieJar: member.jar });
+    const away = await typed.org.switch.mutate({ organizationId: null });
+    expect(store.get()).toBe(away.accessToken);
+    expect(claimsOf(store.get() ?? '').org).toBeUndefined();
+    const back = await typed.org.switch.mutate({ organizationId });
+    expect(claimsOf(store.get() ?? '')).toMatchObject({ org: organizationId, org_role: 'member' });
+    expect(store.get()).toBe(back.accessToken);
 
     // bff.authorize: the organization of the token, a member now.
     const bff = bffOf(t);
