@@ -9,6 +9,9 @@ import { AdminUserDetailPage } from './pages/admin/UserDetail';
 import { AdminUsersPage } from './pages/admin/Users';
 import { ChallengePage } from './pages/Challenge';
 import { HomePage } from './pages/Home';
+import { AcceptInvitationPage } from './pages/orgs/AcceptInvitation';
+import { OrganizationPage } from './pages/orgs/Organization';
+import { OrganizationsPage } from './pages/orgs/Organizations';
 import { SecurityPage } from './pages/Security';
 import { SessionsPage } from './pages/Sessions';
 import { SettingsPage } from './pages/Settings';
@@ -49,6 +52,7 @@ function Shell({ children }: { children: ReactNode }) {
     ['/security', 'Security'],
     ['/sessions', 'Sessions'],
     ['/activity', 'Activity'],
+    ['/organizations', 'Organizations'],
     ['/settings', 'Settings'],
   ];
   if (user?.roles.includes('admin')) links.push(['/admin', 'Admin']);
@@ -58,7 +62,11 @@ function Shell({ children }: { children: ReactNode }) {
         <span className="brand">IAM</span>
         <nav aria-label="Main">
           {links.map(([path, label]) => (
-            <Link key={path} href={path} aria-current={location === path ? 'page' : undefined}>
+            <Link
+              key={path}
+              href={path}
+              aria-current={location === path || (path === '/organizations' && location.startsWith('/organizations/')) ? 'page' : undefined}
+            >
               {label}
             </Link>
           ))}
@@ -88,6 +96,17 @@ export function App() {
         <Route path="/sign-up" component={SignUpPage} />
         <Route path="/verify" component={VerifyPage} />
         <Route path="/challenge" component={ChallengePage} />
+        <Route path="/accept-invitation" component={AcceptInvitationPage} />
+        <Route path="/organizations/:id">
+          <SignedIn>
+            <OrganizationPage />
+          </SignedIn>
+        </Route>
+        <Route path="/organizations">
+          <SignedIn>
+            <OrganizationsPage />
+          </SignedIn>
+        </Route>
         <Route path="/security">
           <SignedIn>
             <SecurityPage />

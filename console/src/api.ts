@@ -1,5 +1,5 @@
 import type { AppRouter } from '@iam/client';
-import { createIamClient, type IamClient, type RouterOutputs } from '@iam/client';
+import { createAccessTokenStore, createIamClient, type IamClient, type RouterOutputs } from '@iam/client';
 import { QueryClient } from '@tanstack/react-query';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 
@@ -10,8 +10,31 @@ import { createTRPCContext } from '@trpc/tanstack-react-query';
  */
 export const consoleBase = new URL(document.baseURI).pathname.replace(/\/$/, '');
 
+/**
+ * The client's access token, kept by the console too: `org.switch` answers a new token that is
+ * no sign-in result, so the page puts it here itself (the client would keep the old one until
+ * its next refresh).
+ */
+export const accessTokens = createAccessTokenStore();
+
 export function createConsoleClient(onSessionEnd: () => void): IamClient {
-  return createIamClient({ url: new URL('../trpc', document.baseURI).href, onSessionEnd });
+  return createIamClient({ url: new URL('../trpc', document.baseURI).href, onSessionEnd, accessToken: accessTokens });
+}
+
+/**
+ * The organization the session acts in, as its access token says (`org`, docs/api.md, Access
+ * token): what the page shows as active. A hint only: the service checks the membership itself.
+ */
+export function activeOrganizationId(): string | null {
+  const payload = accessTokens.get()?.split('.')[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const claims = JSON.parse(json) as { org?: unknown };
+    return typeof claims.org === 'string' ? claims.org : null;
+  } catch {
+    return null;
+  }
 }
 
 export function createConsoleQueryClient(): QueryClient {
@@ -23,3 +46,5 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 export type User = RouterOutputs['auth']['me'];
 export type SignInResult = RouterOutputs['auth']['login'];
 export type Challenge = Extract<SignInResult, { status: 'mfa_required' }>;
+export type Organization = RouterOutputs['org']['get'];
+export type OrganizationRole = Organization['role'];

@@ -5,6 +5,7 @@ import { Redirect, useLocation } from 'wouter';
 import { useTRPCClient } from '../api';
 import { Card, Field, Form } from '../components/Form';
 import { messageOf } from '../errors';
+import { afterSignInPath } from '../returnPath';
 import { useSession } from '../session';
 
 const methodLabels = {
@@ -22,10 +23,10 @@ export function ChallengePage() {
   const [code, setCode] = useState('');
   const [passkeyError, setPasskeyError] = useState<string | null>(null);
   const challenge = session.challenge;
-  if (!challenge) return <Redirect to={session.user ? '/' : '/sign-in'} />;
+  if (!challenge) return <Redirect to={session.user ? afterSignInPath() : '/sign-in'} />;
   const codeMethods = challenge.methods.filter((method) => method !== 'passkey');
   const done = (result: Parameters<typeof session.accept>[0]) => {
-    if (session.accept(result) === 'authenticated') navigate('/');
+    if (session.accept(result) === 'authenticated') navigate(afterSignInPath());
   };
   return (
     <main className="narrow" id="main">

@@ -5,6 +5,7 @@ import { Link, Redirect, useLocation } from 'wouter';
 import { useTRPC, useTRPCClient } from '../api';
 import { Card, Field, Form } from '../components/Form';
 import { messageOf } from '../errors';
+import { afterSignInPath } from '../returnPath';
 import { useSession } from '../session';
 
 /** Password, passkey, social providers, or a code by email. */
@@ -20,11 +21,11 @@ export function SignInPage() {
   const [passkeyError, setPasskeyError] = useState<string | null>(null);
   const providers = useQuery(trpc.oauth.providers.queryOptions());
 
-  if (session.user) return <Redirect to="/" />;
+  if (session.user) return <Redirect to={afterSignInPath()} />;
 
   const after = (result: Parameters<typeof session.accept>[0], challengeId?: string) => {
     const next = session.accept(result);
-    if (next === 'authenticated') navigate('/');
+    if (next === 'authenticated') navigate(afterSignInPath());
     else if (next === 'challenge') navigate('/challenge');
     else navigate(`/verify?challenge=${encodeURIComponent(challengeId ?? '')}`);
   };
