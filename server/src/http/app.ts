@@ -95,7 +95,20 @@ export function createApp(services: Services, options: AppOptions = {}): express
   if (options.linkPages !== false) app.use(createLinkPages(services));
   // The same procedures over plain HTTP and JSON: `/api/v1/...`, `/openapi.json`, `/docs`.
   if (options.restApi !== false) app.use(createRestRoutes(services, { originPolicy }));
-  if (options.console !== false) app.use(createConsoleRoutes());
+  if (options.console !== false) {
+    app.use(createConsoleRoutes());
+    // An invitation's mailed link (docs/api.md, emailed links) needs a signed-in user, which the
+    // token-only link pages cannot give: the console's page takes it, the token passed on as is.
+    app.get('/accept-invitation', (req, res) => {
+      const token = typeof req.query.token === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(req.query.token) ? req.query.token : null;
+      if (!token) {
+        sendJsonError(res, 'LINK_INVALID');
+        return;
+      }
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, `${req.baseUrl}/console/accept-invitation?token=${token}`);
+    });
+  }
 
   app.use((_req, res) => {
     sendJsonError(res, 'NOT_FOUND');

@@ -48,6 +48,11 @@ describe('organizations', () => {
     const sent = await invite(t, owner, organizationId, memberEmail);
     expect(sent.invitationId).toMatch(/^inv_/);
     expect(sent.mail.text).toContain(`${t.url}/accept-invitation?token=`);
+    // The mailed link leads to the console's page, which signs in and accepts; a made-up link is refused.
+    const opened = await fetch(`${t.url}/accept-invitation?token=${sent.token}`, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe(`/console/accept-invitation?token=${sent.token}`);
+    expect((await fetch(`${t.url}/accept-invitation?token=<script>`, { redirect: 'manual' })).status).toBe(400);
     expect(sent.mail.text).toContain('Acme Research');
     expect(sent.mail.text).toContain('Olive Owner');
     expect((await owner.api.org.invitations.list.query({ organizationId })).invitations).toMatchObject([

@@ -7,7 +7,7 @@ import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nonce, postSigned } from '../bff/signed';
 import { errorOf, post, type RawResponse, setCookies } from '../harness/http';
-import { codeFrom, type TestServer } from '../harness/server';
+import { codeFrom, linkTokenFrom, type TestServer } from '../harness/server';
 import { repoRoot, runStandalone } from '../harness/standalone';
 import { stepUpByMail } from '../harness/stepUp';
 import { type Device, hmacKey, journalLength, readiness, type ScaleOut, startScaleOut, until } from './cluster';
@@ -461,6 +461,65 @@ describe('three instances on a three-node Galera cluster behind nginx', () => {
       await s
         .sql(0)
         .query("UPDATE api_keys SET revoked_at = NOW(3) WHERE user_id = ? AND name LIKE 'race %' AND revoked_at IS NULL", [account.userId]);
+    }
+  });
+
+  it('never leaves an organization two owners when its owner transfers it twice at once on two nodes', async () => {
+    const [first, second] = s.instances;
+    if (!first || !second) throw new Error('three instances');
+    const owner = s.device(nextIp(), first.url);
+    const account = await s.signUp(owner);
+    // The same session, reached through the second instance as well.
+    const store = createAccessTokenStore();
+    store.set(account.accessToken);
+    const ownerOnSecond = createIamClient({ url: `${second.url}/trpc`, accessToken: store });
+    const stepUp = () => stepUpByMail({ mail: s.mail } as unknown as TestServer, owner, 'org_ownership');
+    for (let round = 0; round < 3; round++) {
+      const { organization } = await owner.api.org.create.mutate({ name: `Race ${round} ${account.userId.slice(-6)}` });
+      const heirs: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const heir = s.device(nextIp(), first.url);
+        const heirAccount = await s.signUp(heir);
+        const mailsBefore = s.mail.messages.length;
+        await owner.api.org.invite.mutate({ organizationId: organization.id, email: heirAccount.email, role: 'member' });
+        const mail = await s.mail.waitFor(
+          (message) =>
+            s.mail.messages.indexOf(message) >= mailsBefore &&
+            message.to.includes(heirAccount.email) &&
+            message.tags.template === 'org_invitation',
+        );
+        await heir.api.org.acceptInvitation.mutate({ token: linkTokenFrom(mail) });
+        heirs.push(heirAccount.userId);
+      }
+      const tokens = [await stepUp(), await stepUp()];
+      const outcomes = await Promise.all(
+        [owner.api, ownerOnSecond].map((api, i) =>
+          api.org.transferOwnership.mutate({ organizationId: organization.id, userId: heirs[i] ?? '', stepUpToken: tokens[i] }).then(
+            () => 'transferred',
+            (error: unknown) => iamCodeOf(error) ?? String(error),
+          ),
+        ),
+      );
+      expect(
+        outcomes.filter((outcome) => outcome === 'transferred'),
+        `round ${round}: ${outcomes}`,
+      ).toHaveLength(1);
+      for (const node of [0, 1, 2]) {
+        const owners = await until(
+          async () => {
+            const [rows] = await s
+              .sql(node)
+              .query<RowDataPacket[]>("SELECT user_id FROM organization_members WHERE organization_id = ? AND role = 'owner'", [
+                organization.id,
+              ]);
+            return rows.map((row) => row.user_id as string);
+          },
+          (found) => found.length === 1 && found[0] !== account.userId,
+          2_000,
+        );
+        expect(owners, `round ${round}, node ${node + 1}`).toHaveLength(1);
+        expect(heirs).toContain(owners[0]);
+      }
     }
   });
 
