@@ -10,11 +10,7 @@ import { createTRPCContext } from '@trpc/tanstack-react-query';
  */
 export const consoleBase = new URL(document.baseURI).pathname.replace(/\/$/, '');
 
-/**
- * The client's access token, kept by the console too: `org.switch` answers a new token that is
- * no sign-in result, so the page puts it here itself (the client would keep the old one until
- * its next refresh).
- */
+/** The client's access token store, which the console reads for the active organization's claim. */
 export const accessTokens = createAccessTokenStore();
 
 export function createConsoleClient(onSessionEnd: () => void): IamClient {

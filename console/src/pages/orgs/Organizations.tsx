@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { accessTokens, activeOrganizationId, useTRPC, useTRPCClient } from '../../api';
+import { activeOrganizationId, useTRPC, useTRPCClient } from '../../api';
 import { Card, Field, Form } from '../../components/Form';
 import { useAction } from '../../components/useAction';
 import { messageOf } from '../../errors';
@@ -22,9 +22,8 @@ export function OrganizationsPage() {
 
   const switchTo = (organizationId: string | null, label: string) =>
     act(async () => {
+      // The client keeps the new token, which carries the organization; the session's refreshes keep it.
       const result = await api.org.switch.mutate({ organizationId });
-      // The new token carries the organization; the session's refreshes keep it.
-      accessTokens.set(result.accessToken, result.accessTokenExpiresAt);
       setActive(result.organization?.id ?? null);
       return organizationId ? `You now act in ${label}.` : 'You now act in no organization.';
     });
