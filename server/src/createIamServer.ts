@@ -201,7 +201,16 @@ export async function createIamServer(config: IamConfig & AppOptions & { migrate
     clock,
     logger,
   });
-  const oauth = createOAuthService({ db: pools.db, clock, logger, publicUrl, config: oauthConfig });
+  const oauth = createOAuthService({
+    db: pools.db,
+    clock,
+    logger,
+    publicUrl,
+    config: oauthConfig,
+    secret: config.secret,
+    allowLoopbackHttp: environment !== 'production',
+    dnsServers: config.dnsServers,
+  });
   const retention = { ...defaultRetentionPolicy, ...config.retention };
   /** Housekeeping: expired limiter rows, nonces, OAuth flows, and retention (delivered mail included). Each part fails alone. */
   async function runMaintenance(): Promise<{ swept: SweptCounts | null }> {

@@ -67,6 +67,23 @@ export const iamErrors = {
     message: 'This invitation was sent to another email address; sign in with the invited address to accept it.',
   },
   ORG_OWNER_MUST_TRANSFER: { status: 'CONFLICT', message: 'The owner cannot leave; transfer the ownership to another member first.' },
+  SSO_REQUIRED: {
+    status: 'FORBIDDEN',
+    message: "Your organization requires you to sign in with its single sign-on; continue with your organization's sign-in.",
+  },
+  SSO_DOMAIN_TAKEN: { status: 'CONFLICT', message: 'Another organization has already verified this domain.' },
+  SSO_DOMAIN_NOT_VERIFIED: {
+    status: 'BAD_REQUEST',
+    message: 'The verification TXT record was not found; publish it, wait for DNS to update, and try again.',
+  },
+  SSO_DOMAIN_REFUSED: {
+    status: 'BAD_REQUEST',
+    message: 'This domain cannot be claimed by an organization (a public email provider or a public suffix).',
+  },
+  SSO_NO_CONNECTION: {
+    status: 'BAD_REQUEST',
+    message: 'This organization has no single sign-on connection, or not a verified domain for it.',
+  },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },
@@ -118,6 +135,8 @@ export interface IamErrorData {
   botCheck?: BotCheckChallenge;
   /** Present on INVALID_INPUT: which fields failed and why (never the values). */
   issues?: Array<{ path: string; message: string }>;
+  /** Present on SSO_REQUIRED: the organization whose single sign-on to start (`sso.authorize`). */
+  organizationId?: string;
 }
 
 /** An ALTCHA proof-of-work challenge: find `number` ≤ `maxnumber` with SHA-256(salt + number) = challenge. */

@@ -455,8 +455,16 @@ export type OrganizationRole = z.infer<typeof organizationRoleSchema>;
 export const orgCreateInput = z.strictObject({ name: organizationNameSchema, slug: organizationSlugSchema.optional() });
 export const orgIdInput = z.strictObject({ organizationId: organizationIdSchema });
 export const orgUpdateInput = z
-  .strictObject({ organizationId: organizationIdSchema, name: organizationNameSchema.optional(), slug: organizationSlugSchema.optional() })
-  .refine((input) => input.name !== undefined || input.slug !== undefined, { message: 'Pass a name, a slug or both.' });
+  .strictObject({
+    organizationId: organizationIdSchema,
+    name: organizationNameSchema.optional(),
+    slug: organizationSlugSchema.optional(),
+    /** Owner only: members at a verified domain sign in only through the organization's SSO connection. */
+    requireSso: z.boolean().optional(),
+  })
+  .refine((input) => input.name !== undefined || input.slug !== undefined || input.requireSso !== undefined, {
+    message: 'Pass a name, a slug, requireSso, or several.',
+  });
 export const orgInviteInput = z.strictObject({
   organizationId: organizationIdSchema,
   email: emailSchema,
@@ -478,3 +486,85 @@ export const orgAuditInput = z.strictObject({
   cursor: cursorSchema.optional(),
   limit: z.number().int().min(1).max(500).optional(),
 });
+
+/**
+ * Enterprise SSO (docs/api.md, sso). A domain is what DNS names (RFC 1035 §2.3.4, RFC 1123
+ * §2.1): ASCII labels of letters, digits and inner hyphens, at least two, lower-cased; an
+ * internationalized one in its A-label form (`xn--…`).
+ */
+export const ssoDomainSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .transform((value) => value.replace(/\.$/, ''))
+  .pipe(
+    z.string().regex(/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+      message: 'A domain name such as example.com (an internationalized one in its xn-- form).',
+    }),
+  );
+export const ssoConnectionIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^ssc_[a-z0-9]{10,40}$/);
+/** An OpenID Provider's issuer identifier (OIDC Discovery §2): an absolute URL without query or fragment. */
+export const ssoIssuerSchema = z
+  .url({ protocol: /^https?$/, message: 'An absolute https URL.' })
+  .max(2048)
+  .refine((value) => !/[?#]/.test(value), { message: 'An issuer has no query or fragment.' });
+export const ssoClientIdSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, { message: 'Printable ASCII without spaces.' });
+export const ssoClientSecretSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[\x20-\x7e]+$/, { message: 'Printable ASCII.' });
+export const ssoScopesSchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { message: 'One scope token (RFC 6749 §3.3).' }),
+  )
+  .min(1)
+  .max(20);
+
+export const ssoConnectionCreateInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  type: z.literal('oidc'),
+  issuer: ssoIssuerSchema,
+  clientId: ssoClientIdSchema,
+  clientSecret: ssoClientSecretSchema.optional(),
+  scopes: ssoScopesSchema.optional(),
+  stepUpToken: stepUpTokenSchema.optional(),
+});
+export const ssoConnectionUpdateInput = z
+  .strictObject({
+    organizationId: organizationIdSchema,
+    connectionId: ssoConnectionIdSchema,
+    issuer: ssoIssuerSchema.optional(),
+    clientId: ssoClientIdSchema.optional(),
+    /** A new secret; `null` makes the client public (no secret). */
+    clientSecret: ssoClientSecretSchema.nullable().optional(),
+    scopes: ssoScopesSchema.optional(),
+    stepUpToken: stepUpTokenSchema.optional(),
+  })
+  .refine(
+    (input) => input.issuer !== undefined || input.clientId !== undefined || input.clientSecret !== undefined || input.scopes !== undefined,
+    { message: 'Pass at least one of issuer, clientId, clientSecret, scopes.' },
+  );
+export const ssoConnectionDeleteInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  connectionId: ssoConnectionIdSchema,
+  stepUpToken: stepUpTokenSchema.optional(),
+});
+export const ssoDomainInput = z.strictObject({ organizationId: organizationIdSchema, domain: ssoDomainSchema });
+export const ssoDiscoverInput = z.strictObject({ email: emailSchema });
+export const ssoAuthorizeInput = z.union([
+  z.strictObject({ email: emailSchema, returnTo: oauthReturnToSchema.optional() }),
+  z.strictObject({ organizationId: organizationIdSchema, returnTo: oauthReturnToSchema.optional() }),
+]);

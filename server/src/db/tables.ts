@@ -13,4 +13,5 @@ export * from './schema/rateLimits';
 export * from './schema/serviceLocks';
 export * from './schema/sessions';
 export * from './schema/signingKeys';
+export * from './schema/sso';
 export * from './schema/users';

@@ -31,8 +31,8 @@ export function createOAuthCallbackRoute(services: Services): Router {
   // response_mode=form_post (Apple): the provider's cross-site POST carries no SameSite=Lax
   // canary, so it is answered with a 303 to the same address as a GET, a top-level navigation
   // that does; the GET below does the work. Nothing is read or written here.
-  router.post(path, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), (req: Request, res: Response) => {
-    const provider = knownProvider(services, req.params.provider);
+  router.post(path, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), async (req: Request, res: Response) => {
+    const provider = await knownProvider(services, req.params.provider);
     if (!provider) return page(res, 404, 'Sign-in', 'This sign-in provider is not configured.');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const target = pageUrl(services.settings, `oauth/callback/${provider}`);
@@ -46,7 +46,7 @@ export function createOAuthCallbackRoute(services: Services): Router {
 
   router.get(path, async (req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
-    const provider = knownProvider(services, req.params.provider);
+    const provider = await knownProvider(services, req.params.provider);
     if (!provider) return page(res, 404, 'Sign-in', 'This sign-in provider is not configured.');
     const ctx = createContext({ req, res });
     const param = (name: string): string | undefined => {
@@ -142,8 +142,15 @@ function answerFor(
   }
 }
 
-function knownProvider(services: Services, value: unknown): string | null {
-  return typeof value === 'string' && providerIdPattern.test(value) && services.oauth.registry.get(value) ? value : null;
+/** A configured provider's id, or an SSO connection's (its row read, cached briefly); null for anything else. */
+async function knownProvider(services: Services, value: unknown): Promise<string | null> {
+  if (typeof value !== 'string' || !providerIdPattern.test(value)) return null;
+  try {
+    return (await services.oauth.registry.resolve(value)) ? value : null;
+  } catch (error) {
+    services.logger.error({ err: error }, 'OAuth provider lookup failed');
+    return null;
+  }
 }
 
 function codeOf(services: Services, error: unknown): IamErrorCode {

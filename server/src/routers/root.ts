@@ -8,6 +8,7 @@ import { oauthRouter } from './oauth';
 import { orgRouter } from './org';
 import { passkeyRouter } from './passkey';
 import { sessionRouter } from './session';
+import { ssoRouter } from './sso';
 import { systemRouter } from './system';
 
 export const appRouter = router({
@@ -19,6 +20,7 @@ export const appRouter = router({
   admin: adminRouter,
   apiKeys: apiKeysRouter,
   org: orgRouter,
+  sso: ssoRouter,
   bff: bffRouter,
   system: systemRouter,
 });

@@ -59,6 +59,7 @@ export function formatError<TShape extends { message: string; code: number; data
   if (error.cause instanceof IamError && error.cause.retryAfterSeconds !== undefined)
     data.retryAfterSeconds = error.cause.retryAfterSeconds;
   if (error.cause instanceof IamError && error.cause.botCheck) data.botCheck = error.cause.botCheck;
+  if (error.cause instanceof IamError && error.cause.organizationId) data.organizationId = error.cause.organizationId;
   let message: string = iamErrors[iamCode].message;
   if (error.cause instanceof IamError) message = error.cause.message;
   if (error.cause instanceof ZodError) {

@@ -54,6 +54,40 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'org.revokeSessions', type: 'mutation', shape: { organizationId: orgId(), stepUpToken: text() } },
   { path: 'org.audit', type: 'query', shape: { organizationId: orgId(), cursor: text(), limit: fc.anything() } },
   {
+    path: 'sso.connections.create',
+    type: 'mutation',
+    shape: {
+      organizationId: orgId(),
+      type: fc.oneof(fc.constant('oidc'), text()),
+      issuer: text(),
+      clientId: text(),
+      clientSecret: text(),
+      scopes: fc.anything(),
+      stepUpToken: text(),
+    },
+  },
+  { path: 'sso.connections.list', type: 'query', shape: { organizationId: orgId() } },
+  {
+    path: 'sso.connections.update',
+    type: 'mutation',
+    shape: {
+      organizationId: orgId(),
+      connectionId: text(),
+      issuer: text(),
+      clientId: text(),
+      clientSecret: fc.oneof(fc.constant(null), text()),
+      scopes: fc.anything(),
+      stepUpToken: text(),
+    },
+  },
+  { path: 'sso.connections.delete', type: 'mutation', shape: { organizationId: orgId(), connectionId: text(), stepUpToken: text() } },
+  { path: 'sso.domains.add', type: 'mutation', shape: { organizationId: orgId(), domain: text() } },
+  { path: 'sso.domains.verify', type: 'mutation', shape: { organizationId: orgId(), domain: text() } },
+  { path: 'sso.domains.list', type: 'query', shape: { organizationId: orgId() } },
+  { path: 'sso.domains.remove', type: 'mutation', shape: { organizationId: orgId(), domain: text() } },
+  { path: 'sso.discover', type: 'mutation', shape: { email: text() } },
+  { path: 'sso.authorize', type: 'mutation', shape: { email: text(), organizationId: orgId(), returnTo: text() } },
+  {
     path: 'bff.verifyApiKey',
     type: 'mutation',
     shape: { key: fc.oneof(text(), fc.constant(`iam_${'A'.repeat(43)}`)), scopes: fc.oneof(fc.array(text(), { maxLength: 22 }), text()) },
@@ -240,7 +274,9 @@ async function stateOf(t: TestServer): Promise<string> {
             (SELECT COALESCE(MAX(updated_at), 0) FROM users) uu,
             (SELECT COUNT(*) FROM api_keys) k, (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) rk,
             (SELECT COUNT(*) FROM organizations) o, (SELECT COUNT(*) FROM organization_members) om,
-            (SELECT COUNT(*) FROM organization_invitations) oi, (SELECT COUNT(*) FROM sessions WHERE active_organization_id IS NOT NULL) so`,
+            (SELECT COUNT(*) FROM organization_invitations) oi, (SELECT COUNT(*) FROM sessions WHERE active_organization_id IS NOT NULL) so,
+            (SELECT COUNT(*) FROM sso_connections) sc, (SELECT COUNT(*) FROM organization_domains) od,
+            (SELECT COUNT(*) FROM oauth_states) os`,
   );
   return JSON.stringify(rows[0]);
 }
@@ -293,6 +329,8 @@ describe('every procedure under generated input', () => {
           'apiKeyChangesPerUser',
           'orgChangesPerUser',
           'orgInvitesPerUser',
+          'ssoDiscoverPerIp',
+          'oauthPerIp',
         ].map((name) => [name, { points: 100_000 }]),
       ),
     });

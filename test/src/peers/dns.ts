@@ -7,6 +7,8 @@ export interface DnsRecord {
   mx?: Array<{ exchange: string; priority: number }>;
   a?: string[];
   aaaa?: string[];
+  /** TXT records, one string each. */
+  txt?: string[];
   /** Answer NXDOMAIN (RCODE 3) for every type. */
   nxdomain?: boolean;
   /** Answer SERVFAIL (RCODE 2) for every type. */
@@ -85,6 +87,10 @@ export async function startDnsPeer(records: Record<string, DnsRecord> = {}): Pro
         } else if (question.type === Packet.TYPE.A) {
           for (const address of record.a ?? []) {
             response.answers.push(Packet.createResourceFromQuestion(question, { type: Packet.TYPE.A, ttl, address }));
+          }
+        } else if (question.type === Packet.TYPE.TXT) {
+          for (const data of record.txt ?? []) {
+            response.answers.push(Packet.createResourceFromQuestion(question, { type: Packet.TYPE.TXT, ttl, data }));
           }
         } else if (question.type === Packet.TYPE.AAAA) {
           for (const address of record.aaaa ?? []) {

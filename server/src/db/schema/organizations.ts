@@ -1,4 +1,4 @@
-import { index, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { boolean, index, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, idColumn, instantColumn } from './columns';
 
 /**
@@ -13,6 +13,8 @@ export const organizations = mysqlTable(
     id: idColumn('id').primaryKey(),
     name: varchar('name', { length: 100 }).notNull(),
     slug: varchar('slug', { length: 48 }).notNull(),
+    /** org.update `requireSso`: members at a verified domain sign in only through the organization's SSO connection. */
+    requireSso: boolean('require_sso').notNull().default(false),
     createdAt: createdAt(),
     /** Written by every change of the organization, its members and its invitations (the row the change orders on). */
     updatedAt: instantColumn('updated_at').notNull(),

@@ -7,6 +7,7 @@ import { type AccountWithHistory, accountWithHistory } from '../devices/history'
 import { IamError } from '../errors/iamError';
 import type { LimitName } from '../rateLimit/limits';
 import type { LimitState } from '../rateLimit/rateLimiter';
+import { assertSsoNotRequired } from '../sso/policy';
 import { normalizeEmail } from '../users/email';
 import { hashPassword, passwordNeedsRehash, verifyDummyPassword, verifyPassword } from '../users/password';
 import type { LoginChallenge } from './loginChallenge';
@@ -95,6 +96,8 @@ async function signInWithPassword(
 ): Promise<LoginResult> {
   const { db, logger, limits } = services;
   const { user, history, prior } = account;
+  // Only now, with the password proven: a member whose organization requires SSO goes there.
+  await assertSsoNotRequired(db, user, { method: 'password', client, now: services.clock.now() });
   if (user.emailVerifiedAt === null) {
     const challenge = await runTransaction(db, (tx) =>
       services.challenges.issue(tx, {

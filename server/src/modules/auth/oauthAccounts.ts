@@ -9,9 +9,13 @@ import { canaryHash } from '../devices/canary';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { linkTokenBytes } from '../links/links';
+import { connectionIdOf, findConnection } from '../oauth/connections';
 import type { OAuthProfile } from '../oauth/profile';
 import type { ProviderDefinition } from '../oauth/providers';
+import { joinOrganizationViaSso, setActiveOrganization } from '../orgs/orgs';
 import type { CreatedSession } from '../sessions/sessions';
+import { isVerifiedDomainOf } from '../sso/domains';
+import type { OrganizationRole } from '../tokens/accessToken';
 import { claimAccount, createUser, findUserByEmail, findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { LoginChallenge } from './loginChallenge';
@@ -37,7 +41,7 @@ export function hashOAuthLinkToken(token: string): string {
 }
 
 type Resolution =
-  | { kind: 'user'; user: UserRow; session: CreatedSession }
+  | { kind: 'user'; user: UserRow; session: CreatedSession & { organization?: { id: string; role: OrganizationRole } | null } }
   | { kind: 'challenge'; user: UserRow; admission: Extract<Admission, { kind: 'challenge' }> }
   | { kind: 'link'; userId: string | null };
 
@@ -89,6 +93,29 @@ async function resolveWithRetry(
   }
 }
 
+/**
+ * An organization's SSO connection behind a provider, and whether the organization verified
+ * the domain of the address its identity provider gave. An organization's identity provider
+ * is trusted for addresses at its own verified domains only: anyone can run an OpenID Provider
+ * that asserts any address, so outside them it vouches for nothing (no account made, no
+ * account joined by address; OpenID Connect Core §5.7: `email` is not an identifier, and
+ * OWASP ASVS 4.0 V2.5/V3.x account-linking guidance).
+ */
+interface SsoContext {
+  organizationId: string;
+  atVerifiedDomain: boolean;
+}
+
+async function ssoContextOf(tx: Transaction, provider: ProviderDefinition, profile: OAuthProfile): Promise<SsoContext | null> {
+  const connectionId = connectionIdOf(provider.id);
+  if (!connectionId) return null;
+  const connection = await findConnection(tx, connectionId);
+  // The connection went while the person was at the provider: its flow is over.
+  if (!connection) throw new IamError('OAUTH_STATE_INVALID');
+  const atVerifiedDomain = profile.email !== null && (await isVerifiedDomainOf(tx, connection.organizationId, profile.email));
+  return { organizationId: connection.organizationId, atVerifiedDomain };
+}
+
 async function resolve(
   services: Services,
   tx: Transaction,
@@ -97,40 +124,56 @@ async function resolve(
   client: ClientInfo,
 ): Promise<Resolution> {
   const now = services.clock.now();
+  const sso = await ssoContextOf(tx, provider, profile);
   const identity = and(eq(oauthAccounts.provider, provider.id), eq(oauthAccounts.subject, profile.subject));
   const [account] = await tx.select().from(oauthAccounts).where(identity).limit(1);
   if (account) {
     const user = await findUserById(tx, account.userId);
     if (user) {
       await tx.update(oauthAccounts).set({ lastUsedAt: now, email: profile.email }).where(identity);
-      return signIn(services, tx, user, provider, client, { linked: false, created: false });
+      return signIn(services, tx, user, provider, client, { linked: false, created: false, sso });
     }
     // The account is gone: the identity is free again.
     await tx.delete(oauthAccounts).where(identity);
   }
 
   const owner = profile.email ? await findUserByEmail(tx, profile.email) : null;
-  if (owner) {
+  if (sso) {
+    // Outside the organization's verified domains: nothing is joined or created by address.
+    if (!sso.atVerifiedDomain) return { kind: 'link', userId: owner?.id ?? null };
+    if (owner) {
+      // The organization vouches for its domain; an account whose own address nobody proved
+      // may be someone else's pre-registration, so it still links by signing in first.
+      if (owner.emailVerifiedAt === null) return { kind: 'link', userId: owner.id };
+      await assertNoOtherIdentity(tx, owner.id, provider.id);
+      await insertAccount(services, tx, owner.id, provider, profile, client, 'verified_domain');
+      return signIn(services, tx, owner, provider, client, { linked: true, created: false, sso });
+    }
+  } else if (owner) {
     if (!profile.emailVerified || owner.emailVerifiedAt === null) return { kind: 'link', userId: owner.id };
     await assertNoOtherIdentity(tx, owner.id, provider.id);
     await insertAccount(services, tx, owner.id, provider, profile, client, 'verified_email');
-    return signIn(services, tx, owner, provider, client, { linked: true, created: false });
+    return signIn(services, tx, owner, provider, client, { linked: true, created: false, sso });
   }
 
-  if (!profile.email || !profile.emailVerified) return { kind: 'link', userId: null };
+  if (!profile.email) return { kind: 'link', userId: null };
+  if (!sso && !profile.emailVerified) return { kind: 'link', userId: null };
+  // Through SSO at a verified domain the account is made; its address counts as verified only
+  // when the identity provider says it verified it, too.
+  const emailVerified = profile.emailVerified;
   const user = await createUser(
     tx,
-    { email: profile.email, name: profile.name, passwordHash: null, emailVerifiedAt: now },
+    { email: profile.email, name: profile.name, passwordHash: null, emailVerifiedAt: emailVerified ? now : null },
     { now, client, auditData: { provider: provider.id } },
   );
   await emitSecurityEvent(
     services,
     tx,
-    { type: 'user.created', userId: user.id, data: { email: user.email, emailVerified: true, method: 'oauth', provider: provider.id } },
+    { type: 'user.created', userId: user.id, data: { email: user.email, emailVerified, method: 'oauth', provider: provider.id } },
     now,
   );
   await insertAccount(services, tx, user.id, provider, profile, client, 'new_user');
-  return signIn(services, tx, user, provider, client, { linked: true, created: true });
+  return signIn(services, tx, user, provider, client, { linked: true, created: true, sso });
 }
 
 async function signIn(
@@ -139,9 +182,14 @@ async function signIn(
   user: UserRow,
   provider: ProviderDefinition,
   client: ClientInfo,
-  detail: { linked: boolean; created: boolean },
+  detail: { linked: boolean; created: boolean; sso: SsoContext | null },
 ): Promise<Resolution> {
   const now = services.clock.now();
+  // JIT membership: an address at the organization's verified domain, through its own connection.
+  const organizationRole =
+    detail.sso?.atVerifiedDomain === true
+      ? await joinOrganizationViaSso(tx, { organizationId: detail.sso.organizationId, userId: user.id, now, client })
+      : null;
   const admission: Admission = detail.created
     ? { kind: 'open', verdict: { decision: 'pass', reasons: [], logged: [], evidence: {}, at: now.toISOString() } }
     : await admitSignIn(services, tx, user, client);
@@ -159,9 +207,15 @@ async function signIn(
       method: 'oauth',
       provider: provider.id,
       linked: detail.linked,
+      ...(detail.sso ? { organizationId: detail.sso.organizationId } : {}),
       ...(admission.verdict.logged.length > 0 ? { logged: admission.verdict.logged } : {}),
     },
   });
+  if (detail.sso && organizationRole) {
+    // The session acts in the organization: its token carries `org` and `org_role`.
+    await setActiveOrganization(tx, session.sessionId, detail.sso.organizationId);
+    return { kind: 'user', user, session: { ...session, organization: { id: detail.sso.organizationId, role: organizationRole } } };
+  }
   return { kind: 'user', user, session };
 }
 
@@ -181,7 +235,7 @@ async function insertAccount(
   provider: ProviderDefinition,
   profile: { subject: string; email: string | null },
   client: ClientInfo | undefined,
-  how: 'verified_email' | 'new_user' | 'link_token',
+  how: 'verified_email' | 'verified_domain' | 'new_user' | 'link_token',
 ): Promise<void> {
   const now = services.clock.now();
   await tx.insert(oauthAccounts).values({
@@ -246,7 +300,7 @@ export async function linkWithToken(
       );
     if (spent.affectedRows !== 1) throw new IamError('LINK_INVALID');
     const [row] = await tx.select().from(oauthLinkTokens).where(eq(oauthLinkTokens.tokenHash, tokenHash)).limit(1);
-    const provider = row ? services.oauth.registry.get(row.provider) : null;
+    const provider = row ? await services.oauth.registry.resolve(row.provider) : null;
     if (!row || !provider) throw new IamError('LINK_INVALID');
     // Serialises links and unlinks of one user, on every cluster node too (the row is written).
     await claimAccount(tx, input.userId, services.clock.now());

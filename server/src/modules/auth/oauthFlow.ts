@@ -9,7 +9,10 @@ import { canaryHash } from '../devices/canary';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { matchesReturnToAllowlist } from '../oauth/config';
+import { providerIdOf } from '../oauth/connections';
 import type { ProviderDefinition } from '../oauth/providers';
+import { connectionOf } from '../sso/connections';
+import { organizationOfEmail } from '../sso/domains';
 import { type OAuthSignInResult, signInWithProvider } from './oauthAccounts';
 import type { Services } from './services';
 
@@ -35,8 +38,9 @@ function browserOf(client: ClientInfo): string | null {
   return client.canary ? canaryHash(client.canary) : null;
 }
 
-export function requireProvider(services: Services, id: string): ProviderDefinition {
-  const provider = services.oauth.registry.get(id);
+/** A configured provider, or an organization's SSO connection (read from the database, cached briefly). */
+export async function requireProvider(services: Services, id: string): Promise<ProviderDefinition> {
+  const provider = await services.oauth.registry.resolve(id);
   if (!provider) throw new IamError('INVALID_INPUT', { message: 'This sign-in provider is not configured.' });
   return provider;
 }
@@ -53,7 +57,7 @@ export async function beginOAuth(
   input: { provider: string; returnTo?: string | undefined },
   client: ClientInfo,
 ): Promise<{ url: string }> {
-  const provider = requireProvider(services, input.provider);
+  const provider = await requireProvider(services, input.provider);
   if (input.returnTo !== undefined && !matchesReturnToAllowlist(services.oauth.returnToAllowlist, input.returnTo)) {
     throw new IamError('OAUTH_RETURN_TO_INVALID');
   }
@@ -88,7 +92,7 @@ export async function consumeOAuthState(
   input: { provider: string; state?: string | undefined },
   client: ClientInfo,
 ): Promise<OAuthFlow> {
-  const provider = requireProvider(services, input.provider);
+  const provider = await requireProvider(services, input.provider);
   const state = input.state;
   if (!state) throw new IamError('OAUTH_STATE_INVALID');
   const stateHash = hashOAuthState(state);
@@ -136,4 +140,39 @@ export async function oauthCallback(
 ): Promise<OAuthSignInResult> {
   const flow = await consumeOAuthState(services, input, client);
   return completeOAuth(services, flow, { code: input.code, state: input.state ?? '', iss: input.iss }, client);
+}
+
+/**
+ * `sso.discover`: home-realm discovery. The organization that verified the address's domain
+ * and its connection, or null — the same shape, and the same reads, for any address, so it
+ * tells no more than the domain's public TXT record already does (OWASP ASVS 4.0 V2.2.x:
+ * rate-limited, no account enumeration: nothing here depends on whether an account exists).
+ */
+export async function discoverSso(
+  services: Services,
+  input: { email: string },
+): Promise<{ sso: { organizationId: string; connectionId: string } | null }> {
+  const organizationId = await organizationOfEmail(services.db, input.email);
+  const connection = organizationId ? await connectionOf(services.db, organizationId) : null;
+  return { sso: organizationId && connection ? { organizationId, connectionId: connection.id } : null };
+}
+
+/**
+ * `sso.authorize`: starts the organization's OpenID Connect flow, exactly as `oauth.authorize`
+ * does (state bound to the browser, PKCE S256, nonce, the returnTo allowlist; RFC 9700 §2.1).
+ * By address: the organization that verified its domain. `SSO_NO_CONNECTION` when there is
+ * none, or the organization has no usable connection.
+ */
+export async function beginSso(
+  services: Services,
+  input: { email: string; returnTo?: string | undefined } | { organizationId: string; returnTo?: string | undefined },
+  client: ClientInfo,
+): Promise<{ url: string; organizationId: string; connectionId: string }> {
+  const organizationId = 'email' in input ? await organizationOfEmail(services.db, input.email) : input.organizationId;
+  const connection = organizationId ? await connectionOf(services.db, organizationId) : null;
+  if (!organizationId || !connection) throw new IamError('SSO_NO_CONNECTION');
+  const providerId = providerIdOf(connection.id);
+  if (!(await services.oauth.registry.resolve(providerId))) throw new IamError('SSO_NO_CONNECTION');
+  const { url } = await beginOAuth(services, { provider: providerId, returnTo: input.returnTo }, client);
+  return { url, organizationId, connectionId: connection.id };
 }

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import type { PasskeySummary } from '../passkeys/passkeys';
+import { assertSsoNotRequired } from '../sso/policy';
 import { findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
 import type { LoginChallenge } from './loginChallenge';
@@ -81,6 +82,7 @@ export async function signInWithPasskey(
   client: ClientInfo,
 ): Promise<SignedIn | LoginChallenge> {
   const { user } = await provePasskey(services, input, client);
+  await assertSsoNotRequired(services.db, user, { method: 'passkey', client, now: services.clock.now() });
   return signInOrChallenge(services, user, client, { method: 'passkey', multiFactor: true });
 }
 

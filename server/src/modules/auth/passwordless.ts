@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit';
 import { newId } from '../crypto/ids';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
+import { assertSsoNotRequired } from '../sso/policy';
 import { findUserByEmail, findUserById } from '../users/users';
 import type { LoginChallenge } from './loginChallenge';
 import { claimMailBudget } from './mailBudget';
@@ -93,5 +94,7 @@ export async function signInWithEmail(
       ? await services.challenges.consumeLink({ token: input.token, purpose }, onSuccess)
       : await services.challenges.consumeCode({ challengeId: input.challengeId, code: input.code, purpose }, onSuccess);
   services.users.invalidate(user.id);
-  return signInOrChallenge(services, user, client, { method: 'token' in input ? 'email_link' : 'email_code', mailboxProven: true });
+  const method = 'token' in input ? 'email_link' : 'email_code';
+  await assertSsoNotRequired(services.db, user, { method, client, now: services.clock.now() });
+  return signInOrChallenge(services, user, client, { method, mailboxProven: true });
 }

@@ -28,6 +28,8 @@ export const builtInStepUpActions = [
   // org.transferOwnership (the organization passes to another member) and org.revokeSessions.
   'org_ownership',
   'org_sessions',
+  // sso.connections.create, update and delete: who an organization's members sign in through.
+  'org_sso',
 ] as const;
 
 export type BuiltInStepUpAction = (typeof builtInStepUpActions)[number];
@@ -60,6 +62,7 @@ const actionTexts: Record<string, string> = {
   admin: 'You asked to make an administrative change.',
   org_ownership: 'You asked to transfer the ownership of an organization.',
   org_sessions: "You asked to end the sessions of an organization's members.",
+  org_sso: "You asked to change an organization's single sign-on.",
 };
 
 /**

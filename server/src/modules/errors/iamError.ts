@@ -10,16 +10,19 @@ export class IamError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** BOT_CHECK_REQUIRED: the challenge to solve, sent as `error.data.botCheck`. */
   readonly botCheck: BotCheckChallenge | undefined;
+  /** SSO_REQUIRED: the organization whose single sign-on to use, sent as `error.data.organizationId`. */
+  readonly organizationId: string | undefined;
 
   constructor(
     code: IamErrorCode,
-    options: { cause?: unknown; retryAfterSeconds?: number; message?: string; botCheck?: BotCheckChallenge } = {},
+    options: { cause?: unknown; retryAfterSeconds?: number; message?: string; botCheck?: BotCheckChallenge; organizationId?: string } = {},
   ) {
     super(options.message ?? iamErrors[code].message, { cause: options.cause });
     this.name = 'IamError';
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.botCheck = options.botCheck;
+    this.organizationId = options.organizationId;
   }
 }
 

@@ -14,8 +14,18 @@ import { defineProvider, type ProviderDefinition } from './providers';
  * hand-rolls protocol code; it maps the library's failures to the service's error codes.
  */
 export interface OAuthRegistry {
+  /** The configured providers (an organization's SSO connections are not listed). */
   list(): Array<{ id: string; name: string }>;
+  /** A configured provider, or a connection's provider this instance resolved lately (see `resolve`). */
   get(id: string): ProviderDefinition | null;
+  /**
+   * A configured provider, or the provider of an organization's SSO connection read from the
+   * database: cached for a few seconds, rebuilt (discovery included) when the row's
+   * `updated_at` moved, gone when the row is, on every instance.
+   */
+  resolve(id: string): Promise<ProviderDefinition | null>;
+  /** Forgets what this instance holds of a dynamic provider (its row changed here). */
+  invalidate(id: string): void;
   /** The provider's authorization URL for one flow (RFC 7636 S256 challenge, OIDC nonce). */
   authorizationUrl(provider: ProviderDefinition, flow: { state: string; codeVerifier: string; nonce: string | null }): Promise<string>;
   /** Redeems a code and returns who signed in; throws `OAUTH_PROVIDER_ERROR` or `OAUTH_STATE_INVALID`. */
@@ -31,12 +41,26 @@ const defaultTimeoutInMs = 10_000;
 const discoveryTtlInMs = 24 * 3600 * 1000;
 /** Userinfo answers larger than this are refused: a profile is a few kilobytes. */
 const maxUserinfoBytes = 256 * 1024;
+/**
+ * How long a dynamic provider is used without reading its row again. A change made on another
+ * instance (a new secret, a deleted connection) takes effect there within this time.
+ */
+export const dynamicProviderTtlInMs = 2_000;
+
+/** Providers that are rows (an organization's SSO connections): one primary-key read each. */
+export interface DynamicProviderSource {
+  /** Whether the id names such a provider at all (no read for anything else). */
+  handles(id: string): boolean;
+  /** The provider and the version of its row (`updated_at`), or null when there is none. */
+  load(id: string): Promise<{ provider: ProviderDefinition; version: number } | null>;
+}
 
 export function createOAuthRegistry(deps: {
   providers: readonly OAuthProviderConfig[];
   publicUrl: string;
   timeoutInMs?: number;
   logger: Pick<Logger, 'warn'>;
+  dynamic?: DynamicProviderSource;
 }): OAuthRegistry {
   const definitions = new Map(
     deps.providers.map((config) => {
@@ -45,7 +69,33 @@ export function createOAuthRegistry(deps: {
     }),
   );
   const timeoutInSeconds = (deps.timeoutInMs ?? defaultTimeoutInMs) / 1000;
-  const configurations = new Map<string, { config: Promise<Client>; at: number }>();
+  const configurations = new Map<string, { config: Promise<Client>; at: number; provider: ProviderDefinition }>();
+  const dynamicProviders = new Map<string, { provider: ProviderDefinition; version: number; checkedAt: number }>();
+
+  function forget(id: string): void {
+    dynamicProviders.delete(id);
+    configurations.delete(id);
+  }
+
+  async function resolveDynamic(id: string): Promise<ProviderDefinition | null> {
+    const source = deps.dynamic;
+    if (!source?.handles(id)) return null;
+    const cached = dynamicProviders.get(id);
+    if (cached && Date.now() - cached.checkedAt < dynamicProviderTtlInMs) return cached.provider;
+    const loaded = await source.load(id);
+    if (!loaded) {
+      forget(id);
+      return null;
+    }
+    if (cached && cached.version === loaded.version) {
+      cached.checkedAt = Date.now();
+      return cached.provider;
+    }
+    // A new or changed row: its discovered configuration goes too (another issuer, client or secret).
+    configurations.delete(id);
+    dynamicProviders.set(id, { ...loaded, checkedAt: Date.now() });
+    return loaded.provider;
+  }
 
   interface Client {
     config: oidc.Configuration;
@@ -112,9 +162,10 @@ export function createOAuthRegistry(deps: {
   /** One configuration per provider, discovered on first use and again after a day; a failed discovery is retried next time. */
   function clientOf(provider: ProviderDefinition): Promise<Client> {
     const cached = configurations.get(provider.id);
-    if (cached && Date.now() - cached.at < discoveryTtlInMs) return cached.config;
+    // A dynamic provider rebuilt since (its row changed) is another client, never the old one's configuration.
+    if (cached && cached.provider === provider && Date.now() - cached.at < discoveryTtlInMs) return cached.config;
     const config = buildClient(provider);
-    configurations.set(provider.id, { config, at: Date.now() });
+    configurations.set(provider.id, { config, at: Date.now(), provider });
     config.catch(() => {
       if (configurations.get(provider.id)?.config === config) configurations.delete(provider.id);
     });
@@ -144,7 +195,11 @@ export function createOAuthRegistry(deps: {
 
   return {
     list: () => [...definitions.values()].map(({ id, name }) => ({ id, name })),
-    get: (id) => definitions.get(id) ?? null,
+    get: (id) => definitions.get(id) ?? dynamicProviders.get(id)?.provider ?? null,
+    async resolve(id) {
+      return definitions.get(id) ?? (await resolveDynamic(id));
+    },
+    invalidate: forget,
 
     async authorizationUrl(provider, flow) {
       try {

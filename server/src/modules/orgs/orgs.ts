@@ -102,7 +102,7 @@ function suffixed(slug: string): string {
  * so the row really changes (an UPDATE that changes nothing writes nothing a cluster could
  * certify against).
  */
-async function lockOrganization(tx: Transaction, organizationId: string, now: Date): Promise<OrganizationRow> {
+export async function lockOrganization(tx: Transaction, organizationId: string, now: Date): Promise<OrganizationRow> {
   const [result] = await tx
     .update(organizations)
     .set({ updatedAt: sql`GREATEST(${now}, ${organizations.updatedAt} + INTERVAL 1000 MICROSECOND)` })
@@ -131,7 +131,7 @@ async function requireMember(executor: Executor, organizationId: string, userId:
 }
 
 /** Admins and the owner; a member is `ORG_FORBIDDEN` (a member knows the organization exists). */
-async function requireManager(executor: Executor, organizationId: string, userId: string): Promise<OrganizationRole> {
+export async function requireManager(executor: Executor, organizationId: string, userId: string): Promise<OrganizationRole> {
   const role = await requireMember(executor, organizationId, userId);
   if (role === 'member') throw new IamError('ORG_FORBIDDEN');
   return role;
@@ -143,7 +143,7 @@ async function requireManager(executor: Executor, organizationId: string, userId
  * actor's address and browser, which one user must not learn of another (OWASP ASVS 4.0
  * V8.3.1). The organization's admins read it with `org.audit`.
  */
-function audit(
+export function audit(
   tx: Transaction,
   actor: OrgActor,
   organizationId: string,
@@ -158,6 +158,48 @@ function audit(
     organizationId,
     data: { ...(event.memberId ? { memberId: event.memberId } : {}), ...event.data },
   });
+}
+
+/**
+ * Just-in-time membership through the organization's SSO connection (docs/api.md, sso): the
+ * user signed in through the organization's own identity provider with an address at one of
+ * its verified domains, so the organization vouches for them. A member already keeps their
+ * role; anyone else joins as `member` (audited `org.member_joined`, `via: 'sso'`). Returns
+ * the role, or null when the organization is gone.
+ */
+export async function joinOrganizationViaSso(
+  tx: Transaction,
+  input: { organizationId: string; userId: string; now: Date; client: ClientInfo; sessionId?: string | null },
+): Promise<OrganizationRole | null> {
+  const existing = await memberRole(tx, input.organizationId, input.userId);
+  if (existing) return existing;
+  try {
+    await lockOrganization(tx, input.organizationId, input.now);
+  } catch (error) {
+    if (error instanceof IamError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  }
+  // Read again under the organization's row: a parallel sign-in of the same person may have added them.
+  const raced = await memberRole(tx, input.organizationId, input.userId);
+  if (raced) return raced;
+  await tx
+    .insert(organizationMembers)
+    .values({ organizationId: input.organizationId, userId: input.userId, role: 'member', createdAt: input.now });
+  await recordAudit(tx, {
+    type: 'org.member_joined',
+    at: input.now,
+    userId: input.userId,
+    sessionId: input.sessionId ?? null,
+    client: input.client,
+    organizationId: input.organizationId,
+    data: { memberId: input.userId, role: 'member', via: 'sso' },
+  });
+  return 'member';
+}
+
+/** Sets a session's active organization (the sign-in through an organization's SSO acts in it). */
+export async function setActiveOrganization(tx: Transaction, sessionId: string, organizationId: string): Promise<void> {
+  await tx.update(sessions).set({ activeOrganizationId: organizationId }).where(eq(sessions.id, sessionId));
 }
 
 /** Sessions of a user that act in an organization lose it: their next token carries no `org` (`sessions_user_idx`). */
@@ -194,7 +236,7 @@ export async function createOrganization(
   const derived = input.slug === undefined;
   let slug = input.slug ?? slugFromName(input.name);
   for (let attempt = 1; ; attempt++) {
-    const row: OrganizationRow = { id: newId('organization'), name: input.name, slug, createdAt: now, updatedAt: now };
+    const row: OrganizationRow = { id: newId('organization'), name: input.name, slug, requireSso: false, createdAt: now, updatedAt: now };
     try {
       await runTransaction(deps.db, async (tx) => {
         await tx.insert(organizations).values(row);
@@ -242,25 +284,38 @@ export async function getOrganization(deps: Pick<OrgDeps, 'db'>, userId: string,
   return { organization: summaryOf(organization), role, members };
 }
 
-/** Renames an organization or changes its slug (admins and the owner). */
+/**
+ * Renames an organization or changes its slug (admins and the owner), or turns required SSO
+ * on or off (the owner only; on only with a connection its registry resolves and a verified
+ * domain, so nobody is locked out by a policy no sign-in can satisfy: `SSO_NO_CONNECTION`).
+ */
 export async function updateOrganization(
   deps: OrgDeps,
   actor: OrgActor,
-  input: { organizationId: string; name?: string | undefined; slug?: string | undefined },
-): Promise<{ organization: OrganizationSummary }> {
+  input: { organizationId: string; name?: string | undefined; slug?: string | undefined; requireSso?: boolean | undefined },
+  ssoReady?: (tx: Transaction, organizationId: string) => Promise<boolean>,
+): Promise<{ organization: OrganizationSummary & { requireSso: boolean } }> {
   const now = deps.clock.now();
   try {
     return await runTransaction(deps.db, async (tx) => {
       const before = await lockOrganization(tx, input.organizationId, now);
-      await requireManager(tx, before.id, actor.userId);
-      const changes = { name: input.name ?? before.name, slug: input.slug ?? before.slug };
+      const role = await requireManager(tx, before.id, actor.userId);
+      if (input.requireSso !== undefined && input.requireSso !== before.requireSso) {
+        if (role !== 'owner') throw new IamError('ORG_FORBIDDEN');
+        if (input.requireSso && !(ssoReady && (await ssoReady(tx, before.id)))) throw new IamError('SSO_NO_CONNECTION');
+      }
+      const changes = {
+        name: input.name ?? before.name,
+        slug: input.slug ?? before.slug,
+        requireSso: input.requireSso ?? before.requireSso,
+      };
       await tx.update(organizations).set(changes).where(eq(organizations.id, before.id));
       await audit(tx, actor, before.id, {
         type: 'org.updated',
         at: now,
-        data: { from: { name: before.name, slug: before.slug }, to: changes },
+        data: { from: { name: before.name, slug: before.slug, requireSso: before.requireSso }, to: changes },
       });
-      return { organization: summaryOf({ ...before, ...changes }) };
+      return { organization: { ...summaryOf({ ...before, ...changes }), requireSso: changes.requireSso } };
     });
   } catch (error) {
     if (isDuplicateKeyError(error)) throw new IamError('ORG_SLUG_TAKEN');

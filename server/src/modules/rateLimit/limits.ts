@@ -57,6 +57,8 @@ export const defaultLimits = {
   emailChangePerUser: { points: 5, durationInSeconds: 3600 },
   // Social sign-in (oauth.authorize, oauth.callback and its GET route, oauth.link, oauth.unlink), per IP.
   oauthPerIp: { points: 30, durationInSeconds: 60 },
+  // sso.discover and sso.authorize, public: one IP asking about many addresses (home-realm discovery is no directory).
+  ssoDiscoverPerIp: { points: 30, durationInSeconds: 60 },
   // Markup probes: docs/api.md, "3 probes from one IP in 10 min → that IP blocked 15 min".
   markupStrikesPerIp: { points: 3, durationInSeconds: 600 },
   // Signed service calls (bff.*), per key: generous, a BFF serves many users.

@@ -1,0 +1,13 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { authorize } from './authorize';
+import { connectionsRouter } from './connections';
+import { discover } from './discover';
+import { domainsRouter } from './domains';
+
+/** Enterprise SSO of organizations: OpenID Connect connections, verified domains, discovery and sign-in; docs/api.md, sso. */
+export const ssoRouter = {
+  connections: connectionsRouter,
+  domains: domainsRouter,
+  discover,
+  authorize,
+} satisfies TRPCRouterRecord;
