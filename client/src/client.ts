@@ -181,7 +181,7 @@ export function createIamClient(options: IamClientOptions): IamClient {
   return createTRPCClient<AppRouter>({
     links: [
       ...(options.botCheck === 'off' ? [] : [solveAndRetry()]),
-      refreshAndRetry(refreshOnce),
+      refreshAndRetry(refreshOnce, store),
       captureTokens(store, options.onSessionEnd, { onSignedIn: () => schedule(0), onSignedOut: signedOut }),
       transport,
     ],
@@ -273,15 +273,27 @@ function retryLink(
 }
 
 /** A call that failed on an expired token waits for the one refresh, then goes again. */
-function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>): TRPCLink<AppRouter> {
-  return retryLink((error, op) => {
+function refreshAndRetry(refreshOnce: () => Promise<RefreshOutcome>, store: AccessTokenStore): TRPCLink<AppRouter> {
+  // The token each call went out with: a call that fails after another call's refresh already
+  // renewed the token goes again with the new one instead of asking for a second refresh.
+  const sentWith = new WeakMap<Operation, string | null>();
+  const retrying = retryLink((error, op) => {
     const code = iamCodeOf(error);
     if (op.path === refreshPath || !code || !refreshableCodes.has(code)) return null;
+    const current = store.get();
+    if (current !== null && sentWith.has(op) && sentWith.get(op) !== current) return Promise.resolve(op);
     return refreshOnce().then((outcome) => {
       if (outcome.kind === 'challenge') return new ChallengeRequiredError(outcome.challenge);
       return outcome.kind === 'renewed' ? op : null;
     });
   });
+  return (runtime) => {
+    const link = retrying(runtime);
+    return ({ op, next }) => {
+      sentWith.set(op, store.get());
+      return link({ op, next });
+    };
+  };
 }
 
 /** A call refused for want of a bot check is solved and sent again, once, with the solution. */
