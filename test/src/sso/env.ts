@@ -17,11 +17,24 @@ export interface SsoEnv extends AsyncDisposable {
 }
 
 /** A service, and a real OpenID Provider on loopback that organizations connect to. */
-export async function createSsoEnv(options: Parameters<typeof createTestServer>[0] = {}): Promise<SsoEnv> {
+export async function createSsoEnv(options: Parameters<typeof createTestServer>[0] & { socialProvider?: boolean } = {}): Promise<SsoEnv> {
   const idp = await startOidcProvider();
   let t: TestServer;
+  // `corp`: the same provider configured as a social sign-in provider of the service.
+  const providers = options.socialProvider
+    ? [
+        {
+          id: 'corp',
+          type: 'oidc' as const,
+          issuer: idp.issuer,
+          clientId: idp.clientId,
+          clientSecret: idp.clientSecret,
+          allowInsecureHttp: true,
+        },
+      ]
+    : [];
   try {
-    t = await createTestServer({ ...options, oauth: { providers: [], providerTimeoutInMs: 2_000, ...options.oauth } });
+    t = await createTestServer({ ...options, oauth: { providers, providerTimeoutInMs: 2_000, ...options.oauth } });
   } catch (error) {
     await idp.close();
     throw error;
@@ -63,7 +76,7 @@ export async function ssoOrganization(env: SsoEnv, domain = uniqueDomain()): Pro
     clientSecret: idp.clientSecret,
     stepUpToken,
   });
-  idp.setRedirectUris([`${t.url}/oauth/callback/${connection.providerId}`]);
+  idp.setRedirectUris([`${t.url}/oauth/callback/${connection.providerId}`, `${t.url}/oauth/callback/corp`]);
   return { owner, organizationId: organization.id, domain, connectionId: connection.id, providerId: connection.providerId };
 }
 

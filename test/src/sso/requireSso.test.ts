@@ -55,3 +55,72 @@ describe('required SSO', () => {
     );
   });
 });
+
+describe('required SSO, every other way in', () => {
+  it('refuses passwordless and another provider for the member, lets the organization SSO in, and only the owner may set it', async () => {
+    await using env = await createSsoEnv({ socialProvider: true });
+    const org = await ssoOrganization(env);
+    const member = await env.t.signUp({ email: `fay@${org.domain}` });
+    await env.t.sql.query("INSERT INTO organization_members (organization_id, user_id, role, created_at) VALUES (?, ?, 'admin', NOW(3))", [
+      org.organizationId,
+      member.userId,
+    ]);
+    // An admin may not set the policy; the owner may.
+    expect(await member.api.org.update.mutate({ organizationId: org.organizationId, requireSso: true }).catch(iamCodeOf)).toBe(
+      'ORG_FORBIDDEN',
+    );
+    await org.owner.api.org.update.mutate({ organizationId: org.organizationId, requireSso: true });
+
+    // Passwordless: the code is right, the sign-in is still refused.
+    const device = env.t.client({ deviceOf: member.jar });
+    const before = env.t.mail.messages.length;
+    const requested = await device.api.auth.requestSignIn.mutate({ email: member.email });
+    let seen = 0;
+    const mail = await env.t.mail.waitFor((message) => seen++ >= before && message.to.includes(member.email));
+    const code = /\b(\d{6,10})\b/.exec(mail.text ?? '')?.[1] ?? '';
+    expect(await device.api.auth.signInWithCode.mutate({ challengeId: requested.challengeId, code }).catch(iamCodeOf)).toBe('SSO_REQUIRED');
+
+    // Another provider (social sign-in) for the same address: refused too.
+    const social = env.t.client({ deviceOf: member.jar });
+    const { url } = await social.api.oauth.authorize.mutate({ provider: 'corp' });
+    env.idp.accounts.set('fay-at-corp', { email: member.email, email_verified: true });
+    const back = await env.idp.authorize(url, 'fay-at-corp');
+    expect(
+      await social.api.oauth.callback
+        .mutate({
+          provider: 'corp',
+          code: back.searchParams.get('code') ?? '',
+          state: back.searchParams.get('state') ?? '',
+          iss: back.searchParams.get('iss') ?? undefined,
+        })
+        .catch(iamCodeOf),
+    ).toBe('SSO_REQUIRED');
+
+    // The organization's own connection signs them in, acting in the organization.
+    const sso = env.t.client({ deviceOf: member.jar });
+    const started = await sso.api.sso.authorize.mutate({ organizationId: org.organizationId });
+    env.idp.accounts.set('fay-at-sso', { email: member.email, email_verified: true });
+    const redirect = await env.idp.authorize(started.url, 'fay-at-sso');
+    const result = authenticated(
+      await sso.api.oauth.callback.mutate({
+        provider: org.providerId,
+        code: redirect.searchParams.get('code') ?? '',
+        state: redirect.searchParams.get('state') ?? '',
+        iss: redirect.searchParams.get('iss') ?? undefined,
+      }),
+    );
+    expect(result.user.id).toBe(member.userId);
+    // The member kept their role.
+    expect(await rows(env.t, 'SELECT role FROM organization_members WHERE user_id = ?', [member.userId])).toEqual([{ role: 'admin' }]);
+
+    // The secret never reached an answer, an audit row or a queued mail.
+    const secret = env.idp.clientSecret;
+    const dump = JSON.stringify([
+      await rows(env.t, 'SELECT data FROM audit_events'),
+      await rows(env.t, 'SELECT payload FROM outbox_messages'),
+      await org.owner.api.sso.connections.list.query({ organizationId: org.organizationId }),
+      await org.owner.api.org.audit.query({ organizationId: org.organizationId }),
+    ]);
+    expect(dump).not.toContain(secret);
+  });
+});

@@ -15,6 +15,7 @@ import type { ProviderDefinition } from '../oauth/providers';
 import { joinOrganizationViaSso, setActiveOrganization } from '../orgs/orgs';
 import type { CreatedSession } from '../sessions/sessions';
 import { isVerifiedDomainOf } from '../sso/domains';
+import { assertSsoNotRequired, ssoRequiredBy } from '../sso/policy';
 import type { OrganizationRole } from '../tokens/accessToken';
 import { claimAccount, createUser, findUserByEmail, findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
@@ -43,7 +44,8 @@ export function hashOAuthLinkToken(token: string): string {
 type Resolution =
   | { kind: 'user'; user: UserRow; session: CreatedSession & { organization?: { id: string; role: OrganizationRole } | null } }
   | { kind: 'challenge'; user: UserRow; admission: Extract<Admission, { kind: 'challenge' }> }
-  | { kind: 'link'; userId: string | null };
+  | { kind: 'link'; userId: string | null }
+  | { kind: 'sso_required'; user: UserRow; organizationId: string };
 
 /**
  * Who a provider identity is, and the sign-in that follows. Accounts are found by (provider,
@@ -70,6 +72,11 @@ export async function signInWithProvider(
   const resolution = await resolveWithRetry(services, provider, profile, client);
   if (resolution.kind === 'link') {
     return issueLinkToken(services, provider, profile, resolution.userId, client);
+  }
+  if (resolution.kind === 'sso_required') {
+    // Another provider (or another organization's connection) for a member whose organization requires its own SSO.
+    await assertSsoNotRequired(services.db, resolution.user, { method: 'oauth', client, now: services.clock.now() });
+    throw new IamError('SSO_REQUIRED', { organizationId: resolution.organizationId });
   }
   // NIST SP 800-63B §4.2.1 (AAL2): a provider sign-in is one factor; an enrolled authenticator,
   // or the sign-in checks' doubt, asks for the second.
@@ -185,6 +192,9 @@ async function signIn(
   detail: { linked: boolean; created: boolean; sso: SsoContext | null },
 ): Promise<Resolution> {
   const now = services.clock.now();
+  // Required SSO: only the organization's own connection signs its members at its domains in.
+  const required = await ssoRequiredBy(tx, user);
+  if (required && required !== detail.sso?.organizationId) return { kind: 'sso_required', user, organizationId: required };
   // JIT membership: an address at the organization's verified domain, through its own connection.
   const organizationRole =
     detail.sso?.atVerifiedDomain === true
