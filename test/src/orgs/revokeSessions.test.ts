@@ -77,6 +77,15 @@ describe('org.revokeSessions', () => {
       [[owner.userId, outsider.userId, ...members.map((m) => m.userId)]],
     );
     expect(Object.fromEntries(live.map((row) => [row.user_id, Number(row.n)]))).toEqual({ [owner.userId]: 1, [outsider.userId]: 1 });
+    // Each ended session is in its owner's history, once.
+    const [revokedAudits] = await t.sql.query<RowDataPacket[]>(
+      "SELECT user_id, COUNT(DISTINCT session_id) AS sessions, COUNT(*) AS n FROM audit_events WHERE type = 'session.revoked' AND user_id IN (?) GROUP BY user_id",
+      [members.map((m) => m.userId)],
+    );
+    expect(revokedAudits.map((row) => [Number(row.sessions), Number(row.n)])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
     for (const member of members) {
       expect(await member.api.auth.me.query().catch(iamCodeOf)).toBe('SESSION_REVOKED');
       expect(await meUntil(second.clientWith(member.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');

@@ -47,7 +47,7 @@ export const invitationTtlInSeconds = 7 * 24 * 3600;
 export interface OrgDeps {
   db: Database;
   clock: Clock;
-  sessions: Pick<SessionService, 'revokeAllOfUserIn' | 'revokeAllOfUser'>;
+  sessions: Pick<SessionService, 'revokeIn' | 'revokeAllOfUser'>;
   revocations: RevocationSet;
   accessTokens: AccessTokenService;
   outbox: { nudge(): void };
@@ -687,11 +687,14 @@ export async function revokeOrganizationSessions(
       .select({ userId: organizationMembers.userId })
       .from(organizationMembers)
       .where(eq(organizationMembers.organizationId, organization.id));
-    const ids: string[] = [];
-    for (const member of members) {
-      if (member.userId === actor.userId) continue;
-      ids.push(...(await deps.sessions.revokeAllOfUserIn(tx, member.userId, 'admin', actor.client)));
-    }
+    // Every member's live sessions in one read (sessions_user_idx per member), revoked in batches.
+    const live = await tx
+      .select({ id: sessions.id })
+      .from(organizationMembers)
+      .innerJoin(sessions, and(eq(sessions.userId, organizationMembers.userId), isNull(sessions.revokedAt)))
+      .where(and(eq(organizationMembers.organizationId, organization.id), ne(organizationMembers.userId, actor.userId)));
+    const ids = live.map((row) => row.id);
+    await deps.sessions.revokeIn(tx, ids, 'admin', actor.client);
     await audit(tx, actor, organization.id, {
       type: 'org.sessions_revoked',
       at: now,
