@@ -7,7 +7,8 @@ import { type AccountWithHistory, accountWithHistory } from '../devices/history'
 import { IamError } from '../errors/iamError';
 import type { LimitName } from '../rateLimit/limits';
 import type { LimitState } from '../rateLimit/rateLimiter';
-import { assertSsoNotRequired } from '../sso/policy';
+import { domainOfEmail } from '../sso/domains';
+import { refuseForSso } from '../sso/policy';
 import { normalizeEmail } from '../users/email';
 import { hashPassword, passwordNeedsRehash, verifyDummyPassword, verifyPassword } from '../users/password';
 import type { LoginChallenge } from './loginChallenge';
@@ -44,7 +45,11 @@ export async function login(services: Services, input: { email: string; password
   // devices, and both wait for the reservations anyway.
   const [reserved, account] = await Promise.all([
     Promise.all(reservations.map(([name, key]) => limits.get(name).hit(key))),
-    accountWithHistory(db, input.email, client, { now: clock.now(), idleInSeconds: services.settings.lifetimes.sessionIdleInSeconds }),
+    accountWithHistory(db, input.email, client, {
+      now: clock.now(),
+      idleInSeconds: services.settings.lifetimes.sessionIdleInSeconds,
+      domain: domainOfEmail(identity),
+    }),
   ]);
   const refusal = reserved.find((state) => state.exceeded);
   if (refusal) {
@@ -97,7 +102,7 @@ async function signInWithPassword(
   const { db, logger, limits } = services;
   const { user, history, prior } = account;
   // Only now, with the password proven: a member whose organization requires SSO goes there.
-  await assertSsoNotRequired(db, user, { method: 'password', client, now: services.clock.now() });
+  if (account.ssoRequiredBy) await refuseForSso(db, user, account.ssoRequiredBy, { method: 'password', client, now: services.clock.now() });
   if (user.emailVerifiedAt === null) {
     const challenge = await runTransaction(db, (tx) =>
       services.challenges.issue(tx, {

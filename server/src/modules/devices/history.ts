@@ -1,7 +1,16 @@
 import { and, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/mysql-core';
 import type { Executor } from '../../db/client';
-import { devices, refreshTokens, sessions, type UserRow, users } from '../../db/tables';
+import {
+  devices,
+  organizationDomains,
+  organizationMembers,
+  organizations,
+  refreshTokens,
+  sessions,
+  type UserRow,
+  users,
+} from '../../db/tables';
 import { addSeconds } from '../clock';
 import { normalizeEmail } from '../users/email';
 import { canaryHash } from './canary';
@@ -77,6 +86,12 @@ export interface AccountWithHistory {
   user: UserRow;
   history: AccountHistory;
   prior: SignInPrior;
+  /**
+   * The organization that requires its single sign-on of this account (it verified the
+   * address's domain, requires SSO, and the account is a member), or null: the password
+   * sign-in's required-SSO check, read here instead of in a statement of its own.
+   */
+  ssoRequiredBy: string | null;
 }
 
 /**
@@ -93,7 +108,11 @@ export async function accountWithHistory(
   executor: Executor,
   email: string,
   client: ClientInfo,
-  window: { now: Date; idleInSeconds: number },
+  window: {
+    now: Date;
+    idleInSeconds: number /** The address's domain as verified domains are kept (`domainOfEmail`). */;
+    domain: string | null;
+  },
 ): Promise<AccountWithHistory | null> {
   const presented = client.canary && !client.canaryIsNew ? canaryHash(client.canary) : null;
   const cookie = client.refreshTokenHash && presented ? { tokenHash: client.refreshTokenHash, canaryHash: presented } : null;
@@ -101,6 +120,7 @@ export async function accountWithHistory(
     email: normalizeEmail(email),
     now: window.now,
     idleSince: addSeconds(window.now, -window.idleInSeconds),
+    domain: window.domain,
     ...(cookie ?? { tokenHash: null, canaryHash: null }),
   });
   const first = rows[0];
@@ -118,6 +138,7 @@ export async function accountWithHistory(
       liveSessions: Number(first.liveSessions),
       replaceable: first.replaceable ?? null,
     },
+    ssoRequiredBy: first.ssoRequiredBy ?? null,
   };
 }
 
@@ -171,8 +192,26 @@ function prepareAccountRead(executor: Executor, withCookie: boolean) {
         )
         .limit(1)})`
     : sql<string | null>`NULL`;
+  // Required SSO (modules/sso/policy.ts): the organization holding the verified domain, when it
+  // requires SSO and the account is its member (the domain's unique index, then two primary keys).
+  const ssoRequiredBy = executor
+    .select({ id: organizationDomains.organizationId })
+    .from(organizationDomains)
+    .innerJoin(organizations, and(eq(organizations.id, organizationDomains.organizationId), eq(organizations.requireSso, true)))
+    .innerJoin(
+      organizationMembers,
+      and(eq(organizationMembers.organizationId, organizationDomains.organizationId), eq(organizationMembers.userId, users.id)),
+    )
+    .where(eq(organizationDomains.verifiedDomain, sql.placeholder('domain')))
+    .limit(1);
   return executor
-    .select({ user: users, liveSessions: sql<number>`(${liveSessions})`, replaceable, device: historyColumns })
+    .select({
+      user: users,
+      liveSessions: sql<number>`(${liveSessions})`,
+      replaceable,
+      ssoRequiredBy: sql<string | null>`(${ssoRequiredBy})`,
+      device: historyColumns,
+    })
     .from(users)
     .leftJoin(devices, eq(devices.userId, users.id))
     .where(eq(users.emailNormalized, email))

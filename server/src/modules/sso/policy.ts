@@ -34,7 +34,16 @@ export async function assertSsoNotRequired(
   context: { method: string; client: ClientInfo; now: Date },
 ): Promise<void> {
   const organizationId = await ssoRequiredBy(executor, user);
-  if (!organizationId) return;
+  if (organizationId) await refuseForSso(executor, user, organizationId, context);
+}
+
+/** The refusal itself, when the caller already knows the organization (`accountWithHistory` read it with the account). */
+export async function refuseForSso(
+  executor: Executor,
+  user: Pick<UserRow, 'id' | 'email'>,
+  organizationId: string,
+  context: { method: string; client: ClientInfo; now: Date },
+): Promise<never> {
   await recordAudit(executor, {
     type: 'login.failed',
     at: context.now,
