@@ -84,6 +84,10 @@ export const iamErrors = {
     status: 'BAD_REQUEST',
     message: 'This organization has no single sign-on connection, or not a verified domain for it.',
   },
+  SSO_RESPONSE_INVALID: {
+    status: 'UNAUTHORIZED',
+    message: "The organization's identity provider sent a sign-in response that could not be accepted; start again.",
+  },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },

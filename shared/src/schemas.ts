@@ -533,7 +533,31 @@ export const ssoScopesSchema = z
   .min(1)
   .max(20);
 
-export const ssoConnectionCreateInput = z.strictObject({
+/** A SAML entity ID (SAML 2.0 Core §8.3.6: a URI of at most 1024 characters). */
+export const samlEntityIdSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[\x21-\x7e]+$/, { message: 'A URI (printable ASCII without spaces).' });
+/** The IdP's SingleSignOnService location (HTTP-Redirect binding): an absolute https URL. */
+export const samlSsoUrlSchema = z.url({ protocol: /^https?$/, message: 'An absolute https URL.' }).max(2048);
+/** One IdP signing certificate, PEM (`-----BEGIN CERTIFICATE-----`) or bare base64 DER; the service parses it as X.509. */
+export const samlCertificateSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(16_384)
+  .regex(/^[\x20-\x7e\r\n\t]+$/, { message: 'A PEM certificate.' });
+/** 1–3 certificates: the current one, and the next during a rotation. */
+export const samlCertificatesSchema = z.array(samlCertificateSchema).min(1).max(3);
+/** A SAML attribute name (`Name` of an `<Attribute>`, SAML 2.0 Core §2.7.3.1). */
+export const samlAttributeNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, { message: 'Printable ASCII without spaces.' });
+
+const ssoOidcConnectionCreateInput = z.strictObject({
   organizationId: organizationIdSchema,
   type: z.literal('oidc'),
   issuer: ssoIssuerSchema,
@@ -542,6 +566,20 @@ export const ssoConnectionCreateInput = z.strictObject({
   scopes: ssoScopesSchema.optional(),
   stepUpToken: stepUpTokenSchema.optional(),
 });
+const ssoSamlConnectionCreateInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  type: z.literal('saml'),
+  idpEntityId: samlEntityIdSchema,
+  idpSsoUrl: samlSsoUrlSchema,
+  idpCertificates: samlCertificatesSchema,
+  emailAttribute: samlAttributeNameSchema.optional(),
+  stepUpToken: stepUpTokenSchema.optional(),
+});
+export const ssoConnectionCreateInput = z.discriminatedUnion('type', [ssoOidcConnectionCreateInput, ssoSamlConnectionCreateInput]);
+const oidcUpdateFields = ['issuer', 'clientId', 'clientSecret', 'scopes'] as const;
+const samlUpdateFields = ['idpEntityId', 'idpSsoUrl', 'idpCertificates', 'emailAttribute'] as const;
+/** The fields of each connection type `sso.connections.update` takes; one of the other type is refused. */
+export const ssoConnectionUpdateFields = { oidc: oidcUpdateFields, saml: samlUpdateFields } as const;
 export const ssoConnectionUpdateInput = z
   .strictObject({
     organizationId: organizationIdSchema,
@@ -551,12 +589,17 @@ export const ssoConnectionUpdateInput = z
     /** A new secret; `null` makes the client public (no secret). */
     clientSecret: ssoClientSecretSchema.nullable().optional(),
     scopes: ssoScopesSchema.optional(),
+    idpEntityId: samlEntityIdSchema.optional(),
+    idpSsoUrl: samlSsoUrlSchema.optional(),
+    idpCertificates: samlCertificatesSchema.optional(),
+    /** A new attribute name; `null`: the standard ones again. */
+    emailAttribute: samlAttributeNameSchema.nullable().optional(),
     stepUpToken: stepUpTokenSchema.optional(),
   })
-  .refine(
-    (input) => input.issuer !== undefined || input.clientId !== undefined || input.clientSecret !== undefined || input.scopes !== undefined,
-    { message: 'Pass at least one of issuer, clientId, clientSecret, scopes.' },
-  );
+  .refine((input) => [...oidcUpdateFields, ...samlUpdateFields].some((field) => input[field] !== undefined), {
+    message:
+      'Pass at least one field to change (issuer, clientId, clientSecret, scopes; or idpEntityId, idpSsoUrl, idpCertificates, emailAttribute).',
+  });
 export const ssoConnectionDeleteInput = z.strictObject({
   organizationId: organizationIdSchema,
   connectionId: ssoConnectionIdSchema,

@@ -12,6 +12,7 @@ import { createLinkPages } from './linkPages';
 import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 import { createOriginPolicy } from './originPolicy';
 import { createRestRoutes } from './rest/restRoutes';
+import { createSamlRoutes } from './samlRoutes';
 import { createTrpcHandler } from './trpcHandler';
 
 export interface AppOptions {
@@ -92,6 +93,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
 
   // The default OAuth redirect URI (`/oauth/callback/<id>`), for apps that let the service finish the flow.
   app.use(createOAuthCallbackRoute(services));
+  app.use(createSamlRoutes(services));
   if (options.linkPages !== false) app.use(createLinkPages(services));
   // The same procedures over plain HTTP and JSON: `/api/v1/...`, `/openapi.json`, `/docs`.
   if (options.restApi !== false) app.use(createRestRoutes(services, { originPolicy }));

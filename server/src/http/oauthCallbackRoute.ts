@@ -1,15 +1,12 @@
-import { httpStatusOf, type IamErrorCode, iamErrors } from '@iam/shared';
 import express, { type Request, type Response, type Router } from 'express';
-import { isDatabaseUnavailableError } from '../db/client';
 import type { OAuthSignInResult } from '../modules/auth/oauthAccounts';
 import { completeOAuth, consumeOAuthState, type OAuthFlow } from '../modules/auth/oauthFlow';
 import { pageUrl, type Services } from '../modules/auth/services';
 import { isIamError } from '../modules/errors/iamError';
-import { matchesReturnToAllowlist, providerIdPattern } from '../modules/oauth/config';
+import { providerIdPattern } from '../modules/oauth/config';
 import { assertIpNotBlocked, consumeLimits } from '../modules/rateLimit/guards';
-import { respondSignedIn } from '../trpc/authResult';
 import { createHttpContextFactory } from '../trpc/context';
-import { escapeHtml, sendHtmlPage } from './html';
+import { failureOf, finishSignIn, page, type SignInFailure } from './signInAnswer';
 
 /**
  * The default redirect URI, `${PUBLIC_URL}/oauth/callback/<id>`, for apps that let the
@@ -27,6 +24,13 @@ export function createOAuthCallbackRoute(services: Services): Router {
   const router = express.Router();
   const createContext = createHttpContextFactory(services);
   const path = '/oauth/callback/:provider';
+  const finish = (
+    res: Response,
+    ctx: ReturnType<typeof createContext>,
+    flow: OAuthFlow | null,
+    result: OAuthSignInResult | null,
+    failure: SignInFailure | null,
+  ) => finishSignIn(services, res, ctx, flow?.returnTo ?? null, result, failure);
 
   // response_mode=form_post (Apple): the provider's cross-site POST carries no SameSite=Lax
   // canary, so it is answered with a 303 to the same address as a GET, a top-level navigation
@@ -70,76 +74,11 @@ export function createOAuthCallbackRoute(services: Services): Router {
       return finish(res, ctx, flow, result, null);
     } catch (error) {
       if (isIamError(error) && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return finish(res, ctx, flow, null, { code: codeOf(services, error) });
+      return finish(res, ctx, flow, null, { code: failureOf(services, error, 'OAuth callback').code });
     }
   });
 
-  function finish(
-    res: Response,
-    ctx: ReturnType<typeof createContext>,
-    flow: OAuthFlow | null,
-    result: OAuthSignInResult | null,
-    failure: { code: IamErrorCode; reason?: string | undefined } | null,
-  ): void {
-    const returnTo = [flow?.returnTo, services.oauth.defaultReturnTo].find(
-      (candidate): candidate is string =>
-        typeof candidate === 'string' && matchesReturnToAllowlist(services.oauth.returnToAllowlist, candidate),
-    );
-    if (result?.status === 'authenticated') respondSignedIn(ctx, result);
-    const answer = answerFor(returnTo ? new URL(returnTo) : null, result, failure);
-    if (answer.kind === 'redirect') res.redirect(303, answer.url.href);
-    else page(res, answer.status, answer.title, answer.message);
-  }
-
   return router;
-}
-
-type Answer = { kind: 'redirect'; url: URL } | { kind: 'page'; status: number; title: string; message: string };
-
-/** Where the browser goes after the callback: the allowlisted return address with the outcome, or a page. */
-function answerFor(
-  target: URL | null,
-  result: OAuthSignInResult | null,
-  failure: { code: IamErrorCode; reason?: string | undefined } | null,
-): Answer {
-  if (failure || !result) {
-    const code = failure?.code ?? 'INTERNAL';
-    if (!target)
-      return {
-        kind: 'page',
-        status: httpStatusOf(code),
-        title: 'Sign-in failed',
-        message: iamErrors[code].message,
-      };
-    target.searchParams.set('error', code);
-    if (failure?.reason) target.searchParams.set('reason', failure.reason);
-    return { kind: 'redirect', url: target };
-  }
-  switch (result.status) {
-    case 'authenticated':
-      if (!target) return { kind: 'page', status: 200, title: 'Signed in', message: 'You are signed in. You can close this page.' };
-      target.searchParams.set('status', 'authenticated');
-      return { kind: 'redirect', url: target };
-    case 'mfa_required':
-      if (!target) {
-        const message = 'Enter the code from your authenticator app in the app you were signing in to.';
-        return { kind: 'page', status: 200, title: 'One more step', message };
-      }
-      target.searchParams.set('status', 'mfa_required');
-      target.searchParams.set('challengeId', result.challengeId);
-      target.searchParams.set('methods', result.methods.join(','));
-      return { kind: 'redirect', url: target };
-    case 'link_required':
-      if (!target) {
-        const message = 'Sign in to your account first, then link this sign-in provider from your account settings.';
-        return { kind: 'page', status: 200, title: 'Sign in to link this account', message };
-      }
-      target.searchParams.set('status', 'link_required');
-      target.searchParams.set('provider', result.provider);
-      if (result.email) target.searchParams.set('email', result.email);
-      target.hash = new URLSearchParams({ linkToken: result.linkToken }).toString();
-      return { kind: 'redirect', url: target };
-  }
 }
 
 /** A configured provider's id, or an SSO connection's (its row read, cached briefly); null for anything else. */
@@ -151,18 +90,4 @@ async function knownProvider(services: Services, value: unknown): Promise<string
     services.logger.error({ err: error }, 'OAuth provider lookup failed');
     return null;
   }
-}
-
-function codeOf(services: Services, error: unknown): IamErrorCode {
-  if (isIamError(error)) return error.code;
-  if (isDatabaseUnavailableError(error)) {
-    services.logger.error({ err: error }, 'database unavailable');
-    return 'SERVICE_UNAVAILABLE';
-  }
-  services.logger.error({ err: error }, 'OAuth callback failed');
-  return 'INTERNAL';
-}
-
-function page(res: Response, status: number, title: string, message: string): void {
-  sendHtmlPage(res, { status, title, bodyHtml: `<p>${escapeHtml(message)}</p>` });
 }

@@ -1,4 +1,4 @@
-import { index, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { index, mysqlTable, primaryKey, text, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 import { createdAt, hashColumn, idColumn, instantColumn } from './columns';
 
 /**
@@ -43,6 +43,11 @@ export const oauthStates = mysqlTable(
     returnTo: varchar('return_to', { length: 2048 }),
     /** SHA-256 of the device canary (`iam_cid`) of the browser that started the flow. */
     canaryHash: hashColumn('canary_hash'),
+    /**
+     * SAML: the verified profile the IdP's POST to the ACS gave, sealed under a key derived from
+     * the state, until the browser's own GET (which carries the canary) spends the state.
+     */
+    samlProfileSealed: text('saml_profile_sealed'),
     createdAt: createdAt(),
     expiresAt: instantColumn('expires_at').notNull(),
     usedAt: instantColumn('used_at'),

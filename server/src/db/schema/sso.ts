@@ -1,11 +1,12 @@
-import { index, mysqlTable, primaryKey, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
-import { createdAt, idColumn, instantColumn } from './columns';
+import { index, mysqlTable, primaryKey, text, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import { createdAt, hashColumn, idColumn, instantColumn } from './columns';
 
 /**
- * Enterprise SSO connections: an organization's own OpenID Provider, configured through the
- * API (docs/api.md, sso). The client secret is sealed (AES-256-GCM under a key derived from
- * IAM_SECRET, bound to the connection id); it never leaves the service. No foreign keys
- * (docs/architecture.md, scale-out).
+ * Enterprise SSO connections: an organization's own OpenID Provider or SAML 2.0 identity
+ * provider, configured through the API (docs/api.md, sso). An OpenID Connect client secret is
+ * sealed (AES-256-GCM under a key derived from IAM_SECRET, bound to the connection id); it never
+ * leaves the service. A SAML connection keeps only public material (the IdP's entity ID, its
+ * SSO URL and signing certificates). No foreign keys (docs/architecture.md, scale-out).
  */
 export const ssoConnections = mysqlTable(
   'sso_connections',
@@ -13,13 +14,21 @@ export const ssoConnections = mysqlTable(
     /** `ssc_…`; the connection signs in as provider `sso_<the same random part>`. */
     id: idColumn('id').primaryKey(),
     organizationId: idColumn('organization_id').notNull(),
-    type: varchar('type', { length: 16 }).$type<'oidc'>().notNull(),
+    type: varchar('type', { length: 16 }).$type<'oidc' | 'saml'>().notNull(),
+    /** OpenID Connect: the issuer identifier. SAML: the IdP's entity ID (the `Issuer` its assertions carry). */
     issuer: varchar('issuer', { length: 2048 }).notNull(),
-    clientId: varchar('client_id', { length: 255 }).notNull(),
-    /** Null for a public client (token endpoint authentication `none`). */
+    /** OpenID Connect only (null for SAML). */
+    clientId: varchar('client_id', { length: 255 }),
+    /** Null for a public client (token endpoint authentication `none`) and for SAML. */
     clientSecretSealed: varchar('client_secret_sealed', { length: 1024 }),
-    /** Space-separated scope tokens (RFC 6749 §3.3), `openid` first. */
-    scopes: varchar('scopes', { length: 1024 }).notNull(),
+    /** Space-separated scope tokens (RFC 6749 §3.3), `openid` first; null for SAML. */
+    scopes: varchar('scopes', { length: 1024 }),
+    /** SAML: the IdP's SingleSignOnService URL (HTTP-Redirect binding). */
+    samlSsoUrl: varchar('saml_sso_url', { length: 2048 }),
+    /** SAML: the IdP's signing certificates, PEM, one after another (several during a rotation). */
+    samlCertificates: text('saml_certificates'),
+    /** SAML: the attribute that carries the address, when not a standard one. */
+    samlEmailAttribute: varchar('saml_email_attribute', { length: 255 }),
     createdAt: createdAt(),
     /** Written by every change: the registry's cached provider is rebuilt when it moves (every instance). */
     updatedAt: instantColumn('updated_at').notNull(),
@@ -54,5 +63,27 @@ export const organizationDomains = mysqlTable(
   ],
 );
 
+/**
+ * SAML assertions already accepted (SAML 2.0 Profiles §4.1.4.5: the SP must ensure a bearer
+ * assertion is not used twice). The key is a hash of the connection id and the assertion's ID;
+ * the insert is the decision, so a replay is refused on every instance and every cluster node
+ * (a duplicate key). Rows go once `expires_at` (the assertion's NotOnOrAfter, capped) passed.
+ */
+export const samlAssertions = mysqlTable(
+  'saml_assertions',
+  {
+    // The ACS: INSERT (duplicate key = replay).
+    idHash: hashColumn('id_hash').primaryKey(),
+    connectionId: idColumn('connection_id').notNull(),
+    createdAt: createdAt(),
+    expiresAt: instantColumn('expires_at').notNull(),
+  },
+  (table) => [
+    // The retention sweep: DELETE … WHERE expires_at < ?.
+    index('saml_assertions_expires_idx').on(table.expiresAt),
+  ],
+);
+
 export type SsoConnectionRow = typeof ssoConnections.$inferSelect;
 export type OrganizationDomainRow = typeof organizationDomains.$inferSelect;
+export type SamlAssertionRow = typeof samlAssertions.$inferSelect;

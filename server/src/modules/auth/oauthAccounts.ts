@@ -65,7 +65,7 @@ type Resolution =
  */
 export async function signInWithProvider(
   services: Services,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   profile: OAuthProfile,
   client: ClientInfo,
 ): Promise<OAuthSignInResult> {
@@ -86,7 +86,7 @@ export async function signInWithProvider(
 
 async function resolveWithRetry(
   services: Services,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   profile: OAuthProfile,
   client: ClientInfo,
 ): Promise<Resolution> {
@@ -113,7 +113,7 @@ interface SsoContext {
   atVerifiedDomain: boolean;
 }
 
-async function ssoContextOf(tx: Transaction, provider: ProviderDefinition, profile: OAuthProfile): Promise<SsoContext | null> {
+async function ssoContextOf(tx: Transaction, provider: Pick<ProviderDefinition, 'id'>, profile: OAuthProfile): Promise<SsoContext | null> {
   const connectionId = connectionIdOf(provider.id);
   if (!connectionId) return null;
   const connection = await findConnection(tx, connectionId);
@@ -126,7 +126,7 @@ async function ssoContextOf(tx: Transaction, provider: ProviderDefinition, profi
 async function resolve(
   services: Services,
   tx: Transaction,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   profile: OAuthProfile,
   client: ClientInfo,
 ): Promise<Resolution> {
@@ -187,7 +187,7 @@ async function signIn(
   services: Services,
   tx: Transaction,
   user: UserRow,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   client: ClientInfo,
   detail: { linked: boolean; created: boolean; sso: SsoContext | null },
 ): Promise<Resolution> {
@@ -229,6 +229,13 @@ async function signIn(
   return { kind: 'user', user, session };
 }
 
+/** A SAML connection's provider (not in the OAuth registry: its flow is samlFlow's), or null. */
+async function samlConnectionProvider(tx: Transaction, providerId: string): Promise<Pick<ProviderDefinition, 'id'> | null> {
+  const connectionId = connectionIdOf(providerId);
+  const connection = connectionId ? await findConnection(tx, connectionId) : null;
+  return connection?.type === 'saml' ? { id: providerId } : null;
+}
+
 async function assertNoOtherIdentity(tx: Transaction, userId: string, providerId: string): Promise<void> {
   const [existing] = await tx
     .select({ subject: oauthAccounts.subject })
@@ -242,7 +249,7 @@ async function insertAccount(
   services: Services,
   tx: Transaction,
   userId: string,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   profile: { subject: string; email: string | null },
   client: ClientInfo | undefined,
   how: 'verified_email' | 'verified_domain' | 'new_user' | 'link_token',
@@ -261,7 +268,7 @@ async function insertAccount(
 
 async function issueLinkToken(
   services: Services,
-  provider: ProviderDefinition,
+  provider: Pick<ProviderDefinition, 'id'>,
   profile: OAuthProfile,
   userId: string | null,
   client: ClientInfo,
@@ -310,7 +317,9 @@ export async function linkWithToken(
       );
     if (spent.affectedRows !== 1) throw new IamError('LINK_INVALID');
     const [row] = await tx.select().from(oauthLinkTokens).where(eq(oauthLinkTokens.tokenHash, tokenHash)).limit(1);
-    const provider = row ? await services.oauth.registry.resolve(row.provider) : null;
+    const provider = row
+      ? ((await services.oauth.registry.resolve(row.provider)) ?? (await samlConnectionProvider(tx, row.provider)))
+      : null;
     if (!row || !provider) throw new IamError('LINK_INVALID');
     // Serialises links and unlinks of one user, on every cluster node too (the row is written).
     await claimAccount(tx, input.userId, services.clock.now());

@@ -1,6 +1,6 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull } from 'drizzle-orm';
 import { randomNonce, randomPKCECodeVerifier } from 'openid-client';
-import { oauthStates } from '../../db/tables';
+import { type OAuthStateRow, oauthStates } from '../../db/tables';
 import { addSeconds } from '../clock';
 import { sha256Hex } from '../crypto/hash';
 import { randomToken } from '../crypto/random';
@@ -9,7 +9,6 @@ import { canaryHash } from '../devices/canary';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { matchesReturnToAllowlist } from '../oauth/config';
-import { providerIdOf } from '../oauth/connections';
 import type { ProviderDefinition } from '../oauth/providers';
 import { connectionOf } from '../sso/connections';
 import { organizationOfEmail } from '../sso/domains';
@@ -45,6 +44,74 @@ export async function requireProvider(services: Services, id: string): Promise<P
   return provider;
 }
 
+/** The returnTo of a flow: absent, or on the allowlist (RFC 9700 §4.11); anything else is refused, never replaced by a default. */
+export function checkReturnTo(services: Services, returnTo: string | undefined): void {
+  if (returnTo !== undefined && !matchesReturnToAllowlist(services.oauth.returnToAllowlist, returnTo)) {
+    throw new IamError('OAUTH_RETURN_TO_INVALID');
+  }
+}
+
+/**
+ * Keeps a started flow server-side (`oauth_states`): the hash of its state, the provider, the
+ * browser's canary hash, the returnTo, 10 minutes. `secret` (the PKCE verifier, or a SAML
+ * AuthnRequest ID) is sealed under a key derived from the state, so the table alone gives nothing.
+ */
+export async function saveFlowState(
+  services: Services,
+  flow: {
+    state: string;
+    providerId: string;
+    secret: { value: string; purpose: string };
+    nonce: string | null;
+    returnTo: string | undefined;
+    client: ClientInfo;
+  },
+): Promise<void> {
+  const now = services.clock.now();
+  await services.db.insert(oauthStates).values({
+    stateHash: hashOAuthState(flow.state),
+    provider: flow.providerId,
+    codeVerifierSealed: seal(deriveKey(flow.state, flow.secret.purpose), flow.secret.value, `${flow.secret.purpose}:${flow.providerId}`),
+    nonce: flow.nonce,
+    returnTo: flow.returnTo === undefined ? null : new URL(flow.returnTo).href,
+    canaryHash: browserOf(flow.client),
+    createdAt: now,
+    expiresAt: addSeconds(now, oauthStateTtlInSeconds),
+  });
+}
+
+/**
+ * Spends a flow's state: exactly one live flow for this provider, started by this browser
+ * (and, for SAML, whose IdP response was accepted). Anything else is `OAUTH_STATE_INVALID`;
+ * a state never works twice (RFC 9700 §4.7.1).
+ */
+export async function spendFlowState(
+  services: Services,
+  input: { state: string; providerId: string; requireSamlProfile?: boolean },
+  client: ClientInfo,
+): Promise<OAuthStateRow> {
+  const stateHash = hashOAuthState(input.state);
+  const browser = browserOf(client);
+  const now = services.clock.now();
+  const [spent] = await services.db
+    .update(oauthStates)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(oauthStates.stateHash, stateHash),
+        eq(oauthStates.provider, input.providerId),
+        isNull(oauthStates.usedAt),
+        gt(oauthStates.expiresAt, now),
+        browser ? eq(oauthStates.canaryHash, browser) : isNull(oauthStates.canaryHash),
+        input.requireSamlProfile ? isNotNull(oauthStates.samlProfileSealed) : isNull(oauthStates.samlProfileSealed),
+      ),
+    );
+  if (spent.affectedRows !== 1) throw new IamError('OAUTH_STATE_INVALID');
+  const [row] = await services.db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).limit(1);
+  if (!row) throw new IamError('OAUTH_STATE_INVALID');
+  return row;
+}
+
 /**
  * Starts a sign-in at a provider: a fresh `state`, a PKCE S256 verifier (RFC 7636) and, for
  * OpenID Connect, a `nonce`, all kept server-side and bound to the browser's device canary, so
@@ -58,25 +125,20 @@ export async function beginOAuth(
   client: ClientInfo,
 ): Promise<{ url: string }> {
   const provider = await requireProvider(services, input.provider);
-  if (input.returnTo !== undefined && !matchesReturnToAllowlist(services.oauth.returnToAllowlist, input.returnTo)) {
-    throw new IamError('OAUTH_RETURN_TO_INVALID');
-  }
+  checkReturnTo(services, input.returnTo);
   const state = randomToken(stateBytes);
   const codeVerifier = randomPKCECodeVerifier();
   const nonce = provider.protocol === 'oidc' ? randomNonce() : null;
   const url = await services.oauth.registry.authorizationUrl(provider, { state, codeVerifier, nonce });
 
-  const now = services.clock.now();
-  await services.db.insert(oauthStates).values({
-    stateHash: hashOAuthState(state),
-    provider: provider.id,
+  await saveFlowState(services, {
+    state,
+    providerId: provider.id,
     // Sealed under a key only the state itself gives: the table alone never redeems a code.
-    codeVerifierSealed: seal(deriveKey(state, verifierPurpose), codeVerifier, `${verifierPurpose}:${provider.id}`),
+    secret: { value: codeVerifier, purpose: verifierPurpose },
     nonce,
-    returnTo: input.returnTo === undefined ? null : new URL(input.returnTo).href,
-    canaryHash: browserOf(client),
-    createdAt: now,
-    expiresAt: addSeconds(now, oauthStateTtlInSeconds),
+    returnTo: input.returnTo,
+    client,
   });
   return { url };
 }
@@ -95,25 +157,9 @@ export async function consumeOAuthState(
   const provider = await requireProvider(services, input.provider);
   const state = input.state;
   if (!state) throw new IamError('OAUTH_STATE_INVALID');
-  const stateHash = hashOAuthState(state);
-  const browser = browserOf(client);
-  const now = services.clock.now();
-  const [spent] = await services.db
-    .update(oauthStates)
-    .set({ usedAt: now })
-    .where(
-      and(
-        eq(oauthStates.stateHash, stateHash),
-        eq(oauthStates.provider, provider.id),
-        isNull(oauthStates.usedAt),
-        gt(oauthStates.expiresAt, now),
-        browser ? eq(oauthStates.canaryHash, browser) : isNull(oauthStates.canaryHash),
-      ),
-    );
-  if (spent.affectedRows !== 1) throw new IamError('OAUTH_STATE_INVALID');
-  const [row] = await services.db.select().from(oauthStates).where(eq(oauthStates.stateHash, stateHash)).limit(1);
-  const codeVerifier = row ? open(deriveKey(state, verifierPurpose), row.codeVerifierSealed, `${verifierPurpose}:${provider.id}`) : null;
-  if (!row || !codeVerifier) throw new IamError('OAUTH_STATE_INVALID');
+  const row = await spendFlowState(services, { state, providerId: provider.id }, client);
+  const codeVerifier = open(deriveKey(state, verifierPurpose), row.codeVerifierSealed, `${verifierPurpose}:${provider.id}`);
+  if (!codeVerifier) throw new IamError('OAUTH_STATE_INVALID');
   return { provider, codeVerifier, nonce: row.nonce, returnTo: row.returnTo };
 }
 
@@ -155,24 +201,4 @@ export async function discoverSso(
   const organizationId = await organizationOfEmail(services.db, input.email);
   const connection = organizationId ? await connectionOf(services.db, organizationId) : null;
   return { sso: organizationId && connection ? { organizationId, connectionId: connection.id } : null };
-}
-
-/**
- * `sso.authorize`: starts the organization's OpenID Connect flow, exactly as `oauth.authorize`
- * does (state bound to the browser, PKCE S256, nonce, the returnTo allowlist; RFC 9700 §2.1).
- * By address: the organization that verified its domain. `SSO_NO_CONNECTION` when there is
- * none, or the organization has no usable connection.
- */
-export async function beginSso(
-  services: Services,
-  input: { email: string; returnTo?: string | undefined } | { organizationId: string; returnTo?: string | undefined },
-  client: ClientInfo,
-): Promise<{ url: string; organizationId: string; connectionId: string }> {
-  const organizationId = 'email' in input ? await organizationOfEmail(services.db, input.email) : input.organizationId;
-  const connection = organizationId ? await connectionOf(services.db, organizationId) : null;
-  if (!organizationId || !connection) throw new IamError('SSO_NO_CONNECTION');
-  const providerId = providerIdOf(connection.id);
-  if (!(await services.oauth.registry.resolve(providerId))) throw new IamError('SSO_NO_CONNECTION');
-  const { url } = await beginOAuth(services, { provider: providerId, returnTo: input.returnTo }, client);
-  return { url, organizationId, connectionId: connection.id };
 }

@@ -12,10 +12,19 @@ export class IamError extends Error {
   readonly botCheck: BotCheckChallenge | undefined;
   /** SSO_REQUIRED: the organization whose single sign-on to use, sent as `error.data.organizationId`. */
   readonly organizationId: string | undefined;
+  /** SSO_RESPONSE_INVALID: which check the SAML response failed (`reason` of the callback redirect and the audit row). */
+  readonly reason: string | undefined;
 
   constructor(
     code: IamErrorCode,
-    options: { cause?: unknown; retryAfterSeconds?: number; message?: string; botCheck?: BotCheckChallenge; organizationId?: string } = {},
+    options: {
+      cause?: unknown;
+      retryAfterSeconds?: number;
+      message?: string;
+      botCheck?: BotCheckChallenge;
+      organizationId?: string;
+      reason?: string;
+    } = {},
   ) {
     super(options.message ?? iamErrors[code].message, { cause: options.cause });
     this.name = 'IamError';
@@ -23,6 +32,7 @@ export class IamError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.botCheck = options.botCheck;
     this.organizationId = options.organizationId;
+    this.reason = options.reason;
   }
 }
 

@@ -49,11 +49,12 @@ export function issuerAllowed(issuer: string, allowLoopbackHttp: boolean): boole
   return url.protocol === 'http:' && allowLoopbackHttp && isLoopbackHost(url.hostname);
 }
 
-/** A connection row as the registry's provider; null when its secret no longer opens (IAM_SECRET changed). */
+/** An OpenID Connect connection row as the registry's provider; null for a SAML one, or when its secret no longer opens (IAM_SECRET changed). */
 export function connectionProvider(
   row: SsoConnectionRow,
   deps: { secrets: ConnectionSecrets; publicUrl: string; allowLoopbackHttp: boolean; name: string },
 ): ProviderDefinition | null {
+  if (row.type !== 'oidc' || row.clientId === null) return null;
   const clientSecret = row.clientSecretSealed === null ? null : deps.secrets.open(row.id, row.clientSecretSealed);
   if (row.clientSecretSealed !== null && clientSecret === null) return null;
   const insecure = new URL(row.issuer).protocol === 'http:';
@@ -66,7 +67,7 @@ export function connectionProvider(
       issuer: row.issuer,
       clientId: row.clientId,
       ...(clientSecret === null ? {} : { clientSecret }),
-      scopes: row.scopes.split(' ').filter(Boolean),
+      scopes: (row.scopes ?? '').split(' ').filter(Boolean),
       allowInsecureHttp: insecure,
     },
     deps.publicUrl,

@@ -20,6 +20,8 @@ export interface OAuthService {
     secrets: ConnectionSecrets;
     allowLoopbackHttp: boolean;
     dnsServers: readonly string[] | undefined;
+    /** PUBLIC_URL: a SAML connection's SP entity ID and ACS URL are under it. */
+    publicUrl: string;
   };
 }
 
@@ -50,7 +52,8 @@ export function createOAuthService(deps: {
         async load(id) {
           const connectionId = connectionIdOf(id);
           const row = connectionId ? await findConnection(deps.db, connectionId) : null;
-          if (!row) return null;
+          // A SAML connection is no OAuth provider: its flow is the SAML one (modules/auth/samlFlow).
+          if (row?.type !== 'oidc') return null;
           const provider = connectionProvider(row, {
             secrets,
             publicUrl: deps.publicUrl,
@@ -67,7 +70,7 @@ export function createOAuthService(deps: {
     }),
     returnToAllowlist: config.returnToAllowlist ?? [],
     defaultReturnTo: config.defaultReturnTo ?? null,
-    sso: { secrets, allowLoopbackHttp: deps.allowLoopbackHttp, dnsServers: deps.dnsServers },
+    sso: { secrets, allowLoopbackHttp: deps.allowLoopbackHttp, dnsServers: deps.dnsServers, publicUrl: deps.publicUrl },
     async sweep() {
       const before = addSeconds(deps.clock.now(), -3600);
       await deps.db.delete(oauthStates).where(lt(oauthStates.expiresAt, before));

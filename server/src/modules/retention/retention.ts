@@ -1,7 +1,18 @@
 import { and, eq, inArray, isNotNull, lt, notExists, or, type SQL } from 'drizzle-orm';
 import type { MySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core';
 import type { Database } from '../../db/client';
-import { apiKeys, auditEvents, challenges, devices, links, outboxMessages, refreshTokens, sessions, stepUpTokens } from '../../db/tables';
+import {
+  apiKeys,
+  auditEvents,
+  challenges,
+  devices,
+  links,
+  outboxMessages,
+  refreshTokens,
+  samlAssertions,
+  sessions,
+  stepUpTokens,
+} from '../../db/tables';
 import { addSeconds } from '../clock';
 
 /**
@@ -36,7 +47,16 @@ export const defaultRetentionPolicy: RetentionPolicy = {
 };
 
 export type SweptCounts = Record<
-  'sessions' | 'refreshTokens' | 'challenges' | 'links' | 'stepUpTokens' | 'devices' | 'auditEvents' | 'outboxMessages' | 'apiKeys',
+  | 'sessions'
+  | 'refreshTokens'
+  | 'challenges'
+  | 'links'
+  | 'stepUpTokens'
+  | 'devices'
+  | 'auditEvents'
+  | 'outboxMessages'
+  | 'apiKeys'
+  | 'samlAssertions',
   number
 >;
 
@@ -82,6 +102,7 @@ export async function sweepRetention(
     auditEvents: 0,
     outboxMessages: 0,
     apiKeys: 0,
+    samlAssertions: 0,
   };
 
   const deadSession = or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)));
@@ -148,6 +169,15 @@ export async function sweepRetention(
     apiKeys,
     apiKeys.id,
     or(lt(apiKeys.revokedAt, deadKeysBefore), lt(apiKeys.expiresAt, deadKeysBefore)),
+    policy.batchSize,
+    maxBatches,
+  );
+  // SAML assertions past their NotOnOrAfter can no longer be accepted: their replay-cache rows go.
+  counts.samlAssertions = await sweepBatches(
+    db,
+    samlAssertions,
+    samlAssertions.idHash,
+    lt(samlAssertions.expiresAt, cutoff),
     policy.batchSize,
     maxBatches,
   );

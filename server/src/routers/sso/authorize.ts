@@ -1,9 +1,9 @@
 import { ssoAuthorizeInput } from '@iam/shared';
-import { beginSso } from '../../modules/auth/oauthFlow';
+import { beginSso } from '../../modules/auth/ssoFlow';
 import { publicProcedure } from '../../trpc/procedures';
 import { withLimits } from '../../trpc/rateLimit';
 
-/** Starts the organization's OpenID Connect flow, as `oauth.authorize` does; the callback is `oauth.callback` or the callback route. */
+/** Starts the organization's flow: OpenID Connect as `oauth.authorize` does (the callback is `oauth.callback` or the callback route), or SAML (the IdP posts to the ACS route). */
 export const authorize = publicProcedure
   .input(ssoAuthorizeInput)
   .use(
