@@ -3,8 +3,9 @@ import { DOMParser } from '@xmldom/xmldom';
 import type { SsoConnectionRow } from '../../db/tables';
 import { addSeconds } from '../clock';
 import { IamError } from '../errors/iamError';
-import { type OAuthProfile, toProfile } from '../oauth/profile';
+import type { OAuthProfile } from '../oauth/profile';
 import { certificatesOf } from './samlCertificates';
+import { samlProfileOf } from './samlProfile';
 
 /**
  * SAML 2.0 Web Browser SSO (Profiles §4.1) as a service provider: SP-initiated, an AuthnRequest
@@ -73,9 +74,6 @@ export function samlIdentityProviderOf(row: SsoConnectionRow): SamlIdentityProvi
 
 /** SAML 2.0 Core §8.3.7: no format requested; the IdP sends the one configured for this SP. */
 const nameIdFormatUnspecified = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
-const nameIdFormatEmail = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
-/** SAML 2.0 Core §8.3.8: a transient identifier names nobody twice, so it cannot key an account. */
-const nameIdFormatTransient = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 const bearerMethod = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const statusSuccess = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const protocolNamespace = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -117,6 +115,7 @@ export function samlMetadataXml(sp: SamlServiceProvider): string {
   const saml = new SAML({
     callbackUrl: sp.acsUrl,
     issuer: sp.entityId,
+    // Required by the constructor, never used for metadata (the SP signs nothing and decrypts nothing).
     idpCert: 'unused',
     wantAssertionsSigned: true,
     identifierFormat: nameIdFormatUnspecified,
@@ -296,60 +295,9 @@ function checkAssertion(
   }
   if (confirmedUntil === null) throw samlFailure(failed);
 
-  const result = profileOf(profile, idp);
+  const result = samlProfileOf(profile, idp.emailAttribute);
+  if (!result) throw samlFailure('malformed');
   const lastValid = Math.max(confirmedUntil, conditionsNotOnOrAfter ?? confirmedUntil) + skew;
   const expiresAt = new Date(Math.min(lastValid, addSeconds(input.now, maxAssertionLifetimeInSeconds).getTime()));
   return { ...result, assertionId, expiresAt };
-}
-
-/** OASIS/X.500 and Microsoft claim names IdPs commonly send. */
-const emailAttributes = [
-  'email',
-  'mail',
-  'emailAddress',
-  'urn:oid:0.9.2342.19200300.100.1.3',
-  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
-];
-const nameAttributes = [
-  'displayName',
-  'name',
-  'urn:oid:2.16.840.1.113730.3.1.241',
-  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
-  'http://schemas.microsoft.com/identity/claims/displayname',
-  'cn',
-];
-const givenNameAttributes = ['givenName', 'firstName', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname'];
-const surnameAttributes = ['sn', 'surname', 'lastName', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname'];
-
-function firstString(attributes: Record<string, unknown>, names: readonly string[]): string | null {
-  for (const name of names) {
-    const value = attributes[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    if (typeof first === 'string' && first.trim() !== '') return first.trim();
-  }
-  return null;
-}
-
-/**
- * Who signed in: the NameID is the subject (a transient one is refused), the address comes
- * from the configured attribute, a standard one, or an emailAddress-format NameID. The address
- * counts as verified: the organization's directory is authoritative for its own domains, and
- * `signInWithProvider` believes it only at the organization's verified domains.
- */
-function profileOf(profile: Profile, idp: SamlIdentityProvider): Pick<SamlAssertion, 'profile' | 'nameIdFormat'> {
-  const nameIdFormat = typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat : null;
-  if (typeof profile.nameID !== 'string' || nameIdFormat === nameIdFormatTransient) throw samlFailure('malformed');
-  const attributes = (typeof profile.attributes === 'object' && profile.attributes !== null ? profile.attributes : {}) as Record<
-    string,
-    unknown
-  >;
-  const email =
-    firstString(attributes, idp.emailAttribute ? [idp.emailAttribute] : emailAttributes) ??
-    (nameIdFormat === nameIdFormatEmail ? profile.nameID.trim() : null);
-  const given = firstString(attributes, givenNameAttributes);
-  const surname = firstString(attributes, surnameAttributes);
-  const name = firstString(attributes, nameAttributes) ?? ([given, surname].filter(Boolean).join(' ') || null);
-  const mapped = toProfile({ id: profile.nameID.trim(), email, emailVerified: email !== null, name });
-  if (!mapped) throw samlFailure('malformed');
-  return { profile: mapped, nameIdFormat };
 }
