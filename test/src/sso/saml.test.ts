@@ -80,3 +80,29 @@ describe('enterprise SSO through a real SAML 2.0 IdP', () => {
     expect(await rows(env.t, 'SELECT COUNT(*) AS n FROM organization_members WHERE user_id = ?', [existing.userId])).toEqual([{ n: 1 }]);
   });
 });
+
+describe('SAML identities outside the verified domains', () => {
+  it('answer link_required, and join the account only once its owner signed in and links them (oauth.link)', async () => {
+    await using env = await createSamlEnv();
+    const org = await samlOrganization(env);
+    const owner = await env.t.signUp();
+    const browser = env.t.client({ deviceOf: owner.jar });
+    const who = person(owner.email);
+    const { form } = await visitSamlIdp(env, browser.api, `someone@${org.domain}`, who);
+    const { location } = await deliver(form, browser.jar);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      status: 'link_required',
+      provider: org.providerId,
+      email: owner.email,
+    });
+    const linkToken = new URLSearchParams(location.hash.slice(1)).get('linkToken') ?? '';
+    expect(await rows(env.t, 'SELECT COUNT(*) AS n FROM oauth_accounts')).toEqual([{ n: 0 }]);
+    expect(await rows(env.t, 'SELECT COUNT(*) AS n FROM organization_members WHERE user_id = ?', [owner.userId])).toEqual([{ n: 0 }]);
+
+    authenticated(await browser.api.auth.login.mutate({ email: owner.email, password: owner.password }));
+    expect(await browser.api.oauth.link.mutate({ linkToken })).toEqual({ status: 'linked', provider: org.providerId, email: owner.email });
+    expect(await rows(env.t, 'SELECT provider, subject FROM oauth_accounts WHERE user_id = ?', [owner.userId])).toEqual([
+      { provider: org.providerId, subject: who.nameId },
+    ]);
+  });
+});
