@@ -99,6 +99,26 @@ describe('SAML connections', () => {
     });
     expect((await fetch(org.metadataUrl)).status).toBe(404);
     expect(await env.t.client().api.sso.authorize.mutate({ organizationId }).catch(iamCodeOf)).toBe('SSO_NO_CONNECTION');
+
+    // An OpenID Connect connection in its place takes no SAML field.
+    const { connection: oidc } = await owner.api.sso.connections.create.mutate({
+      organizationId,
+      type: 'oidc',
+      issuer: 'https://idp.example.com',
+      clientId: 'iam',
+      stepUpToken: await stepUpByMail(env.t, owner, 'org_sso'),
+    });
+    expect(oidc).toMatchObject({ type: 'oidc', issuer: 'https://idp.example.com', clientId: 'iam', hasClientSecret: false });
+    expect(
+      await owner.api.sso.connections.update
+        .mutate({
+          organizationId,
+          connectionId: oidc.id,
+          idpSsoUrl: env.idp.ssoUrl,
+          stepUpToken: await stepUpByMail(env.t, owner, 'org_sso'),
+        })
+        .catch(iamCodeOf),
+    ).toBe('INVALID_INPUT');
   });
 
   it('serves the SP metadata with the entity ID, the ACS and signed assertions wanted; discovery names the connection', async () => {
