@@ -46,8 +46,11 @@ export function createSamlRoutes(services: Services): Router {
     `${base}/acs`,
     (req: Request, res: Response, next: NextFunction) =>
       form(req, res, (error?: unknown) => {
-        // Over 256 KB, or not a form: refused before anything is read.
-        if (error) return page(res, 413, 'Sign-in failed', 'The sign-in response was not accepted.');
+        // Over 256 KB (413) or a form that does not parse (400): refused before anything is read.
+        if (error) {
+          const status = (error as { status?: unknown }).status === 413 ? 413 : 400;
+          return page(res, status, 'Sign-in failed', 'The sign-in response was not accepted.');
+        }
         next();
       }),
     async (req: Request, res: Response) => {
