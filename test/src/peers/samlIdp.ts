@@ -46,6 +46,8 @@ export interface ResponseOptions {
   signer?: 'configured' | 'stranger';
   /** An edit of the XML after signing. */
   tamper?: (xml: string) => string;
+  /** The signature method (RSA-SHA256 by default). */
+  signatureAlgorithm?: 'rsa-sha1' | 'rsa-sha256' | 'rsa-sha512';
 }
 
 export interface PostedForm {
@@ -174,7 +176,13 @@ export async function startSamlIdp(): Promise<SamlIdpPeer> {
   const entityId = `${origin}/metadata`;
   const ssoUrl = `${origin}/sso`;
 
-  function identityProvider(pair: KeyPair) {
+  const algorithms = {
+    'rsa-sha1': 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+    'rsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    'rsa-sha512': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  } as const;
+
+  function identityProvider(pair: KeyPair, algorithm: keyof typeof algorithms = 'rsa-sha256') {
     return samlify.IdentityProvider({
       entityID: entityId,
       privateKey: pair.privateKey,
@@ -182,7 +190,7 @@ export async function startSamlIdp(): Promise<SamlIdpPeer> {
       singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: ssoUrl }],
       nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'],
       wantAuthnRequestsSigned: false,
-      requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      requestSignatureAlgorithm: algorithms[algorithm],
     });
   }
 
@@ -206,7 +214,7 @@ export async function startSamlIdp(): Promise<SamlIdpPeer> {
       wantAssertionsSigned: sign === 'assertion' || sign === 'both',
       wantMessageSigned: sign === 'response' || sign === 'both',
     });
-    const signer = identityProvider(options.signer === 'stranger' ? stranger : configured);
+    const signer = identityProvider(options.signer === 'stranger' ? stranger : configured, options.signatureAlgorithm);
     const now = new Date();
     const inFive = new Date(now.getTime() + 5 * 60_000).toISOString();
     const fields = options.fields ?? {};

@@ -78,14 +78,27 @@ describe('SAML responses the service refuses (SAML 2.0 Core §2.5, §3.2.2; Prof
     };
     expect(await refusalOf(env, org, { tamper: beside })).toEqual({ error: 'SSO_RESPONSE_INVALID', reason: 'signature' });
     expect(await refusalOf(env, org, { tamper: around })).toEqual({ error: 'SSO_RESPONSE_INVALID', reason: 'signature' });
+    // A valid signature by the configured key, but over SHA-1 (NIST SP 800-131A): refused.
+    expect(await refusalOf(env, org, { signatureAlgorithm: 'rsa-sha1' })).toEqual({
+      error: 'SSO_RESPONSE_INVALID',
+      reason: 'weak_algorithm',
+    });
     expect(await refusalOf(env, org, { sign: 'none' })).toEqual({ error: 'SSO_RESPONSE_INVALID', reason: 'signature' });
     expect(await refusalOf(env, org, { sign: 'response' })).toEqual({ error: 'SSO_RESPONSE_INVALID', reason: 'signature' });
-    // Both signed: accepted (the assertion's own signature is what counts).
+    // Both signed, over SHA-512: accepted (the assertion's own signature is what counts).
     const browser = env.t.client();
-    const { form } = await visitSamlIdp(env, browser.api, email, person(email), { sign: 'both' });
+    const { form } = await visitSamlIdp(env, browser.api, email, person(email), { sign: 'both', signatureAlgorithm: 'rsa-sha512' });
     await expectNothingKept(env, email);
     expect((await deliver(form, browser.jar)).location.searchParams.get('status')).toBe('authenticated');
-    expect(await auditedChecks(env, org)).toEqual(Array.from({ length: 6 }, () => 'signature'));
+    expect(await auditedChecks(env, org)).toEqual([
+      'signature',
+      'signature',
+      'signature',
+      'signature',
+      'weak_algorithm',
+      'signature',
+      'signature',
+    ]);
   });
 
   it('audience, recipient, destination, issuer, status and time: each refused with its reason, nothing kept', async () => {

@@ -37,7 +37,8 @@ export type SamlFailureReason =
   | 'issuer'
   | 'status'
   | 'malformed'
-  | 'encrypted';
+  | 'encrypted'
+  | 'weak_algorithm';
 
 export function samlFailure(reason: SamlFailureReason, cause?: unknown): IamError {
   return new IamError('SSO_RESPONSE_INVALID', { reason, cause });
@@ -79,6 +80,26 @@ const statusSuccess = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const protocolNamespace = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const assertionNamespace = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const signatureNamespace = 'http://www.w3.org/2000/09/xmldsig#';
+/**
+ * The signature and digest algorithms accepted (XML Signature 1.1 §6, RFC 6931 identifiers):
+ * RSA or ECDSA with SHA-2 only. SHA-1 is refused (NIST SP 800-131A Rev. 2 §5: disallowed for
+ * digital signature generation; collisions are practical), and so are HMAC methods, whose
+ * "key" an attacker could take from the certificate (OWASP ASVS 4.0 V6.2.5: no insecure
+ * algorithms). Read from the message only to refuse.
+ */
+const acceptedSignatureMethods = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
+]);
+const acceptedDigestMethods = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
 /** Clocks of the IdP and the SP may differ by this much (SAML 2.0 Core §1.3.3 leaves it to the deployment; 60 s is common). */
 export const samlClockSkewInSeconds = 60;
 /** A replay-cache row lives until the assertion's NotOnOrAfter, at most this long (an IdP that says "valid for a year" does not fill the table). */
@@ -209,6 +230,15 @@ function checkEnvelope(xml: string, sp: SamlServiceProvider, idp: SamlIdentityPr
   const child = (namespace: string, name: string) => children.filter((node) => node.namespaceURI === namespace && node.localName === name);
 
   if (child(assertionNamespace, 'EncryptedAssertion').length > 0) throw samlFailure('encrypted');
+  // Every signature anywhere in the document, signed or wrapped: SHA-2 with RSA or ECDSA, or nothing passes.
+  const algorithmsOf = (name: string) =>
+    Array.from(root.getElementsByTagNameNS(signatureNamespace, name)).map((node) => node.getAttribute('Algorithm') ?? '');
+  if (
+    !algorithmsOf('SignatureMethod').every((algorithm) => acceptedSignatureMethods.has(algorithm)) ||
+    !algorithmsOf('DigestMethod').every((algorithm) => acceptedDigestMethods.has(algorithm))
+  ) {
+    throw samlFailure('weak_algorithm');
+  }
   const statusCodes = child(protocolNamespace, 'Status').flatMap((status) =>
     Array.from(status.childNodes).filter((node): node is Element => node.nodeType === 1 && (node as Element).localName === 'StatusCode'),
   );
