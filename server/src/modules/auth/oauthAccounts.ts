@@ -1,6 +1,6 @@
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import { isDuplicateKeyError, runTransaction, type Transaction } from '../../db/client';
-import { oauthAccounts, oauthLinkTokens, passkeys, type UserRow, users } from '../../db/tables';
+import { oauthAccounts, oauthLinkTokens, organizations, passkeys, ssoConnections, type UserRow, users } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import { addSeconds } from '../clock';
 import { sha256Hex } from '../crypto/hash';
@@ -347,13 +347,31 @@ export interface LinkedAccount {
   lastUsedAt: Date | null;
 }
 
-/** `oauth.accounts`: the signed-in user's provider identities. */
+/** `oauth.accounts`: the signed-in user's provider identities; an organization's connection is named after the organization. */
 export async function listLinkedAccounts(services: Services, userId: string): Promise<LinkedAccount[]> {
   const rows = await services.db.select().from(oauthAccounts).where(eq(oauthAccounts.userId, userId));
+  const connectionIds = rows.flatMap((row) => connectionIdOf(row.provider) ?? []);
+  const organizationNames = new Map(
+    connectionIds.length === 0
+      ? []
+      : (
+          await services.db
+            .select({ id: ssoConnections.id, name: organizations.name })
+            .from(ssoConnections)
+            .innerJoin(organizations, eq(organizations.id, ssoConnections.organizationId))
+            .where(inArray(ssoConnections.id, connectionIds))
+        ).map((row) => [row.id, row.name]),
+  );
+  const nameOf = (provider: string): string => {
+    const connectionId = connectionIdOf(provider);
+    const organization = connectionId ? organizationNames.get(connectionId) : undefined;
+    if (organization) return `${organization} (single sign-on)`;
+    return services.oauth.registry.get(provider)?.name ?? provider;
+  };
   return rows
     .map((row) => ({
       provider: row.provider,
-      name: services.oauth.registry.get(row.provider)?.name ?? row.provider,
+      name: nameOf(row.provider),
       email: row.email,
       linkedAt: row.createdAt,
       lastUsedAt: row.lastUsedAt,
@@ -361,10 +379,17 @@ export async function listLinkedAccounts(services: Services, userId: string): Pr
     .sort((a, b) => a.linkedAt.getTime() - b.linkedAt.getTime());
 }
 
+/** Whether a linked identity still signs in: a configured provider, or an organization's usable OIDC or SAML connection. */
+async function stillSignsIn(services: Services, tx: Transaction, providerId: string): Promise<boolean> {
+  if (services.oauth.registry.get(providerId)) return true;
+  if (!connectionIdOf(providerId)) return false;
+  return (await services.oauth.registry.resolve(providerId)) !== null || (await samlConnectionProvider(tx, providerId)) !== null;
+}
+
 /**
  * `oauth.unlink`: detaches a provider identity, unless it is the last way to sign in: the
- * account keeps a password or another configured provider (a provider no longer configured
- * signs nobody in). The user's row is locked so two parallel unlinks cannot both pass.
+ * account keeps a password, a passkey, or another provider that still signs in (a configured
+ * one, or an organization's connection; a provider no longer configured signs nobody in). The user's row is locked so two parallel unlinks cannot both pass.
  */
 export async function unlinkProvider(
   services: Services,
@@ -380,7 +405,10 @@ export async function unlinkProvider(
     const linked = await tx.select().from(oauthAccounts).where(eq(oauthAccounts.userId, input.userId));
     const target = linked.find((row) => row.provider === input.provider);
     if (!target) throw new IamError('NOT_FOUND', { message: 'This sign-in provider is not linked.' });
-    const others = linked.filter((row) => row.provider !== input.provider && services.oauth.registry.get(row.provider));
+    const others = [];
+    for (const row of linked) {
+      if (row.provider !== input.provider && (await stillSignsIn(services, tx, row.provider))) others.push(row);
+    }
     const [passkey] = await tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, input.userId)).limit(1);
     if (!user.passwordHash && others.length === 0 && !passkey) throw new IamError('OAUTH_LAST_SIGN_IN_METHOD');
     await tx.delete(oauthAccounts).where(and(eq(oauthAccounts.provider, target.provider), eq(oauthAccounts.subject, target.subject)));
