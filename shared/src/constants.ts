@@ -27,6 +27,9 @@ export const idPrefixes = {
   apiKey: 'apk',
   organization: 'org',
   invitation: 'inv',
+  scimToken: 'sct',
+  scimUser: 'scu',
+  scimGroup: 'scg',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

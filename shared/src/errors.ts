@@ -88,6 +88,10 @@ export const iamErrors = {
     status: 'UNAUTHORIZED',
     message: "The organization's identity provider sent a sign-in response that could not be accepted; start again.",
   },
+  SCIM_TOKEN_LIMIT: {
+    status: 'CONFLICT',
+    message: 'This organization holds the most SCIM tokens it may; revoke one it no longer uses first.',
+  },
   MAIL_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'Email could not be sent; try again shortly.' },
   SERVICE_UNAVAILABLE: { status: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable.' },
   INTERNAL: { status: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong.' },

@@ -611,3 +611,31 @@ export const ssoAuthorizeInput = z.union([
   z.strictObject({ email: emailSchema, returnTo: oauthReturnToSchema.optional() }),
   z.strictObject({ organizationId: organizationIdSchema, returnTo: oauthReturnToSchema.optional() }),
 ]);
+
+/**
+ * SCIM provisioning (docs/api.md, sso.scim): the organization's bearer tokens and the roles
+ * its identity provider's groups give.
+ */
+export const scimTokenIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^sct_[a-z0-9]{10,40}$/);
+/** A SCIM group's `displayName` (RFC 7643 §4.2), as the identity provider names it. */
+export const scimGroupNameSchema = z.string().trim().min(1).max(255);
+export const scimTokenCreateInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  name: z.string().trim().min(1).max(100).optional(),
+  stepUpToken: stepUpTokenSchema.optional(),
+});
+export const scimTokenRevokeInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  tokenId: scimTokenIdSchema,
+  stepUpToken: stepUpTokenSchema.optional(),
+});
+/** `role: null` removes the mapping: the group then gives no role of its own. */
+export const scimMapGroupInput = z.strictObject({
+  organizationId: organizationIdSchema,
+  displayName: scimGroupNameSchema,
+  role: organizationAssignableRoleSchema.nullable(),
+  stepUpToken: stepUpTokenSchema.optional(),
+});

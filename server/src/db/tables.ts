@@ -10,6 +10,7 @@ export * from './schema/organizations';
 export * from './schema/outbox';
 export * from './schema/passkeys';
 export * from './schema/rateLimits';
+export * from './schema/scim';
 export * from './schema/serviceLocks';
 export * from './schema/sessions';
 export * from './schema/signingKeys';

@@ -13,6 +13,7 @@ import { createOAuthCallbackRoute } from './oauthCallbackRoute';
 import { createOriginPolicy } from './originPolicy';
 import { createRestRoutes } from './rest/restRoutes';
 import { createSamlRoutes } from './samlRoutes';
+import { createScimRoutes, scimFallback } from './scimRoutes';
 import { createTrpcHandler } from './trpcHandler';
 
 export interface AppOptions {
@@ -90,6 +91,9 @@ export function createApp(services: Services, options: AppOptions = {}): express
   app.use('/trpc', captureSignedBody(services));
 
   app.use('/trpc', createTrpcHandler(services));
+
+  // SCIM 2.0 provisioning of organizations by their identity providers (bearer tokens of the organization, no cookies).
+  app.use('/scim/v2', createScimRoutes(services), scimFallback(services));
 
   // The default OAuth redirect URI (`/oauth/callback/<id>`), for apps that let the service finish the flow.
   app.use(createOAuthCallbackRoute(services));

@@ -51,7 +51,16 @@ export type AuditEventType =
   | 'org.member_removed'
   | 'org.member_left'
   | 'org.ownership_transferred'
-  | 'org.sessions_revoked';
+  | 'org.sessions_revoked'
+  | 'org.scim_token_created'
+  | 'org.scim_token_revoked'
+  | 'org.scim_group_mapped'
+  | 'org.scim_user_provisioned'
+  | 'org.scim_user_updated'
+  | 'org.scim_user_deactivated'
+  | 'org.scim_user_reactivated'
+  | 'org.scim_user_deleted'
+  | 'org.scim_group_changed';
 
 /** One security event, as `recordAudit` and `recordAudits` take it. */
 export interface AuditEvent {

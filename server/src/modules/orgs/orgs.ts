@@ -528,7 +528,8 @@ export async function setMemberRole(
   return { userId: input.userId, role: input.role };
 }
 
-async function deleteMembership(tx: Transaction, organizationId: string, userId: string): Promise<void> {
+/** Ends a membership: the row goes, and the member's sessions acting in the organization lose it (their next token carries no `org`). */
+export async function deleteMembership(tx: Transaction, organizationId: string, userId: string): Promise<void> {
   await tx
     .delete(organizationMembers)
     .where(and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)));

@@ -71,6 +71,11 @@ export const defaultLimits = {
   // (each mails an address that may not be the inviter's), per user.
   orgChangesPerUser: { points: 30, durationInSeconds: 3600 },
   orgInvitesPerUser: { points: 20, durationInSeconds: 3600 },
+  // SCIM provisioning (/scim/v2): every request from one IP (before its token is read, so
+  // guessing tokens is slow), and every request of one token (an identity provider syncing a
+  // large directory stays well inside it).
+  scimPerIp: { points: 600, durationInSeconds: 60 },
+  scimPerToken: { points: 600, durationInSeconds: 60 },
   // Refused signatures from one IP (bad, stale, replayed): past this, RATE_LIMITED.
   hmacFailuresPerIp: { points: 30, durationInSeconds: 60 },
   // Bookkeeping of IP blocks: the block itself, and how many blocks an IP earned in a day.

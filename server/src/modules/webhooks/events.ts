@@ -27,8 +27,14 @@ export interface SecurityEventData {
    * only event with an email address, so a receiver can provision the account without calling
    * back; dropped from a message still queued when the account is deleted.
    */
-  'user.created': { email: string; emailVerified: boolean; method: 'password' | 'oauth'; provider?: string };
-  /** An administrator disabled the account; `reason` is the administrator's note, or null. */
+  'user.created': {
+    email: string;
+    emailVerified: boolean;
+    method: 'password' | 'oauth' | 'scim';
+    provider?: string;
+    organizationId?: string;
+  };
+  /** An administrator disabled the account (`reason`: the administrator's note, or null), or an organization's SCIM deprovisioning did. */
   'user.disabled': { reason: string | null };
   'user.enabled': Record<string, never>;
   /** The account was erased (`by` the user themself, or an administrator); every session ended with it. */

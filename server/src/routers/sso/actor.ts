@@ -1,3 +1,4 @@
+import type { TokenDeps } from '../../modules/scim/tokens';
 import type { ConnectionDeps } from '../../modules/sso/connections';
 import type { DomainDeps } from '../../modules/sso/domains';
 import type { AuthedContext } from '../../trpc/procedures';
@@ -9,4 +10,9 @@ export function connectionDeps(ctx: AuthedContext): ConnectionDeps {
 
 export function domainDeps(ctx: AuthedContext): DomainDeps {
   return { db: ctx.services.db, clock: ctx.services.clock, dnsServers: ctx.services.oauth.sso.dnsServers };
+}
+
+/** SCIM tokens and group roles take the database and the clock. */
+export function scimDeps(ctx: AuthedContext): TokenDeps {
+  return { db: ctx.services.db, clock: ctx.services.clock };
 }
