@@ -2,7 +2,7 @@ import { httpStatusOf, maxRequestBodyInBytes } from '@iam/shared';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Services } from '../modules/auth/services';
 import { IamError } from '../modules/errors/iamError';
-import { consumeLimits } from '../modules/rateLimit/guards';
+import { assertIpNotBlocked, consumeLimits } from '../modules/rateLimit/guards';
 import type { ScimDeps, ScimRequest } from '../modules/scim/context';
 import { createScimGroup, deleteScimGroup, getScimGroup, listScimGroups, patchScimGroup, replaceScimGroup } from '../modules/scim/groups';
 import { listResponse, resourceTypes, schemas, serviceProviderConfig } from '../modules/scim/protocol';
@@ -47,6 +47,7 @@ export function createScimRoutes(services: Services): express.Router {
       res.setHeader('Cache-Control', 'no-store');
       const client = { ip: clientIp(req), userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, canary: null };
       try {
+        await assertIpNotBlocked(services.limits, client.ip);
         await consumeLimits(services.limits, [['scimPerIp', client.ip]]);
         const presented = bearerPattern.exec(req.headers.authorization ?? '')?.[1];
         const caller = presented ? await authenticateScimToken(services, presented) : null;

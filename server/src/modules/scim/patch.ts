@@ -30,7 +30,8 @@ const ops = new Set(['add', 'replace', 'remove']);
 const namePattern = /^[A-Za-z$][A-Za-z0-9_$-]*$/;
 const filterPattern = /^([A-Za-z][A-Za-z0-9_-]*)\s+eq\s+("(?:[^"\\]|\\.)*"|true|false)$/i;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A path of §3.10; `coreSchema`'s URN may lead it. */
 export function parsePatchPath(raw: string, coreSchema: string): PatchPath {
@@ -99,5 +100,3 @@ export function booleanOf(value: unknown): boolean | null {
   }
   return null;
 }
-
-export { isRecord };

@@ -10,7 +10,6 @@ export const patchOpSchema = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const serviceProviderConfigSchema = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const resourceTypeSchema = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 export const schemaSchema = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
-export const enterpriseUserSchema = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 /** The most resources one list answers (`count` above it is lowered: RFC 7644 §3.4.2.4). */
 export const maxResultsPerPage = 100;

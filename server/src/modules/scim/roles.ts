@@ -2,8 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Executor, runTransaction, type Transaction } from '../../db/client';
 import { organizationMembers, scimGroupMembers, scimGroups, scimRoleMappings, scimUsers } from '../../db/tables';
 import type { Clock } from '../clock';
-import { audit, lockOrganization, memberRole, type OrgActor, requireManager } from '../orgs/orgs';
-import type { StepUpGuard } from './tokens';
+import { audit, lockOrganization, memberRole, type OrgActor, requireManager, type StepUpGuard } from '../orgs/orgs';
 
 /**
  * The organization role a SCIM-provisioned member holds follows their groups (docs/api.md,

@@ -1,12 +1,12 @@
 import { and, asc, eq, isNull, lte, or } from 'drizzle-orm';
-import { type Database, runTransaction, type Transaction } from '../../db/client';
+import { type Database, runTransaction } from '../../db/client';
 import { organizations, type ScimTokenRow, scimTokens } from '../../db/tables';
 import { addSeconds, type Clock } from '../clock';
 import { sha256Hex } from '../crypto/hash';
 import { newId } from '../crypto/ids';
 import { randomToken } from '../crypto/random';
 import { IamError } from '../errors/iamError';
-import { audit, lockOrganization, type OrgActor, requireManager } from '../orgs/orgs';
+import { audit, lockOrganization, type OrgActor, requireManager, type StepUpGuard } from '../orgs/orgs';
 
 /**
  * The bearer tokens an organization's identity provider calls `/scim/v2` with (docs/api.md,
@@ -36,8 +36,6 @@ export interface TokenDeps {
   db: Database;
   clock: Clock;
 }
-
-export type StepUpGuard = (tx: Transaction) => Promise<void>;
 
 export interface ScimTokenInfo {
   id: string;
