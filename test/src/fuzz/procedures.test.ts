@@ -87,6 +87,15 @@ const procedures: Array<{ path: string; type: 'query' | 'mutation'; shape: Recor
   { path: 'sso.domains.remove', type: 'mutation', shape: { organizationId: orgId(), domain: text() } },
   { path: 'sso.discover', type: 'mutation', shape: { email: text() } },
   { path: 'sso.authorize', type: 'mutation', shape: { email: text(), organizationId: orgId(), returnTo: text() } },
+  { path: 'sso.scim.createToken', type: 'mutation', shape: { organizationId: orgId(), name: text(), stepUpToken: text() } },
+  { path: 'sso.scim.listTokens', type: 'query', shape: { organizationId: orgId() } },
+  { path: 'sso.scim.revokeToken', type: 'mutation', shape: { organizationId: orgId(), tokenId: text(), stepUpToken: text() } },
+  {
+    path: 'sso.scim.mapGroup',
+    type: 'mutation',
+    shape: { organizationId: orgId(), displayName: text(), role: text(), stepUpToken: text() },
+  },
+  { path: 'sso.scim.groupRoles', type: 'query', shape: { organizationId: orgId() } },
   {
     path: 'bff.verifyApiKey',
     type: 'mutation',

@@ -77,6 +77,20 @@ describe('SCIM /Users', () => {
     expect(await existing.api.auth.me.query()).toMatchObject({ id: existing.userId });
   }, 60_000);
 
+  it('creates one account and one User when the same userName is sent twice at once', async () => {
+    await using t = await createTestServer();
+    const org = await scimOrganization(t);
+    const email = `twice@${org.domain}`;
+    const answers = await Promise.all([
+      org.scim('POST', '/Users', oktaUser(email)),
+      org.scim('POST', '/Users', entraUser(email.toUpperCase())),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(answers.find((answer) => answer.status === 409)?.body.scimType).toBe('uniqueness');
+    expect(await rows(t, 'SELECT id FROM users WHERE email_normalized = ?', [email])).toHaveLength(1);
+    expect(await rows(t, 'SELECT id FROM scim_users WHERE organization_id = ?', [org.organizationId])).toHaveLength(1);
+  }, 60_000);
+
   it('finds users by userName (case-insensitively), externalId and id, and pages a list', async () => {
     await using t = await createTestServer();
     const org = await scimOrganization(t);
