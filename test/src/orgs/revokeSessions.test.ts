@@ -1,50 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as pause } from 'node:timers/promises';
-import { createAccessTokenStore, createIamClient, type IamClient, iamCodeOf } from '@iam/client';
-import { createIamServer, createLogger } from '@iam/server';
+import { iamCodeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { createTestServer, linkTokenFrom, type TestServer } from '../harness/server';
+import { meCodeUntil, startInstance } from '../harness/instance';
+import { createTestServer, linkTokenFrom } from '../harness/server';
 import { stepUpByMail } from '../harness/stepUp';
-
-/** Another instance of the service on the same database, over real HTTP. */
-async function startInstance(t: TestServer) {
-  const iam = await createIamServer({
-    ...t.config,
-    clock: t.clock,
-    hibpApiUrl: null,
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
-  const http = createServer(iam.app);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  return {
-    clientWith(accessToken: string): IamClient {
-      const store = createAccessTokenStore();
-      store.set(accessToken);
-      return createIamClient({ url: `${url}/trpc`, accessToken: store });
-    },
-    async [Symbol.asyncDispose]() {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await iam.close();
-    },
-  };
-}
-
-/** auth.me's answer code (or 'ok') once it is `expected`, asked every 50 ms for at most `withinMs`. */
-async function meUntil(api: IamClient, expected: string, withinMs = 1_500): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const answer = await api.auth.me.query().then(
-      () => 'ok',
-      (error: unknown) => iamCodeOf(error) ?? 'unknown',
-    );
-    if (answer === expected || Date.now() > deadline) return answer;
-    await pause(50);
-  }
-}
 
 describe('org.revokeSessions', () => {
   it("ends every member's sessions but the caller's current one, and a second instance refuses their tokens within a second", async () => {
@@ -65,7 +24,7 @@ describe('org.revokeSessions', () => {
       members.push(member);
     }
     const outsider = await t.signUp();
-    for (const member of members) expect(await meUntil(second.clientWith(member.accessToken), 'ok')).toBe('ok');
+    for (const member of members) expect(await meCodeUntil(second.clientWith(member.accessToken), 'ok')).toBe('ok');
 
     const stepUpToken = await stepUpByMail(t, owner, 'org_sessions');
     const { count } = await owner.api.org.revokeSessions.mutate({ organizationId, stepUpToken });
@@ -88,9 +47,9 @@ describe('org.revokeSessions', () => {
     ]);
     for (const member of members) {
       expect(await member.api.auth.me.query().catch(iamCodeOf)).toBe('SESSION_REVOKED');
-      expect(await meUntil(second.clientWith(member.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
+      expect(await meCodeUntil(second.clientWith(member.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
     }
-    expect(await meUntil(second.clientWith(ownerElsewhere.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
+    expect(await meCodeUntil(second.clientWith(ownerElsewhere.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
     expect(await owner.api.auth.me.query()).toMatchObject({ id: owner.userId });
     expect(await outsider.api.auth.me.query()).toMatchObject({ id: outsider.userId });
 

@@ -1,10 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as pause } from 'node:timers/promises';
-import { createAccessTokenStore, createIamClient, type IamClient, iamCodeOf } from '@iam/client';
-import { createIamServer, createLogger, type IamConfig } from '@iam/server';
+import { type IamClient, iamCodeOf } from '@iam/client';
 import type { RowDataPacket } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { startInstance } from '../harness/instance';
 import { createTestServer, linkTokenFrom, type TestServer, uniqueEmail } from '../harness/server';
 import { stepUpByMail } from '../harness/stepUp';
 import { startRedisPeer } from '../peers/redis';
@@ -12,35 +10,6 @@ import { startRedisPeer } from '../peers/redis';
 // auth.me answers from each instance's cache of user rows. A change reaches the instance that
 // made it at once, and every other instance within the poll of `users.changed_at` (1 s), a
 // column the database stamps itself, or at once through Redis.
-
-/** Another instance of the service on the same database, over real HTTP. */
-async function startInstance(t: TestServer, extra: Partial<IamConfig> = {}) {
-  const iam = await createIamServer({
-    ...t.config,
-    ...extra,
-    clock: t.clock,
-    hibpApiUrl: null,
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
-  const http = createServer(iam.app);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  return {
-    url,
-    iam,
-    /** A client of this instance holding an access token issued by any instance. */
-    clientWith(accessToken: string): IamClient {
-      const store = createAccessTokenStore();
-      store.set(accessToken);
-      return createIamClient({ url: `${url}/trpc`, accessToken: store });
-    },
-    async [Symbol.asyncDispose]() {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await iam.close();
-    },
-  };
-}
 
 /** auth.me's answer (or its refusal's code) once `done` holds, asked every 50 ms for at most `withinMs`. */
 async function meUntil(api: IamClient, done: (answer: unknown) => boolean, withinMs = 1_500): Promise<unknown> {

@@ -1,8 +1,9 @@
 import { iamCodeOf } from '@iam/client';
 import { describe, expect, it } from 'vitest';
+import { meCodeUntil, startInstance } from '../harness/instance';
 import { createTestServer } from '../harness/server';
 import { stepUpByMail } from '../harness/stepUp';
-import { meUntil, oktaUser, patchOpSchema, rows, scimOrganization, startInstance } from './env';
+import { oktaUser, patchOpSchema, rows, scimOrganization } from './env';
 
 describe('SCIM deactivation', () => {
   it('disables the account at the verified domain and ends every session at once, on every instance; reactivation restores sign-in', async () => {
@@ -14,7 +15,7 @@ describe('SCIM deactivation', () => {
     const created = await org.scim('POST', '/Users', oktaUser(person.email));
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    expect(await meUntil(second.clientWith(person.accessToken), 'ok')).toBe('ok');
+    expect(await meCodeUntil(second.clientWith(person.accessToken), 'ok')).toBe('ok');
 
     // Okta's deactivation: no path, a boolean.
     const off = await org.scim('PATCH', `/Users/${id}`, {
@@ -36,8 +37,8 @@ describe('SCIM deactivation', () => {
 
     expect(await person.api.session.refresh.mutate().catch(iamCodeOf)).toMatch(/^(SESSION_REVOKED|REFRESH_TOKEN_INVALID)$/);
     expect(await person.api.auth.me.query().catch(iamCodeOf)).toBe('SESSION_REVOKED');
-    expect(await meUntil(second.clientWith(person.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
-    expect(await meUntil(second.clientWith(elsewhere.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
+    expect(await meCodeUntil(second.clientWith(person.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
+    expect(await meCodeUntil(second.clientWith(elsewhere.accessToken), 'SESSION_REVOKED')).toBe('SESSION_REVOKED');
     const { api } = t.client();
     expect(await api.auth.login.mutate({ email: person.email, password: person.password }).catch(iamCodeOf)).toBe('USER_DISABLED');
 

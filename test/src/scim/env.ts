@@ -1,9 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as pause } from 'node:timers/promises';
-import { createAccessTokenStore, createIamClient, type IamClient, iamCodeOf } from '@iam/client';
-import { createIamServer, createLogger } from '@iam/server';
 import type { RowDataPacket } from 'mysql2';
 import type { TestServer } from '../harness/server';
 import { stepUpByMail } from '../harness/stepUp';
@@ -118,42 +113,4 @@ export function entraUser(email: string, extra: Record<string, unknown> = {}) {
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Engineering' },
     ...extra,
   };
-}
-
-/** Another instance of the service on the same database, over real HTTP. */
-export async function startInstance(t: TestServer) {
-  const iam = await createIamServer({
-    ...t.config,
-    clock: t.clock,
-    hibpApiUrl: null,
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
-  const http = createServer(iam.app);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  return {
-    clientWith(accessToken: string): IamClient {
-      const store = createAccessTokenStore();
-      store.set(accessToken);
-      return createIamClient({ url: `${url}/trpc`, accessToken: store });
-    },
-    async [Symbol.asyncDispose]() {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await iam.close();
-    },
-  };
-}
-
-/** auth.me's answer code (or 'ok') once it is `expected`, asked every 50 ms for at most `withinMs`. */
-export async function meUntil(api: IamClient, expected: string, withinMs = 1_500): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const answer = await api.auth.me.query().then(
-      () => 'ok',
-      (error: unknown) => iamCodeOf(error) ?? 'unknown',
-    );
-    if (answer === expected || Date.now() > deadline) return answer;
-    await pause(50);
-  }
 }
