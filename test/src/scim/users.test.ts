@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestServer } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 import { entraUser, errorSchema, oktaUser, patchOpSchema, rows, scimContentType, scimOrganization, userSchema } from './env';
 
 const filter = (expression: string) => `filter=${encodeURIComponent(expression)}`;
@@ -310,5 +311,22 @@ describe('SCIM /Users', () => {
     const again = await org.scim('POST', '/Users', oktaUser(person.email));
     expect(again.status).toBe(201);
     expect(again.body.id).not.toBe(created.body.id);
+  }, 60_000);
+
+  it('forgets the SCIM identity with the account when its owner deletes it', async () => {
+    await using t = await createTestServer();
+    const org = await scimOrganization(t);
+    const person = await t.signUp({ email: `gone@${org.domain}` });
+    const created = await org.scim('POST', '/Users', oktaUser(person.email));
+    const group = await org.scim('POST', '/Groups', { displayName: 'Team', members: [{ value: created.body.id }] });
+    const stepUpToken = await stepUpByMail(t, person, 'account_delete');
+    await person.api.auth.deleteAccount.mutate({ stepUpToken });
+    expect(await rows(t, 'SELECT id FROM scim_users WHERE user_id = ?', [person.userId])).toHaveLength(0);
+    expect(await rows(t, 'SELECT * FROM scim_group_members WHERE group_id = ?', [group.body.id])).toHaveLength(0);
+    expect((await org.scim('GET', `/Users/${created.body.id}`)).status).toBe(404);
+    expect((await org.scim('GET', `/Groups/${group.body.id}`)).body.members).toEqual([]);
+    // The address may be provisioned again: a new account.
+    const again = await org.scim('POST', '/Users', oktaUser(person.email));
+    expect(again.status).toBe(201);
   }, 60_000);
 });

@@ -23,6 +23,7 @@ import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { releaseOrganizationsOf } from '../orgs/orgs';
+import { forgetScimIdentitiesOf } from '../scim/users';
 import { type PublicUser, toPublicUser } from '../users/publicUser';
 import { findUserById } from '../users/users';
 import { emitSecurityEvent } from '../webhooks/webhooks';
@@ -169,6 +170,7 @@ export async function eraseAccount(
   if (!user) throw new IamError(options.actorId ? 'NOT_FOUND' : 'UNAUTHENTICATED');
   // First, before anything is erased: the owner of an organization with other members is refused.
   await releaseOrganizationsOf(tx, user.id, now);
+  await forgetScimIdentitiesOf(tx, user.id);
   const own = await tx.select({ id: sessions.id, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.userId, user.id));
   const live = own.filter((row) => !row.revokedAt).map((row) => row.id);
   if (live.length > 0) {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { isDuplicateKeyError, runTransaction, type Transaction } from '../../db/client';
 import { organizationMembers, type ScimUserRow, scimGroupMembers, scimUsers, type UserRow, users } from '../../db/tables';
 import { newId } from '../crypto/ids';
@@ -342,4 +342,21 @@ export async function deleteScimUser(deps: ScimDeps, request: ScimRequest, id: s
     return { result: null, revoked, userId: row.userId };
   });
   await settle(deps, outcome);
+}
+
+/**
+ * A deleted account's SCIM identities and their group places go with it, in the deletion's
+ * transaction (they hold its address and names: personal data, erased as the rest). The
+ * provider's next GET of the User answers 404, and it may provision the address again.
+ */
+export async function forgetScimIdentitiesOf(tx: Transaction, userId: string): Promise<void> {
+  const identities = await tx.select({ id: scimUsers.id }).from(scimUsers).where(eq(scimUsers.userId, userId));
+  if (identities.length === 0) return;
+  await tx.delete(scimGroupMembers).where(
+    inArray(
+      scimGroupMembers.scimUserId,
+      identities.map((row) => row.id),
+    ),
+  );
+  await tx.delete(scimUsers).where(eq(scimUsers.userId, userId));
 }
