@@ -59,15 +59,21 @@ export interface SsoOrganization {
   providerId: string;
 }
 
-/** An owner at the domain, their organization, the domain verified through the DNS peer and a connection to the provider. */
-export async function ssoOrganization(env: SsoEnv, domain = uniqueDomain()): Promise<SsoOrganization> {
-  const { t, idp } = env;
+/** An owner at the domain, their organization ("Acme"), the domain verified through the DNS peer, and a step-up for a connection. */
+export async function verifiedOrganization(t: TestServer, domain: string) {
   const owner = await t.signUp({ email: `owner.${randomBytes(3).toString('hex')}@${domain}` });
   const { organization } = await owner.api.org.create.mutate({ name: 'Acme' });
   const added = await owner.api.sso.domains.add.mutate({ organizationId: organization.id, domain });
   t.dns.set(added.txtName, { txt: [added.txtValue] });
   await owner.api.sso.domains.verify.mutate({ organizationId: organization.id, domain });
   const stepUpToken = await stepUpByMail(t, owner, 'org_sso');
+  return { owner, organization, stepUpToken };
+}
+
+/** An owner at the domain, their organization, the domain verified through the DNS peer and a connection to the provider. */
+export async function ssoOrganization(env: SsoEnv, domain = uniqueDomain()): Promise<SsoOrganization> {
+  const { t, idp } = env;
+  const { owner, organization, stepUpToken } = await verifiedOrganization(t, domain);
   const { connection } = await owner.api.sso.connections.create.mutate({
     organizationId: organization.id,
     type: 'oidc',

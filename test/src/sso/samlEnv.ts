@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IamClient } from '@iam/client';
 import { createTestServer, type TestServer } from '../harness/server';
-import { stepUpByMail } from '../harness/stepUp';
 import { formOf, type PostedForm, type ResponseOptions, type SamlIdpPeer, type SamlPerson, startSamlIdp } from '../peers/samlIdp';
-import { type SsoOrganization, uniqueDomain } from './env';
+import { type SsoOrganization, uniqueDomain, verifiedOrganization } from './env';
 
 export const returnTo = 'https://app.example.com/after-login';
 
@@ -39,12 +38,7 @@ export interface SamlOrganization extends SsoOrganization {
 /** An owner at the domain, their organization, the domain verified, a SAML connection to the IdP, and the IdP told the SP metadata. */
 export async function samlOrganization(env: SamlEnv, domain = uniqueDomain()): Promise<SamlOrganization> {
   const { t, idp } = env;
-  const owner = await t.signUp({ email: `owner.${randomBytes(3).toString('hex')}@${domain}` });
-  const { organization } = await owner.api.org.create.mutate({ name: 'Acme' });
-  const added = await owner.api.sso.domains.add.mutate({ organizationId: organization.id, domain });
-  t.dns.set(added.txtName, { txt: [added.txtValue] });
-  await owner.api.sso.domains.verify.mutate({ organizationId: organization.id, domain });
-  const stepUpToken = await stepUpByMail(t, owner, 'org_sso');
+  const { owner, organization, stepUpToken } = await verifiedOrganization(t, domain);
   const { connection } = await owner.api.sso.connections.create.mutate({
     organizationId: organization.id,
     type: 'saml',
