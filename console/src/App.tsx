@@ -12,6 +12,7 @@ import { HomePage } from './pages/Home';
 import { AcceptInvitationPage } from './pages/orgs/AcceptInvitation';
 import { OrganizationPage } from './pages/orgs/Organization';
 import { OrganizationsPage } from './pages/orgs/Organizations';
+import { SingleSignOnPage } from './pages/orgs/SingleSignOn';
 import { SecurityPage } from './pages/Security';
 import { SessionsPage } from './pages/Sessions';
 import { SettingsPage } from './pages/Settings';
@@ -97,6 +98,11 @@ export function App() {
         <Route path="/verify" component={VerifyPage} />
         <Route path="/challenge" component={ChallengePage} />
         <Route path="/accept-invitation" component={AcceptInvitationPage} />
+        <Route path="/organizations/:id/sso">
+          <SignedIn>
+            <SingleSignOnPage />
+          </SignedIn>
+        </Route>
         <Route path="/organizations/:id">
           <SignedIn>
             <OrganizationPage />

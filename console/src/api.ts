@@ -44,3 +44,13 @@ export type SignInResult = RouterOutputs['auth']['login'];
 export type Challenge = Extract<SignInResult, { status: 'mfa_required' }>;
 export type Organization = RouterOutputs['org']['get'];
 export type OrganizationRole = Organization['role'];
+export type SsoConnection = RouterOutputs['sso']['connections']['list']['connections'][number];
+export type SsoDomain = RouterOutputs['sso']['domains']['list']['domains'][number];
+
+/**
+ * A path of the service that serves the console (the mount path, where `PUBLIC_URL` points),
+ * the way the client finds `../trpc`: the OAuth callback a connection's provider must allow.
+ */
+export function serviceUrl(path: string): string {
+  return new URL(`../${path}`, document.baseURI).href;
+}

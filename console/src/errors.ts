@@ -1,4 +1,5 @@
 import { iamCodeOf } from '@iam/client';
+import { iamErrors } from '@iam/shared';
 
 /** What a person is told for each refusal: short, what to do next, never a stack or an internal detail. */
 const messages: Partial<Record<string, string>> = {
@@ -28,6 +29,14 @@ const messages: Partial<Record<string, string>> = {
   ORG_ALREADY_MEMBER: 'This person is already a member of the organization.',
   ORG_INVITATION_EMAIL_MISMATCH: 'This invitation was sent to another email address. Sign in with that address to accept it.',
   ORG_OWNER_MUST_TRANSFER: 'The owner cannot leave. Transfer the ownership to another member first.',
+  SSO_REQUIRED: "Your organization requires you to sign in with its single sign-on. Continue with your organization's sign-in.",
+  SSO_DOMAIN_TAKEN: 'Another organization has already verified this domain.',
+  SSO_DOMAIN_NOT_VERIFIED:
+    'The TXT record was not found yet. Publish it at your DNS provider exactly as shown, wait a few minutes for DNS to update, and verify again.',
+  SSO_DOMAIN_REFUSED:
+    'This domain cannot belong to one organization: it is a public email provider (such as gmail.com), a disposable-mail domain or a public suffix (such as co.uk).',
+  SSO_NO_CONNECTION:
+    'Single sign-on can be required only once the organization has a working identity provider connection and at least one verified domain; otherwise its members would have no way to sign in.',
   MAIL_UNAVAILABLE: 'We could not send mail just now. Try again in a minute.',
   SERVICE_UNAVAILABLE: 'The service is busy. Try again in a moment.',
 };
@@ -38,4 +47,24 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error && error.name === 'NotAllowedError') return 'The passkey prompt was dismissed.';
   if (error instanceof Error && error.name === 'StepUpCancelled') return 'Cancelled: nothing was changed.';
   return 'Something went wrong. Try again.';
+}
+
+/** The fields a refusal names as wrong (`INVALID_INPUT`'s zod issues: paths and messages, never values). */
+export function issuesOf(error: unknown): Array<{ path: string; message: string }> {
+  if (iamCodeOf(error) !== 'INVALID_INPUT') return [];
+  const issues = (error as { data?: { issues?: unknown } }).data?.issues;
+  return Array.isArray(issues) ? (issues as Array<{ path: string; message: string }>) : [];
+}
+
+/**
+ * As `messageOf`, but an `INVALID_INPUT` in the service's own words: what its schema said of each
+ * field, or the reason it gave (e.g. "The issuer must be an https URL."). Neither carries a value
+ * or anything internal (docs/api.md, Errors).
+ */
+export function explainedMessageOf(error: unknown): string {
+  if (iamCodeOf(error) !== 'INVALID_INPUT') return messageOf(error);
+  const issues = issuesOf(error);
+  if (issues.length > 0) return [...new Set(issues.map((issue) => issue.message))].join(' ');
+  if (error instanceof Error && error.message && error.message !== iamErrors.INVALID_INPUT.message) return error.message;
+  return messageOf(error);
 }

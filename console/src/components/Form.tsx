@@ -35,13 +35,25 @@ export function Field(props: {
   value: string;
   onChange: (value: string) => void;
   autoComplete?: string;
-  inputMode?: 'numeric' | 'email' | 'text';
+  inputMode?: 'numeric' | 'email' | 'text' | 'url';
   required?: boolean;
+  /** What to type, read with the label (`aria-describedby`). */
+  hint?: string;
+  /** Why the value was refused: marks the input invalid and is read with it. */
+  error?: string | null;
 }) {
   const id = `field-${props.name}`;
+  const hintId = props.hint ? `${id}-hint` : undefined;
+  const errorId = props.error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
   return (
     <div className="field">
       <label htmlFor={id}>{props.label}</label>
+      {props.hint && (
+        <span id={hintId} className="field-hint">
+          {props.hint}
+        </span>
+      )}
       <input
         id={id}
         name={props.name}
@@ -51,7 +63,14 @@ export function Field(props: {
         autoComplete={props.autoComplete}
         inputMode={props.inputMode}
         required={props.required ?? true}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={describedBy}
       />
+      {props.error && (
+        <span id={errorId} className="error field-error">
+          {props.error}
+        </span>
+      )}
     </div>
   );
 }

@@ -173,6 +173,13 @@ export function OrganizationPage() {
 
       {may.invite && <Invitations organizationId={organizationId} inviteAdmins={may.inviteAdmins} act={act} busy={busy} />}
 
+      {may.sso && (
+        <Card title="Single sign-on">
+          <p>Let members sign in with your company's identity provider, for the email domains you verify.</p>
+          <Link href={`/organizations/${organizationId}/sso`}>Manage single sign-on</Link>
+        </Card>
+      )}
+
       {may.transfer && others.length > 0 && (
         <TransferOwnership members={others} busy={busy} onTransfer={(member) => setConfirming({ kind: 'transfer', member })}>
           {confirmBox('transfer')}

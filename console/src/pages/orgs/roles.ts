@@ -13,6 +13,9 @@ export function permissionsOf(role: OrganizationRole) {
     transfer: role === 'owner',
     revokeSessions: manager,
     audit: manager,
+    /** Single sign-on: domains and the connection; requiring it is the owner's alone. */
+    sso: manager,
+    requireSso: role === 'owner',
     /** The owner removes anyone but itself; an admin removes members. */
     remove: (memberRole: OrganizationRole, self: boolean) => !self && (role === 'owner' || (role === 'admin' && memberRole === 'member')),
   };
