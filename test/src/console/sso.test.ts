@@ -245,9 +245,36 @@ describe('the console: single sign-on', () => {
       expect(await memberPage.getByRole('switch').count()).toBe(0);
       await expectFitsAndAccessible(memberPage, 'single sign-on as an admin');
       expect(memberErrors).toEqual([]);
+
+      // While SSO is required, the page will not delete the connection (the members would have no way in).
+      await providerCard.getByRole('button', { name: 'Delete connection…' }).click();
+      await providerCard.getByText(/^Single sign-on is required: without the connection/).waitFor();
+      expect(await providerCard.getByRole('button', { name: 'Yes, delete' }).count()).toBe(0);
+      // Turned off (no confirmation needed to loosen it), then deleted behind a step-up.
+      await requireSwitch.click();
+      await expect
+        .poll(() => requiredCard.getByRole('status').textContent())
+        .toBe('Single sign-on is no longer required: members may sign in every way again.');
+      expect(await rows(t, 'SELECT require_sso FROM organizations WHERE id = ?', [organizationId])).toEqual([{ require_sso: 0 }]);
+      before = t.mail.messages.length;
+      await providerCard.getByRole('button', { name: 'Yes, delete' }).click();
+      dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Confirmation code', { exact: true }).fill(await nextCode(t, owner.email, before));
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expect.poll(() => providerCard.getByRole('status').textContent()).toBe('The connection is deleted.');
+      await providerCard.getByRole('heading', { name: 'Connect a provider' }).waitFor();
+      expect(await rows(t, 'SELECT id FROM sso_connections WHERE organization_id = ?', [organizationId])).toEqual([]);
+      // The domain removed, after a confirmation.
+      await item.getByRole('button', { name: `Remove ${domain}` }).click();
+      await item.getByRole('button', { name: 'Yes, remove' }).click();
+      await expect.poll(() => domainsCard.getByRole('status').textContent()).toBe(`${domain} is removed.`);
+      await domainsCard.getByText('No domains yet.').waitFor();
+      expect(await rows(t, 'SELECT domain FROM organization_domains WHERE organization_id = ?', [organizationId])).toEqual([]);
+      expect(errors).toEqual([]);
     } finally {
       await ownerContext.close();
       await memberContext.close();
     }
-  });
+  }, 90_000);
 });

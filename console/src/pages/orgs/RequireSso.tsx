@@ -16,7 +16,7 @@ const auditEventsRead = 200;
  * transaction of every change; back to its creation (off) when nothing changed it since.
  * `null` when none of these tells.
  */
-function useRequireSso(organization: Organization['organization'], set: boolean | null): boolean | null {
+export function useRequireSso(organization: Organization['organization'], set: boolean | null): boolean | null {
   const trpc = useTRPC();
   const answered = 'requireSso' in organization && typeof organization.requireSso === 'boolean' ? organization.requireSso : null;
   const audit = useQuery(
@@ -40,7 +40,15 @@ function useRequireSso(organization: Organization['organization'], set: boolean 
  * through the organization's identity provider. The owner turns it on or off; the service
  * accepts it only with a usable connection and a verified domain (`SSO_NO_CONNECTION`).
  */
-export function RequireSsoCard({ organization, owner }: { organization: Organization['organization']; owner: boolean }) {
+export function RequireSsoCard(props: {
+  organization: Organization['organization'];
+  owner: boolean;
+  /** The setting now, `null` when unknown (`useRequireSso`). */
+  required: boolean | null;
+  /** The setting as the service saved it. */
+  onSaved: (requireSso: boolean) => void;
+}) {
+  const { organization, owner, required, onSaved } = props;
   const trpc = useTRPC();
   const api = useTRPCClient();
   const queryClient = useQueryClient();
@@ -49,9 +57,7 @@ export function RequireSsoCard({ organization, owner }: { organization: Organiza
   const domains = useQuery(trpc.sso.domains.list.queryOptions({ organizationId }));
   const connections = useQuery(trpc.sso.connections.list.queryOptions({ organizationId }));
   const { act, busy, error, status } = useAction(() => queryClient.invalidateQueries({ queryKey: trpc.org.pathKey() }), explainedMessageOf);
-  const [set, setSet] = useState<boolean | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const required = useRequireSso(organization, set);
 
   const verified = (domains.data?.domains ?? []).filter((domain) => domain.verified).map((domain) => domain.domain);
   const connected = (connections.data?.connections.length ?? 0) > 0;
@@ -60,7 +66,7 @@ export function RequireSsoCard({ organization, owner }: { organization: Organiza
     setConfirming(false);
     act(async () => {
       const { organization: saved } = await api.org.update.mutate({ organizationId, requireSso });
-      setSet(saved.requireSso);
+      onSaved(saved.requireSso);
       return saved.requireSso
         ? 'Single sign-on is now required: members at the verified domains sign in only through the identity provider.'
         : 'Single sign-on is no longer required: members may sign in every way again.';

@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link, useParams } from 'wouter';
-import { useTRPC } from '../../api';
-import { useStepUp } from '../../components/StepUp';
+import { type Organization, useTRPC } from '../../api';
+import { type StepUp, useStepUp } from '../../components/StepUp';
 import { messageOf } from '../../errors';
-import { RequireSsoCard } from './RequireSso';
+import { RequireSsoCard, useRequireSso } from './RequireSso';
 import { permissionsOf } from './roles';
 import { SsoConnectionCard } from './SsoConnection';
 import { SsoDomains } from './SsoDomains';
@@ -49,14 +50,25 @@ export function SingleSignOnPage() {
   return (
     <>
       {back}
+      <SingleSignOn organization={organization} owner={permissionsOf(role).requireSso} stepUp={stepUp} />
+    </>
+  );
+}
+
+function SingleSignOn({ organization, owner, stepUp }: { organization: Organization['organization']; owner: boolean; stepUp: StepUp }) {
+  /** What this page last saved, until `org.get` answers the setting itself. */
+  const [saved, setSaved] = useState<boolean | null>(null);
+  const required = useRequireSso(organization, saved);
+  return (
+    <>
       <h1 className="long-title">Single sign-on: {organization.name}</h1>
       <p>
         Let your members sign in with your company's identity provider. First verify the email domains you hold, then connect the provider;
         once both are done, the owner can make it the only way in.
       </p>
-      <SsoDomains organizationId={organization.id} />
-      <SsoConnectionCard organizationId={organization.id} stepUp={stepUp} />
-      <RequireSsoCard organization={organization} owner={permissionsOf(role).requireSso} />
+      <SsoDomains organizationId={organization.id} required={required} />
+      <SsoConnectionCard organizationId={organization.id} stepUp={stepUp} required={required} />
+      <RequireSsoCard organization={organization} owner={owner} required={required} onSaved={setSaved} />
       {stepUp.prompt}
     </>
   );

@@ -30,7 +30,13 @@ const redirectUriOf = (connection: SsoConnection) => serviceUrl(`oauth/callback/
  * provider's issuer and the client registered there. Every change asks for a step-up
  * (`org_sso`); the client secret is write-only: the service never answers it.
  */
-export function SsoConnectionCard({ organizationId, stepUp }: { organizationId: string; stepUp: StepUp }) {
+export function SsoConnectionCard(props: {
+  organizationId: string;
+  stepUp: StepUp;
+  /** Whether the organization requires single sign-on (null: unknown). */
+  required: boolean | null;
+}) {
+  const { organizationId, stepUp, required } = props;
   const trpc = useTRPC();
   const api = useTRPCClient();
   const queryClient = useQueryClient();
@@ -148,22 +154,29 @@ export function SsoConnectionCard({ organizationId, stepUp }: { organizationId: 
               <p>
                 <strong>Delete the connection to {connection.issuer}? Nobody can sign in through it any more.</strong>
               </p>
-              <button
-                type="button"
-                className="danger"
-                disabled={busy}
-                onClick={() => {
-                  setDeleting(false);
-                  act(async () => {
-                    await stepUp.run(stepUpAction, (stepUpToken) =>
-                      api.sso.connections.delete.mutate({ organizationId, connectionId: connection.id, stepUpToken }),
-                    );
-                    return 'The connection is deleted.';
-                  });
-                }}
-              >
-                Yes, delete
-              </button>
+              {required === true ? (
+                <p>
+                  Single sign-on is required: without the connection, members at the verified domains would have no way to sign in. Stop
+                  requiring it first (below).
+                </p>
+              ) : (
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={busy}
+                  onClick={() => {
+                    setDeleting(false);
+                    act(async () => {
+                      await stepUp.run(stepUpAction, (stepUpToken) =>
+                        api.sso.connections.delete.mutate({ organizationId, connectionId: connection.id, stepUpToken }),
+                      );
+                      return 'The connection is deleted.';
+                    });
+                  }}
+                >
+                  Yes, delete
+                </button>
+              )}
               <button type="button" className="secondary" onClick={() => setDeleting(false)}>
                 Cancel
               </button>

@@ -14,7 +14,7 @@ const headingIdOf = (domain: string) => `domain-${domain.replace(/\W+/g, '-')}`;
  * the service answers at the domain's DNS, verify it, remove it. Only a verified domain lets the
  * connection sign its people in by their address.
  */
-export function SsoDomains({ organizationId }: { organizationId: string }) {
+export function SsoDomains({ organizationId, required }: { organizationId: string; required: boolean | null }) {
   const trpc = useTRPC();
   const api = useTRPCClient();
   const queryClient = useQueryClient();
@@ -92,6 +92,7 @@ export function SsoDomains({ organizationId }: { organizationId: string }) {
                 busy={busy}
                 refusal={refusal(domain.domain)}
                 removing={removing === domain.domain}
+                required={required === true}
                 onVerify={() =>
                   run(domain.domain, async () => {
                     await api.sso.domains.verify.mutate({ organizationId, domain: domain.domain });
@@ -119,6 +120,8 @@ function DomainItem(props: {
   busy: boolean;
   refusal: ReactNode;
   removing: boolean;
+  /** Whether the organization requires single sign-on: removing a verified domain frees its members from it. */
+  required: boolean;
   onVerify: () => void;
   onRemove: () => void;
   onCancelRemove: () => void;
@@ -166,7 +169,7 @@ function DomainItem(props: {
             <strong>
               Remove {domain.domain}?{' '}
               {domain.verified
-                ? 'Its addresses no longer sign in through single sign-on, and another organization may verify it.'
+                ? `Its addresses no longer sign in through single sign-on${props.required ? ', which stops being required for them' : ''}, and another organization may verify it.`
                 : 'Its record to publish is forgotten.'}
             </strong>
           </p>
