@@ -1,4 +1,4 @@
-import { signInWithPasskey } from '@iam/client';
+import { iamCodeOf, signInWithPasskey } from '@iam/client';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, Redirect, useLocation } from 'wouter';
@@ -20,6 +20,14 @@ export function SignInPage() {
   const [code, setCode] = useState('');
   const [passkeyError, setPasskeyError] = useState<string | null>(null);
   const providers = useQuery(trpc.oauth.providers.queryOptions());
+  /** The organization whose single sign-on a refusal named (`SSO_REQUIRED`): the way in it offers instead. */
+  const [ssoOrganizationId, setSsoOrganizationId] = useState<string | null>(null);
+  const [ssoError, setSsoError] = useState<string | null>(null);
+  /** Notes the organization of an `SSO_REQUIRED` refusal, then lets the form say the refusal in words. */
+  const noteSso = (error: unknown): never => {
+    setSsoOrganizationId(ssoOrganizationOf(error));
+    throw error;
+  };
 
   if (session.user) return <Redirect to={afterSignInPath()} />;
 
@@ -38,7 +46,7 @@ export function SignInPage() {
           <Form
             submit="Sign in"
             onSubmit={async () => {
-              const result = await api.auth.login.mutate({ email, password });
+              const result = await api.auth.login.mutate({ email, password }).catch(noteSso);
               after(result, 'challengeId' in result ? result.challengeId : undefined);
             }}
           >
@@ -68,11 +76,33 @@ export function SignInPage() {
           <Form
             submit="Sign in"
             onSubmit={async () => {
-              after(await api.auth.signInWithCode.mutate({ challengeId: codeChallenge, code }));
+              after(await api.auth.signInWithCode.mutate({ challengeId: codeChallenge, code }).catch(noteSso));
             }}
           >
             <Field label="Code" name="code" inputMode="numeric" autoComplete="one-time-code" value={code} onChange={setCode} />
           </Form>
+        </Card>
+      )}
+      {ssoOrganizationId && (
+        <Card title="Your organization's sign-in">
+          <p>Your organization signs you in through its identity provider.</p>
+          <button
+            type="button"
+            onClick={() => {
+              setSsoError(null);
+              api.sso.authorize.mutate({ organizationId: ssoOrganizationId }).then(
+                ({ url }) => window.location.assign(url),
+                (error: unknown) => setSsoError(messageOf(error)),
+              );
+            }}
+          >
+            Continue with your organization's sign-in
+          </button>
+          {ssoError && (
+            <p role="alert" className="error">
+              {ssoError}
+            </p>
+          )}
         </Card>
       )}
       <Card title="Other ways">
@@ -83,7 +113,10 @@ export function SignInPage() {
             setPasskeyError(null);
             signInWithPasskey(api).then(
               (result) => after(result),
-              (error: unknown) => setPasskeyError(messageOf(error)),
+              (error: unknown) => {
+                setPasskeyError(messageOf(error));
+                setSsoOrganizationId(ssoOrganizationOf(error));
+              },
             );
           }}
         >
@@ -112,4 +145,11 @@ export function SignInPage() {
       </p>
     </main>
   );
+}
+
+/** The organization an `SSO_REQUIRED` refusal names (docs/api.md, org.update `requireSso`), else null. */
+function ssoOrganizationOf(error: unknown): string | null {
+  if (iamCodeOf(error) !== 'SSO_REQUIRED') return null;
+  const organizationId = (error as { data?: { organizationId?: unknown } }).data?.organizationId;
+  return typeof organizationId === 'string' ? organizationId : null;
 }

@@ -40,12 +40,16 @@ describe('the console: single sign-on', () => {
     const member = await t.signUp({ name: 'Mo Member' });
     const { organization } = await owner.api.org.create.mutate({ name: 'Acme Research' });
     const organizationId = organization.id;
-    await t.sql.query("INSERT INTO organization_members (organization_id, user_id, role, created_at) VALUES (?, ?, 'member', NOW(3))", [
-      organizationId,
-      member.userId,
-    ]);
+    // Dana's address is at the domain the owner is about to verify.
+    const dana = await t.signUp({ name: 'Dana Domain', email: `dana@${domain}` });
+    for (const userId of [member.userId, dana.userId])
+      await t.sql.query("INSERT INTO organization_members (organization_id, user_id, role, created_at) VALUES (?, ?, 'member', NOW(3))", [
+        organizationId,
+        userId,
+      ]);
     const ownerContext = await browser.newContext({ viewport: desktop, permissions: ['clipboard-read', 'clipboard-write'] });
     const memberContext = await browser.newContext({ viewport: phone });
+    const danaContext = await browser.newContext({ viewport: phone });
     try {
       const page = await ownerContext.newPage();
       const errors = collectErrors(page);
@@ -204,6 +208,29 @@ describe('the console: single sign-on', () => {
       expect(audit.map((row) => row.sso)).toEqual(
         expect.arrayContaining(['domain_added', 'domain_verified', 'connection_created', 'connection_updated', null]),
       );
+      // Dana's password is right but no longer a way in: the sign-in page says so and offers the
+      // organization's sign-in, which goes to the provider (the redirect URI registered there as the page showed it).
+      idp.setRedirectUris([redirectUri]);
+      const danaPage = await danaContext.newPage();
+      const danaErrors = collectErrors(danaPage);
+      await danaPage.goto(`${t.url}/console/sign-in`);
+      await danaPage.getByLabel('Email', { exact: true }).fill(dana.email);
+      await danaPage.getByLabel('Password', { exact: true }).fill(dana.password);
+      await danaPage.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await expect
+        .poll(() => danaPage.getByRole('alert').textContent())
+        .toBe("Your organization requires you to sign in with its single sign-on. Continue with your organization's sign-in.");
+      // No session made (the one is sign-up's), the refusal audited.
+      expect(await rows(t, 'SELECT id FROM sessions WHERE user_id = ?', [dana.userId])).toHaveLength(1);
+      expect(
+        await rows(t, "SELECT JSON_VALUE(data, '$.reason') AS reason FROM audit_events WHERE type = 'login.failed' AND user_id = ?", [
+          dana.userId,
+        ]),
+      ).toEqual([{ reason: 'sso_required' }]);
+      await danaPage.getByRole('button', { name: "Continue with your organization's sign-in" }).click();
+      await danaPage.waitForURL((url) => url.origin === new URL(idp.issuer).origin);
+      expect(danaErrors).toEqual([]);
+
       // A reload still shows it on.
       await page.reload();
       await page.getByRole('heading', { name: 'Single sign-on: Acme Research' }).waitFor();
@@ -219,7 +246,7 @@ describe('the console: single sign-on', () => {
       const memberErrors = collectErrors(memberPage);
       await signIn(t, memberPage, member);
       await memberPage.goto(`${t.url}/console/organizations/${organizationId}`);
-      await memberPage.getByRole('heading', { name: 'Members (2)' }).waitFor();
+      await memberPage.getByRole('heading', { name: 'Members (3)' }).waitFor();
       expect(await memberPage.getByRole('heading', { name: 'Single sign-on' }).count()).toBe(0);
       expect(await memberPage.getByRole('link', { name: 'Manage single sign-on' }).count()).toBe(0);
       await memberPage.goto(`${t.url}/console/organizations/${organizationId}/sso`);
@@ -275,6 +302,7 @@ describe('the console: single sign-on', () => {
     } finally {
       await ownerContext.close();
       await memberContext.close();
+      await danaContext.close();
     }
   }, 90_000);
 });
