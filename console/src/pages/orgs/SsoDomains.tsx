@@ -53,7 +53,7 @@ export function SsoDomains({ organizationId, required }: { organizationId: strin
       </p>
       <div aria-live="polite">{status && <p role="status">{status}</p>}</div>
       <form
-        className="inline-form"
+        className="add-domain"
         onSubmit={(event) => {
           event.preventDefault();
           const domain = name.trim();
@@ -68,11 +68,9 @@ export function SsoDomains({ organizationId, required }: { organizationId: strin
         }}
       >
         <Field label="Domain" name="sso-domain" value={name} onChange={setName} autoComplete="off" hint="Such as example.com" />
-        <div className="field">
-          <button type="submit" disabled={busy}>
-            Add domain
-          </button>
-        </div>
+        <button type="submit" disabled={busy}>
+          Add domain
+        </button>
       </form>
       {refusal(null)}
       {domains.error && (
