@@ -45,6 +45,8 @@ export type Challenge = Extract<SignInResult, { status: 'mfa_required' }>;
 export type Organization = RouterOutputs['org']['get'];
 export type OrganizationRole = Organization['role'];
 export type SsoConnection = RouterOutputs['sso']['connections']['list']['connections'][number];
+export type OidcConnection = Extract<SsoConnection, { type: 'oidc' }>;
+export type SamlConnection = Extract<SsoConnection, { type: 'saml' }>;
 export type SsoDomain = RouterOutputs['sso']['domains']['list']['domains'][number];
 
 /**

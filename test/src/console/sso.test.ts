@@ -1,6 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
+import { stepUpByMail } from '../harness/stepUp';
+import { startSamlIdp } from '../peers/samlIdp';
 import { createSsoEnv, uniqueDomain } from '../sso/env';
 import { desktop, expectFitsAndAccessible, nextCode, phone, rows, signIn } from './pages';
 
@@ -298,6 +301,37 @@ describe('the console: single sign-on', () => {
       await expect.poll(() => domainsCard.getByRole('status').textContent()).toBe(`${domain} is removed.`);
       await domainsCard.getByText('No domains yet.').waitFor();
       expect(await rows(t, 'SELECT domain FROM organization_domains WHERE organization_id = ?', [organizationId])).toEqual([]);
+
+      // A SAML connection, configured through the API, is shown read-only: what the IdP is, what it must be given.
+      const samlIdp = await startSamlIdp();
+      try {
+        const { connection: saml } = await owner.api.sso.connections.create.mutate({
+          organizationId,
+          type: 'saml',
+          idpEntityId: samlIdp.entityId,
+          idpSsoUrl: samlIdp.ssoUrl,
+          idpCertificates: [samlIdp.certificate],
+          stepUpToken: await stepUpByMail(t, owner, 'org_sso'),
+        });
+        if (saml.type !== 'saml') throw new Error('expected a SAML connection');
+        await page.reload();
+        await providerCard.getByRole('heading', { name: 'SAML 2.0 connection' }).waitFor();
+        await providerCard.getByText(samlIdp.entityId, { exact: true }).waitFor();
+        await providerCard.getByText(samlIdp.ssoUrl, { exact: true }).waitFor();
+        for (const value of [saml.metadataUrl, saml.spEntityId, saml.acsUrl])
+          await providerCard.getByText(value, { exact: true }).first().waitFor();
+        expect(saml.metadataUrl.startsWith(`${t.url}/sso/saml/${saml.providerId}`)).toBe(true);
+        const certificate = new X509Certificate(samlIdp.certificate);
+        await providerCard.getByText(certificate.fingerprint256, { exact: true }).waitFor();
+        await providerCard.getByText(/^Expires on /).waitFor();
+        expect(await providerCard.getByRole('button', { name: 'Edit connection' }).count()).toBe(0);
+        expect(await providerCard.getByLabel('Issuer URL').count()).toBe(0);
+        await providerCard.getByRole('button', { name: 'Copy the SP metadata URL' }).click();
+        expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(saml.metadataUrl);
+        await expectFitsAndAccessible(page, 'single sign-on, a SAML connection');
+      } finally {
+        await samlIdp.close();
+      }
       expect(errors).toEqual([]);
     } finally {
       await ownerContext.close();

@@ -1,12 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { type SsoConnection, serviceUrl, useTRPC, useTRPCClient } from '../../api';
+import { type OidcConnection, serviceUrl, useTRPC, useTRPCClient } from '../../api';
 import { CopyValue } from '../../components/CopyValue';
 import { Card, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { explainedMessageOf, issuesOf } from '../../errors';
 import { formatDateTime } from '../../format';
+import { SamlDetails } from './SamlDetails';
 
 /** The step-up action of every connection change (docs/api.md, sso.connections). */
 const stepUpAction = 'org_sso';
@@ -23,7 +24,7 @@ interface Values {
 }
 
 /** The redirect URI the provider must allow: `${PUBLIC_URL}/oauth/callback/<providerId>` (docs/api.md, sso.connections.create). */
-const redirectUriOf = (connection: SsoConnection) => serviceUrl(`oauth/callback/${connection.providerId}`);
+const redirectUriOf = (connection: OidcConnection) => serviceUrl(`oauth/callback/${connection.providerId}`);
 
 /**
  * The organization's OpenID Connect connection (docs/api.md, sso.connections): its identity
@@ -60,7 +61,7 @@ export function SsoConnectionCard(props: {
       try {
         if (!connection) {
           const secret = values.clientSecret.trim();
-          const created = await stepUp.run(stepUpAction, (stepUpToken) =>
+          await stepUp.run(stepUpAction, (stepUpToken) =>
             api.sso.connections.create.mutate({
               organizationId,
               type: 'oidc',
@@ -72,8 +73,9 @@ export function SsoConnectionCard(props: {
             }),
           );
           setFocusTitle(true);
-          return `Connected to ${created.connection.issuer}. Register the redirect URI shown below at your provider.`;
+          return `Connected to ${values.issuer.trim().replace(/\/+$/, '')}. Register the redirect URI shown below at your provider.`;
         }
+        if (connection.type !== 'oidc') return 'Nothing changed.';
         const changes = changesOf(connection, values);
         if (Object.keys(changes).length === 0) {
           setEditing(false);
@@ -123,36 +125,45 @@ export function SsoConnectionCard(props: {
       )}
       {connection && !editing && (
         <>
-          <h3 id="connection-title" className="sso-subhead" tabIndex={-1}>
-            OpenID Connect connection
-          </h3>
-          <dl className="facts">
-            <dt>Issuer</dt>
-            <dd>{connection.issuer}</dd>
-            <dt>Client id</dt>
-            <dd>{connection.clientId}</dd>
-            <dt>Client secret</dt>
-            <dd>{connection.hasClientSecret ? 'Set (never shown)' : 'None: a public client'}</dd>
-            <dt>Scopes</dt>
-            <dd>{connection.scopes.join(' ')}</dd>
-            <dt>Redirect URI</dt>
-            <dd>
-              <CopyValue value={redirectUriOf(connection)} label="Copy the redirect URI" />
-            </dd>
-            <dt>Updated</dt>
-            <dd>{formatDateTime(connection.updatedAt)}</dd>
-          </dl>
-          <p className="hint-after">Register the redirect URI at the provider as an allowed redirect (callback) URI of the client.</p>
-          <button type="button" className="secondary" disabled={busy} onClick={() => setEditing(true)}>
-            Edit connection
-          </button>
+          {connection.type === 'oidc' ? (
+            <>
+              <h3 id="connection-title" className="sso-subhead" tabIndex={-1}>
+                OpenID Connect connection
+              </h3>
+              <dl className="facts">
+                <dt>Issuer</dt>
+                <dd>{connection.issuer}</dd>
+                <dt>Client id</dt>
+                <dd>{connection.clientId}</dd>
+                <dt>Client secret</dt>
+                <dd>{connection.hasClientSecret ? 'Set (never shown)' : 'None: a public client'}</dd>
+                <dt>Scopes</dt>
+                <dd>{connection.scopes.join(' ')}</dd>
+                <dt>Redirect URI</dt>
+                <dd>
+                  <CopyValue value={redirectUriOf(connection)} label="Copy the redirect URI" />
+                </dd>
+                <dt>Updated</dt>
+                <dd>{formatDateTime(connection.updatedAt)}</dd>
+              </dl>
+              <p className="hint-after">Register the redirect URI at the provider as an allowed redirect (callback) URI of the client.</p>
+              <button type="button" className="secondary" disabled={busy} onClick={() => setEditing(true)}>
+                Edit connection
+              </button>
+            </>
+          ) : (
+            <SamlDetails connection={connection} />
+          )}
           <button type="button" className="secondary" disabled={busy} onClick={() => setDeleting(true)}>
             Delete connection…
           </button>
           {deleting && (
             <section className="confirm" aria-label="Confirm">
               <p>
-                <strong>Delete the connection to {connection.issuer}? Nobody can sign in through it any more.</strong>
+                <strong>
+                  Delete the connection to {connection.type === 'oidc' ? connection.issuer : connection.idpEntityId}? Nobody can sign in
+                  through it any more.
+                </strong>
               </p>
               {required === true ? (
                 <p>
@@ -184,7 +195,7 @@ export function SsoConnectionCard(props: {
           )}
         </>
       )}
-      {connection && editing && (
+      {connection?.type === 'oidc' && editing && (
         <>
           <h3 className="sso-subhead">Edit the connection</h3>
           <ConnectionForm
@@ -201,7 +212,7 @@ export function SsoConnectionCard(props: {
 }
 
 function ConnectionForm(props: {
-  connection?: SsoConnection;
+  connection?: OidcConnection;
   busy: boolean;
   submitLabel: string;
   onSubmit: (values: Values, report: (problems: Problems) => void) => void;
@@ -338,7 +349,7 @@ function check(values: Values): Problems {
 }
 
 /** Only what the form changed: an empty secret keeps the current one. */
-function changesOf(connection: SsoConnection, values: Values) {
+function changesOf(connection: OidcConnection, values: Values) {
   const changes: { issuer?: string; clientId?: string; clientSecret?: string | null; scopes?: string[] } = {};
   const issuer = values.issuer.trim();
   if (issuer.replace(/\/+$/, '') !== connection.issuer) changes.issuer = issuer;
