@@ -84,6 +84,10 @@ export const iamErrors = {
     status: 'BAD_REQUEST',
     message: 'This organization has no single sign-on connection, or not a verified domain for it.',
   },
+  SSO_CONNECTION_IN_USE: {
+    status: 'CONFLICT',
+    message: 'This organization requires single sign-on through this connection; stop requiring it before deleting the connection.',
+  },
   SSO_RESPONSE_INVALID: {
     status: 'UNAUTHORIZED',
     message: "The organization's identity provider sent a sign-in response that could not be accepted; start again.",

@@ -201,7 +201,7 @@ describe('the console: single sign-on', () => {
       await expect
         .poll(() => requiredCard.getByRole('status').textContent())
         .toBe('Single sign-on is now required: members at the verified domains sign in only through the identity provider.');
-      expect(await requireSwitch.isChecked()).toBe(true);
+      await expect.poll(() => requireSwitch.isChecked()).toBe(true);
       expect(await rows(t, 'SELECT require_sso FROM organizations WHERE id = ?', [organizationId])).toEqual([{ require_sso: 1 }]);
       const audit = await rows(
         t,

@@ -1,6 +1,7 @@
 import { iamCodeOf, isIamError } from '@iam/client';
 import { describe, expect, it } from 'vitest';
 import { authenticated, uniqueEmail } from '../harness/server';
+import { stepUpByMail } from '../harness/stepUp';
 import { createSsoEnv, rows, ssoOrganization } from './env';
 
 describe('required SSO', () => {
@@ -17,6 +18,23 @@ describe('required SSO', () => {
     const updated = await org.owner.api.org.update.mutate({ organizationId: org.organizationId, requireSso: true });
     expect(updated.organization).toMatchObject({ id: org.organizationId, requireSso: true });
     expect(await rows(env.t, 'SELECT require_sso FROM organizations WHERE id = ?', [org.organizationId])).toEqual([{ require_sso: 1 }]);
+    expect((await org.owner.api.org.get.query({ organizationId: org.organizationId })).organization.requireSso).toBe(true);
+    // The connection view names the redirect URI the provider allows.
+    const [connection] = (await org.owner.api.sso.connections.list.query({ organizationId: org.organizationId })).connections;
+    expect(connection).toMatchObject({ type: 'oidc', redirectUri: `${env.t.url}/oauth/callback/${org.providerId}` });
+
+    // While required, the connection is the members' way in: it cannot be deleted (even with a step-up).
+    const stepUpToken = await stepUpByMail(env.t, org.owner, 'org_sso');
+    const attempt = { organizationId: org.organizationId, connectionId: org.connectionId, stepUpToken };
+    expect(await org.owner.api.sso.connections.delete.mutate(attempt).catch(iamCodeOf)).toBe('SSO_CONNECTION_IN_USE');
+    expect(await rows(env.t, 'SELECT id FROM sso_connections WHERE organization_id = ?', [org.organizationId])).toEqual([
+      { id: org.connectionId },
+    ]);
+    // Once the requirement is off, it can.
+    await org.owner.api.org.update.mutate({ organizationId: org.organizationId, requireSso: false });
+    expect((await org.owner.api.org.get.query({ organizationId: org.organizationId })).organization.requireSso).toBe(false);
+    expect(await org.owner.api.sso.connections.delete.mutate(attempt)).toEqual({ status: 'deleted' });
+    expect(await rows(env.t, 'SELECT id FROM sso_connections WHERE organization_id = ?', [org.organizationId])).toEqual([]);
   });
 
   it("refuses a member's password sign-in with SSO_REQUIRED after the right password, while others sign in normally", async () => {

@@ -281,7 +281,7 @@ export async function getOrganization(deps: Pick<OrgDeps, 'db'>, userId: string,
     .innerJoin(users, eq(users.id, organizationMembers.userId))
     .where(eq(organizationMembers.organizationId, organizationId))
     .orderBy(asc(organizationMembers.createdAt), asc(organizationMembers.userId));
-  return { organization: summaryOf(organization), role, members };
+  return { organization: { ...summaryOf(organization), requireSso: organization.requireSso }, role, members };
 }
 
 /**

@@ -44,6 +44,8 @@ export interface OidcConnectionView {
   scopes: string[];
   /** The provider id its flow runs under (`oauth.*`'s `provider`, the callback path's last segment). */
   providerId: string;
+  /** The redirect URI to register at the provider: the service's callback route for this connection. */
+  redirectUri: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +66,7 @@ function viewOf(deps: Pick<ConnectionDeps, 'oauth'>, row: SsoConnectionRow): Con
     hasClientSecret: row.clientSecretSealed !== null,
     scopes: (row.scopes ?? '').split(' ').filter(Boolean),
     providerId: providerIdOf(row.id),
+    redirectUri: `${deps.oauth.sso.publicUrl.replace(/\/+$/, '')}/oauth/callback/${providerIdOf(row.id)}`,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -255,9 +258,12 @@ export async function deleteConnection(
 ): Promise<{ status: 'deleted' }> {
   const now = deps.clock.now();
   await runTransaction(deps.db, async (tx) => {
-    await lockOrganization(tx, input.organizationId, now);
+    const organization = await lockOrganization(tx, input.organizationId, now);
     await requireManager(tx, input.organizationId, actor.userId);
     const row = await requireConnection(tx, input.organizationId, input.connectionId);
+    // While SSO is required, its connection is the members' only way in (OWASP ASVS 4.0 V2.x:
+    // no change leaves accounts without a means to authenticate): the requirement goes first.
+    if (organization.requireSso) throw new IamError('SSO_CONNECTION_IN_USE');
     await stepUp(tx);
     await tx.delete(ssoConnections).where(eq(ssoConnections.id, row.id));
     await audit(tx, actor, input.organizationId, {
