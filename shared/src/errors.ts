@@ -28,6 +28,10 @@ export const iamErrors = {
   },
   IP_BLOCKED: { status: 'TOO_MANY_REQUESTS', message: 'Too many attempts; try again later.' },
   XSS_DETECTED: { status: 'BAD_REQUEST', message: 'Markup is not allowed in this field.' },
+  EMAIL_MANAGED_BY_ORGANIZATION: {
+    status: 'FORBIDDEN',
+    message: 'Your organization manages this address; ask its administrator to change it.',
+  },
   EMAIL_DISPOSABLE: { status: 'BAD_REQUEST', message: 'Disposable email addresses are not accepted.' },
   EMAIL_DOMAIN_INVALID: { status: 'BAD_REQUEST', message: 'The email domain cannot receive mail.' },
   PASSWORD_TOO_WEAK: { status: 'BAD_REQUEST', message: 'Choose a longer or less common password.' },
@@ -147,7 +151,7 @@ export interface IamErrorData {
   botCheck?: BotCheckChallenge;
   /** Present on INVALID_INPUT: which fields failed and why (never the values). */
   issues?: Array<{ path: string; message: string }>;
-  /** Present on SSO_REQUIRED: the organization whose single sign-on to start (`sso.authorize`). */
+  /** Present on SSO_REQUIRED (the organization whose single sign-on to start, `sso.authorize`) and EMAIL_MANAGED_BY_ORGANIZATION. */
   organizationId?: string;
 }
 

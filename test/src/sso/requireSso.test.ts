@@ -131,6 +131,12 @@ describe('required SSO, every other way in', () => {
     // The member kept their role.
     expect(await rows(env.t, 'SELECT role FROM organization_members WHERE user_id = ?', [member.userId])).toEqual([{ role: 'admin' }]);
 
+    // Their address is the organization's now: they cannot move it off the domain, out of the policy.
+    const emailStepUp = await stepUpByMail(env.t, member, 'email_change');
+    expect(
+      await member.api.auth.requestEmailChange.mutate({ newEmail: uniqueEmail('fay'), stepUpToken: emailStepUp }).catch(iamCodeOf),
+    ).toBe('EMAIL_MANAGED_BY_ORGANIZATION');
+
     // The secret never reached an answer, an audit row or a queued mail.
     const secret = env.idp.clientSecret;
     const dump = JSON.stringify([

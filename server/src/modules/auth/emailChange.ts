@@ -6,6 +6,7 @@ import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
 import { issueLink, retireLinks, spendLink } from '../links/links';
 import { isStepUpTokenLive, type StepUpBinding } from '../mfa/stepUpTokens';
+import { organizationManagingAddress } from '../sso/policy';
 import { maskEmail, normalizeEmail } from '../users/email';
 import { findUserByEmail, findUserById } from '../users/users';
 import { emailLink, type Services } from './services';
@@ -36,6 +37,8 @@ export async function requestEmailChange(
   if (!(await isStepUpTokenLive(db, binding, clock.now()))) throw new IamError('STEP_UP_REQUIRED');
   const user = await findUserById(db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
+  const managedBy = await organizationManagingAddress(db, user);
+  if (managedBy) throw new IamError('EMAIL_MANAGED_BY_ORGANIZATION', { organizationId: managedBy });
   const newEmail = input.newEmail.trim();
   if (normalizeEmail(newEmail) === user.emailNormalized) {
     throw new IamError('INVALID_INPUT', { message: 'This is already the address of the account.' });
@@ -118,6 +121,8 @@ export async function confirmEmailChange(
       if (!user || typeof newEmail !== 'string' || user.emailNormalized !== link.data?.previousEmailNormalized) {
         return { kind: 'invalid' } as const;
       }
+      // Asked for before its organization took the address over: void now.
+      if (await organizationManagingAddress(tx, user)) return { kind: 'invalid' } as const;
       const holder = await findUserByEmail(tx, newEmail);
       if (holder && holder.id !== user.id) return { kind: 'taken' } as const;
       await tx

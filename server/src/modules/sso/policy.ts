@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db/client';
-import { organizations, type UserRow } from '../../db/tables';
+import { organizations, scimUsers, type UserRow } from '../../db/tables';
 import { recordAudit } from '../audit/audit';
 import type { ClientInfo } from '../devices/clientInfo';
 import { IamError } from '../errors/iamError';
@@ -53,4 +53,22 @@ export async function refuseForSso(
     data: { reason: 'sso_required', method: context.method },
   });
   throw new IamError('SSO_REQUIRED', { organizationId });
+}
+
+/**
+ * The organization that manages the account's address, or null: one whose directory
+ * provisioned it (an active SCIM identity), or one that requires SSO of it. Such an address is
+ * the organization's to change, not the user's: moving it to a domain the organization does
+ * not hold would take the account out of its required SSO and out of its deprovisioning, so
+ * leaving the company (disabled at the IdP) would no longer end the way in (OWASP ASVS 4.0
+ * V2.x, centrally managed authentication; NIST SP 800-63B §6.1.2.3: the subscriber's
+ * identifiers stay under the authority that bound them).
+ */
+export async function organizationManagingAddress(executor: Executor, user: Pick<UserRow, 'id' | 'email'>): Promise<string | null> {
+  const [provisioned] = await executor
+    .select({ organizationId: scimUsers.organizationId })
+    .from(scimUsers)
+    .where(and(eq(scimUsers.userId, user.id), eq(scimUsers.active, true)))
+    .limit(1);
+  return provisioned?.organizationId ?? (await ssoRequiredBy(executor, user));
 }
