@@ -19,6 +19,15 @@ describe('an address the organization manages', () => {
     // The directory provisions the account.
     expect((await org.scim('POST', '/Users', oktaUser(person.email))).status).toBe(201);
 
+    // The export shows the membership and what the directory holds about the account.
+    const exported = await person.api.auth.exportData.query();
+    expect(exported.organizations).toEqual([
+      expect.objectContaining({ organizationId: org.organizationId, name: 'Initech', role: 'member' }),
+    ]);
+    expect(exported.provisioning).toEqual([
+      expect.objectContaining({ organizationId: org.organizationId, userName: person.email, active: true, groups: [] }),
+    ]);
+
     // Now the address is the organization's: a new change is refused, naming it.
     const token = await stepUpByMail(t, person, 'email_change');
     const refused = await person.api.auth.requestEmailChange

@@ -9,9 +9,14 @@ import {
   links,
   oauthAccounts,
   oauthLinkTokens,
+  organizationMembers,
+  organizations,
   outboxMessages,
   passkeys,
   refreshTokens,
+  scimGroupMembers,
+  scimGroups,
+  scimUsers,
   sessions,
   stepUpTokens,
   totpCredentials,
@@ -54,14 +59,14 @@ export async function updateProfile(
 /**
  * Everything the service holds about the caller, as JSON (GDPR art. 15 and 20: access and
  * portability): the profile, sessions, devices, linked accounts, passkeys (their public parts),
- * whether an authenticator app is enrolled and how many backup codes are left, and the audit
- * events. Secrets are never part of it: no password hash, TOTP secret, code, token or key.
+ * whether an authenticator app is enrolled and how many backup codes are left, organization
+ * memberships, what an organization's directory provisioned (SCIM), and the audit events. Secrets are never part of it: no password hash, TOTP secret, code, token or key.
  */
 export async function exportData(services: Services, input: { userId: string; sessionId: string }, client: ClientInfo) {
   const { db } = services;
   const user = await findUserById(db, input.userId);
   if (!user) throw new IamError('UNAUTHENTICATED');
-  const [sessionRows, deviceRows, linked, passkeyRows, codes, keys, events] = await Promise.all([
+  const [sessionRows, deviceRows, linked, passkeyRows, codes, keys, events, memberships, provisioned, groups] = await Promise.all([
     db.select().from(sessions).where(eq(sessions.userId, user.id)).orderBy(desc(sessions.createdAt)),
     db.select().from(devices).where(eq(devices.userId, user.id)),
     db.select().from(oauthAccounts).where(eq(oauthAccounts.userId, user.id)),
@@ -74,6 +79,23 @@ export async function exportData(services: Services, input: { userId: string; se
       .where(eq(auditEvents.userId, user.id))
       .orderBy(desc(auditEvents.createdAt))
       .limit(exportedAuditEventsLimit + 1),
+    db
+      .select({
+        organizationId: organizationMembers.organizationId,
+        name: organizations.name,
+        role: organizationMembers.role,
+        joinedAt: organizationMembers.createdAt,
+      })
+      .from(organizationMembers)
+      .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+      .where(eq(organizationMembers.userId, user.id)),
+    db.select().from(scimUsers).where(eq(scimUsers.userId, user.id)),
+    db
+      .select({ scimUserId: scimGroupMembers.scimUserId, displayName: scimGroups.displayName })
+      .from(scimGroupMembers)
+      .innerJoin(scimUsers, eq(scimUsers.id, scimGroupMembers.scimUserId))
+      .innerJoin(scimGroups, eq(scimGroups.id, scimGroupMembers.groupId))
+      .where(eq(scimUsers.userId, user.id)),
   ]);
   await recordAudit(db, { type: 'user.data_exported', at: services.clock.now(), userId: user.id, sessionId: input.sessionId, client });
   return {
@@ -110,6 +132,19 @@ export async function exportData(services: Services, input: { userId: string; se
       lastUsedAt: row.lastUsedAt,
       backedUp: row.backedUp,
       deviceType: row.deviceType,
+    })),
+    organizations: memberships,
+    // What an organization's directory provisioned about the account (SCIM), with its groups.
+    provisioning: provisioned.map((row) => ({
+      organizationId: row.organizationId,
+      id: row.id,
+      externalId: row.externalId,
+      userName: row.userName,
+      active: row.active,
+      attributes: row.attributes,
+      groups: groups.filter((group) => group.scimUserId === row.id).map((group) => group.displayName),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
     })),
     // Never the key: only its display prefix and facts.
     apiKeys: keys.map((row) => ({ ...toApiKeySummary(row), revokedAt: row.revokedAt })),
