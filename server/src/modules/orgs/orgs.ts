@@ -5,10 +5,17 @@ import {
   auditEvents,
   type OrganizationInvitationRow,
   type OrganizationRow,
+  organizationDomains,
   organizationInvitations,
   organizationMembers,
   organizations,
+  scimGroupMembers,
+  scimGroups,
+  scimRoleMappings,
+  scimTokens,
+  scimUsers,
   sessions,
+  ssoConnections,
   users,
 } from '../../db/tables';
 import { type AuditEvent, recordAudit } from '../audit/audit';
@@ -567,8 +574,25 @@ export async function releaseOrganizationsOf(tx: Transaction, userId: string, no
     for (const invitation of invitations) await retireLinks(tx, { userId: invitation.id, purpose: invitationPurpose }, now);
     await tx.delete(organizationInvitations).where(eq(organizationInvitations.organizationId, organization.id));
     await tx.update(sessions).set({ activeOrganizationId: null }).where(eq(sessions.activeOrganizationId, organization.id));
+    await eraseEnterpriseSetup(tx, organization.id);
     await tx.delete(organizations).where(eq(organizations.id, organization.id));
   }
+}
+
+/**
+ * What an organization set up for enterprise sign-in goes with it: its SSO connections (their
+ * flows stop), its domains (a verified one is free for another organization to prove), its SCIM
+ * tokens (refused at once) and what its directory provisioned. Left behind, a verified domain
+ * would keep routing its addresses to a connection nobody manages.
+ */
+async function eraseEnterpriseSetup(tx: Transaction, organizationId: string): Promise<void> {
+  await tx.delete(ssoConnections).where(eq(ssoConnections.organizationId, organizationId));
+  await tx.delete(organizationDomains).where(eq(organizationDomains.organizationId, organizationId));
+  await tx.delete(scimTokens).where(eq(scimTokens.organizationId, organizationId));
+  await tx.delete(scimGroupMembers).where(eq(scimGroupMembers.organizationId, organizationId));
+  await tx.delete(scimGroups).where(eq(scimGroups.organizationId, organizationId));
+  await tx.delete(scimRoleMappings).where(eq(scimRoleMappings.organizationId, organizationId));
+  await tx.delete(scimUsers).where(eq(scimUsers.organizationId, organizationId));
 }
 
 /**
