@@ -48,10 +48,11 @@ export type SsoConnection = RouterOutputs['sso']['connections']['list']['connect
 export type OidcConnection = Extract<SsoConnection, { type: 'oidc' }>;
 export type SamlConnection = Extract<SsoConnection, { type: 'saml' }>;
 export type SsoDomain = RouterOutputs['sso']['domains']['list']['domains'][number];
+export type ScimToken = RouterOutputs['sso']['scim']['listTokens']['tokens'][number];
 
 /**
  * A path of the service that serves the console (the mount path, where `PUBLIC_URL` points),
- * the way the client finds `../trpc`: the OAuth callback a connection's provider must allow.
+ * the way the client finds `../trpc`: the SCIM base URL an identity provider is given.
  */
 export function serviceUrl(path: string): string {
   return new URL(`../${path}`, document.baseURI).href;

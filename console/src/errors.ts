@@ -37,6 +37,10 @@ const messages: Partial<Record<string, string>> = {
     'This domain cannot belong to one organization: it is a public email provider (such as gmail.com), a disposable-mail domain or a public suffix (such as co.uk).',
   SSO_NO_CONNECTION:
     'Single sign-on can be required only once the organization has a working identity provider connection and at least one verified domain; otherwise its members would have no way to sign in.',
+  SSO_CONNECTION_IN_USE:
+    'Single sign-on is required, so this connection is the only way in for the members at the verified domains. Stop requiring single sign-on first, then delete the connection.',
+  SCIM_TOKEN_LIMIT:
+    'This organization already has 3 SCIM tokens in use, the most it can hold. Revoke one your identity provider no longer uses, then create a new one.',
   MAIL_UNAVAILABLE: 'We could not send mail just now. Try again in a minute.',
   SERVICE_UNAVAILABLE: 'The service is busy. Try again in a moment.',
 };

@@ -68,7 +68,7 @@ describe('the console: single sign-on', () => {
 
       // Required before anything is set up: refused, and the refusal says why in words.
       const requireSwitch = requiredCard.getByRole('switch', { name: 'Require single sign-on' });
-      expect(await requireSwitch.isChecked()).toBe(false);
+      await expect.poll(() => requireSwitch.isChecked()).toBe(false);
       await requireSwitch.click();
       await requiredCard.getByRole('button', { name: 'Yes, require it' }).click();
       await expect
@@ -77,7 +77,7 @@ describe('the console: single sign-on', () => {
           'Single sign-on can be required only once the organization has a working identity provider connection and at least one verified domain; otherwise its members would have no way to sign in.',
         );
       expect(await rows(t, 'SELECT require_sso FROM organizations WHERE id = ?', [organizationId])).toEqual([{ require_sso: 0 }]);
-      expect(await requireSwitch.isChecked()).toBe(false);
+      await expect.poll(() => requireSwitch.isChecked()).toBe(false);
 
       // A free-mail domain is refused in words; nothing is stored.
       await domainsCard.getByLabel('Domain', { exact: true }).fill('gmail.com');
@@ -234,7 +234,7 @@ describe('the console: single sign-on', () => {
       await danaPage.waitForURL((url) => url.origin === new URL(idp.issuer).origin);
       expect(danaErrors).toEqual([]);
 
-      // A reload still shows it on.
+      // A reload shows it on, as org.get answers it.
       await page.reload();
       await page.getByRole('heading', { name: 'Single sign-on: Acme Research' }).waitFor();
       await expect.poll(() => requireSwitch.isChecked()).toBe(true);
@@ -272,6 +272,7 @@ describe('the console: single sign-on', () => {
       await memberPage.getByRole('region', { name: 'Email domains' }).getByText('Verified', { exact: true }).waitFor();
       await memberPage.getByRole('region', { name: 'Identity provider' }).getByText(redirectUri, { exact: true }).waitFor();
       await memberPage.getByText('Only the owner can change this.').waitFor();
+      await memberPage.getByText('Required.', { exact: true }).waitFor();
       expect(await memberPage.getByRole('switch').count()).toBe(0);
       await expectFitsAndAccessible(memberPage, 'single sign-on as an admin');
       expect(memberErrors).toEqual([]);

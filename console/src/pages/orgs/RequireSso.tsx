@@ -6,49 +6,14 @@ import { useAction } from '../../components/useAction';
 import { explainedMessageOf } from '../../errors';
 import { useSession } from '../../session';
 
-/** How many of the newest audit events are read for the setting (one page). */
-const auditEventsRead = 200;
-
-/**
- * Whether the organization requires single sign-on now: what `org.get` says when the service
- * answers it; else what this page last set; else the newest `org.updated` event of the
- * organization's audit, which records the setting's value (`details.to.requireSso`) in the
- * transaction of every change; back to its creation (off) when nothing changed it since.
- * `null` when none of these tells.
- */
-export function useRequireSso(organization: Organization['organization'], set: boolean | null): boolean | null {
-  const trpc = useTRPC();
-  const answered = 'requireSso' in organization && typeof organization.requireSso === 'boolean' ? organization.requireSso : null;
-  const audit = useQuery(
-    trpc.org.audit.queryOptions(
-      { organizationId: organization.id, limit: auditEventsRead },
-      { enabled: answered === null && set === null },
-    ),
-  );
-  if (answered !== null) return answered;
-  if (set !== null) return set;
-  for (const item of audit.data?.items ?? []) {
-    const to = (item.details as { to?: { requireSso?: unknown } } | null)?.to;
-    if (item.type === 'org.updated' && typeof to?.requireSso === 'boolean') return to.requireSso;
-    if (item.type === 'org.created') return false;
-  }
-  return null;
-}
-
 /**
  * Required SSO (docs/api.md, org.update `requireSso`): members at a verified domain sign in only
  * through the organization's identity provider. The owner turns it on or off; the service
  * accepts it only with a usable connection and a verified domain (`SSO_NO_CONNECTION`).
  */
-export function RequireSsoCard(props: {
-  organization: Organization['organization'];
-  owner: boolean;
-  /** The setting now, `null` when unknown (`useRequireSso`). */
-  required: boolean | null;
-  /** The setting as the service saved it. */
-  onSaved: (requireSso: boolean) => void;
-}) {
-  const { organization, owner, required, onSaved } = props;
+export function RequireSsoCard(props: { organization: Organization['organization']; owner: boolean }) {
+  const { organization, owner } = props;
+  const required = organization.requireSso;
   const trpc = useTRPC();
   const api = useTRPCClient();
   const queryClient = useQueryClient();
@@ -66,7 +31,10 @@ export function RequireSsoCard(props: {
     setConfirming(false);
     act(async () => {
       const { organization: saved } = await api.org.update.mutate({ organizationId, requireSso });
-      onSaved(saved.requireSso);
+      // The setting as the service saved it, shown at once; the reload after confirms it.
+      queryClient.setQueryData(trpc.org.get.queryKey({ organizationId }), (before) =>
+        before ? { ...before, organization: { ...before.organization, requireSso: saved.requireSso } } : before,
+      );
       return saved.requireSso
         ? 'Single sign-on is now required: members at the verified domains sign in only through the identity provider.'
         : 'Single sign-on is no longer required: members may sign in every way again.';
@@ -98,11 +66,11 @@ export function RequireSsoCard(props: {
       </div>
       {!owner && (
         <p>
-          <strong>{required === null ? '' : required ? 'Required. ' : 'Not required. '}</strong>
+          <strong>{required ? 'Required. ' : 'Not required. '}</strong>
           Only the owner can change this.
         </p>
       )}
-      {owner && required !== null && (
+      {owner && (
         <div className="switch-row">
           <input
             id="require-sso"
@@ -116,17 +84,6 @@ export function RequireSsoCard(props: {
           />
           <label htmlFor="require-sso">Require single sign-on</label>
         </div>
-      )}
-      {owner && required === null && (
-        <>
-          <p className="muted">The current setting could not be read.</p>
-          <button type="button" disabled={busy} onClick={() => setConfirming(true)}>
-            Require single sign-on…
-          </button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => change(false)}>
-            Stop requiring single sign-on
-          </button>
-        </>
       )}
       {confirming && (
         <section className="confirm" aria-label="Confirm">

@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import { Link, useParams } from 'wouter';
 import { type Organization, useTRPC } from '../../api';
 import { type StepUp, useStepUp } from '../../components/StepUp';
 import { messageOf } from '../../errors';
-import { RequireSsoCard, useRequireSso } from './RequireSso';
+import { RequireSsoCard } from './RequireSso';
 import { permissionsOf } from './roles';
+import { ScimProvisioning } from './ScimProvisioning';
 import { SsoConnectionCard } from './SsoConnection';
 import { SsoDomains } from './SsoDomains';
 import './orgs.css';
@@ -13,8 +13,8 @@ import './sso.css';
 
 /**
  * An organization's single sign-on (`/organizations/:id/sso`), for its admins and owner: the
- * email domains it verified, its identity provider connection, and whether its members must
- * sign in through it. The service checks the role again on every call.
+ * email domains it verified, its identity provider connection, whether its members must sign in
+ * through it, and the SCIM provisioning of its members. The service checks the role again on every call.
  */
 export function SingleSignOnPage() {
   const { id = '' } = useParams<{ id: string }>();
@@ -56,9 +56,7 @@ export function SingleSignOnPage() {
 }
 
 function SingleSignOn({ organization, owner, stepUp }: { organization: Organization['organization']; owner: boolean; stepUp: StepUp }) {
-  /** What this page last saved, until `org.get` answers the setting itself. */
-  const [saved, setSaved] = useState<boolean | null>(null);
-  const required = useRequireSso(organization, saved);
+  const required = organization.requireSso;
   return (
     <>
       <h1 className="long-title">Single sign-on: {organization.name}</h1>
@@ -68,7 +66,8 @@ function SingleSignOn({ organization, owner, stepUp }: { organization: Organizat
       </p>
       <SsoDomains organizationId={organization.id} required={required} />
       <SsoConnectionCard organizationId={organization.id} stepUp={stepUp} required={required} />
-      <RequireSsoCard organization={organization} owner={owner} required={required} onSaved={setSaved} />
+      <RequireSsoCard organization={organization} owner={owner} />
+      <ScimProvisioning organizationId={organization.id} stepUp={stepUp} />
       {stepUp.prompt}
     </>
   );

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { type OidcConnection, serviceUrl, useTRPC, useTRPCClient } from '../../api';
+import { type OidcConnection, useTRPC, useTRPCClient } from '../../api';
 import { CopyValue } from '../../components/CopyValue';
 import { Card, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
@@ -23,9 +23,6 @@ interface Values {
   scopes: string;
 }
 
-/** The redirect URI the provider must allow: `${PUBLIC_URL}/oauth/callback/<providerId>` (docs/api.md, sso.connections.create). */
-const redirectUriOf = (connection: OidcConnection) => serviceUrl(`oauth/callback/${connection.providerId}`);
-
 /**
  * The organization's OpenID Connect connection (docs/api.md, sso.connections): its identity
  * provider's issuer and the client registered there. Every change asks for a step-up
@@ -34,8 +31,8 @@ const redirectUriOf = (connection: OidcConnection) => serviceUrl(`oauth/callback
 export function SsoConnectionCard(props: {
   organizationId: string;
   stepUp: StepUp;
-  /** Whether the organization requires single sign-on (null: unknown). */
-  required: boolean | null;
+  /** Whether the organization requires single sign-on (`org.get`): its connection may not be deleted then. */
+  required: boolean;
 }) {
   const { organizationId, stepUp, required } = props;
   const trpc = useTRPC();
@@ -141,7 +138,7 @@ export function SsoConnectionCard(props: {
                 <dd>{connection.scopes.join(' ')}</dd>
                 <dt>Redirect URI</dt>
                 <dd>
-                  <CopyValue value={redirectUriOf(connection)} label="Copy the redirect URI" />
+                  <CopyValue value={connection.redirectUri} label="Copy the redirect URI" />
                 </dd>
                 <dt>Updated</dt>
                 <dd>{formatDateTime(connection.updatedAt)}</dd>
@@ -165,7 +162,7 @@ export function SsoConnectionCard(props: {
                   through it any more.
                 </strong>
               </p>
-              {required === true ? (
+              {required ? (
                 <p>
                   Single sign-on is required: without the connection, members at the verified domains would have no way to sign in. Stop
                   requiring it first (below).

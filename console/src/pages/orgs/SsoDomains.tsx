@@ -14,7 +14,7 @@ const headingIdOf = (domain: string) => `domain-${domain.replace(/\W+/g, '-')}`;
  * the service answers at the domain's DNS, verify it, remove it. Only a verified domain lets the
  * connection sign its people in by their address.
  */
-export function SsoDomains({ organizationId, required }: { organizationId: string; required: boolean | null }) {
+export function SsoDomains({ organizationId, required }: { organizationId: string; required: boolean }) {
   const trpc = useTRPC();
   const api = useTRPCClient();
   const queryClient = useQueryClient();
@@ -90,7 +90,7 @@ export function SsoDomains({ organizationId, required }: { organizationId: strin
                 busy={busy}
                 refusal={refusal(domain.domain)}
                 removing={removing === domain.domain}
-                required={required === true}
+                required={required}
                 onVerify={() =>
                   run(domain.domain, async () => {
                     await api.sso.domains.verify.mutate({ organizationId, domain: domain.domain });
