@@ -100,6 +100,7 @@ describe('the console: SCIM provisioning', () => {
       // The identity provider's call with the token shown is answered; the page then knows it was used.
       expect(await listUsersWith(t.url, token)).toBe(200);
       await shown.getByRole('button', { name: 'I have copied it' }).click();
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('scim-tokens-title');
       expect(await card.getByText(token, { exact: true }).count()).toBe(0);
       await page.reload();
       await item.getByText(/Last used /).waitFor();
@@ -170,6 +171,19 @@ describe('the console: SCIM provisioning', () => {
       await expectFitsAndAccessible(page, 'single sign-on, SCIM tokens and a group mapped');
       await page.setViewportSize(desktop);
       await page.screenshot({ path: '/tmp/console-scim.png', fullPage: true });
+
+      // The mapping removed behind the step-up: the group gives no role of its own any more.
+      mails = t.mail.messages.length;
+      await mapping.getByRole('button', { name: 'Remove the mapping of Engineering' }).click();
+      await dialog.waitFor();
+      await dialog.getByLabel('Confirmation code', { exact: true }).fill(await nextCode(t, owner.email, mails));
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expect
+        .poll(() => card.getByRole('status').last().textContent())
+        .toBe('The group Engineering no longer gives a role: its members are members unless another group makes them admins.');
+      await card.getByText('No group is mapped yet.').waitFor();
+      await card.getByText('Groups pushed without a mapping: engineering (0 members).').waitFor();
+      expect(await rows(t, 'SELECT role FROM scim_role_mappings WHERE organization_id = ?', [organizationId])).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -89,6 +89,29 @@ function ScimTokens({ organizationId, stepUp }: { organizationId: string; stepUp
       <h3 id="scim-tokens-title" className="sso-subhead" tabIndex={-1}>
         Tokens
       </h3>
+      <form
+        className="add-domain"
+        onSubmit={(event) => {
+          event.preventDefault();
+          create();
+        }}
+      >
+        <Field
+          label="Token name"
+          name="scim-token-name"
+          value={name}
+          onChange={setName}
+          autoComplete="off"
+          required={false}
+          hint="Optional, such as the identity provider's name; SCIM when left empty."
+        />
+        <button type="submit" disabled={busy}>
+          Create token
+        </button>
+      </form>
+      <p className="hint-after">
+        Up to 3 tokens can be in use at once, so a new one can be set at the provider before the old one is revoked.
+      </p>
       <div aria-live="polite">
         {status && <p role="status">{status}</p>}
         {error && (
@@ -107,7 +130,14 @@ function ScimTokens({ organizationId, stepUp }: { organizationId: string; stepUp
             so if it is lost, create another one and revoke this one.
           </p>
           <CopyValue value={created.token} label="Copy the new token" />
-          <button type="button" className="secondary" onClick={() => setCreated(null)}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setCreated(null);
+              setFocusOn('heading');
+            }}
+          >
             I have copied it
           </button>
         </section>
@@ -162,29 +192,6 @@ function ScimTokens({ organizationId, stepUp }: { organizationId: string; stepUp
             ))}
           </ul>
         ))}
-      <form
-        className="add-domain"
-        onSubmit={(event) => {
-          event.preventDefault();
-          create();
-        }}
-      >
-        <Field
-          label="Token name"
-          name="scim-token-name"
-          value={name}
-          onChange={setName}
-          autoComplete="off"
-          required={false}
-          hint="Optional, such as the identity provider's name; SCIM when left empty."
-        />
-        <button type="submit" disabled={busy}>
-          Create token
-        </button>
-      </form>
-      <p className="hint-after">
-        Up to 3 tokens can be in use at once, so a new one can be set at the provider before the old one is revoked.
-      </p>
     </>
   );
 }
