@@ -39,7 +39,16 @@ export function SsoConnectionCard(props: {
   const api = useTRPCClient();
   const queryClient = useQueryClient();
   const connections = useQuery(trpc.sso.connections.list.queryOptions({ organizationId }));
-  const { act, busy, error, status } = useAction(() => queryClient.invalidateQueries({ queryKey: trpc.sso.pathKey() }), explainedMessageOf);
+  // Reloaded after each change: the connection, and the organization's requireSso, which a refused
+  // delete (SSO_CONNECTION_IN_USE) shows was set meanwhile.
+  const { act, busy, error, status } = useAction(
+    () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.sso.pathKey() }),
+        queryClient.invalidateQueries({ queryKey: trpc.org.get.queryKey({ organizationId }) }),
+      ]),
+    explainedMessageOf,
+  );
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   /** Set after a save: focus moves to the connection as saved, where its redirect URI is. */
