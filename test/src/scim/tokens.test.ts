@@ -19,7 +19,8 @@ describe('SCIM tokens (sso.scim.*)', () => {
     expect(stored[0]?.token_hash).toBe(createHash('sha256').update(org.token).digest('hex'));
     expect(JSON.stringify(stored)).not.toContain(org.token);
 
-    const { tokens } = await owner.api.sso.scim.listTokens.query({ organizationId });
+    const { tokens, baseUrl } = await owner.api.sso.scim.listTokens.query({ organizationId });
+    expect(baseUrl).toBe(`${t.url}/scim/v2`);
     expect(tokens).toEqual([expect.objectContaining({ id: org.tokenId, name: 'Okta', prefix: org.token.slice(0, 13), revokedAt: null })]);
     expect(JSON.stringify(tokens)).not.toContain(org.token);
 

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { type ScimToken, serviceUrl, useTRPC, useTRPCClient } from '../../api';
+import { type ScimToken, useTRPC, useTRPCClient } from '../../api';
 import { CopyValue } from '../../components/CopyValue';
 import { Card, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
@@ -22,6 +22,9 @@ const labelOf = (token: ScimToken) => `${token.name} (${token.prefix}…)`;
  * step-up, and a new token is shown once: the service keeps only its hash.
  */
 export function ScimProvisioning({ organizationId, stepUp }: { organizationId: string; stepUp: StepUp }) {
+  const trpc = useTRPC();
+  // The same query as the token list's (one request): it answers the base URL the service is reached at.
+  const tokens = useQuery(trpc.sso.scim.listTokens.queryOptions({ organizationId }));
   return (
     <Card title="Provisioning (SCIM)">
       <p>
@@ -31,8 +34,8 @@ export function ScimProvisioning({ organizationId, stepUp }: { organizationId: s
       <dl className="facts">
         <dt>Base URL</dt>
         <dd>
-          {/* `${PUBLIC_URL}/scim/v2`: the service that serves this console, where PUBLIC_URL points. */}
-          <CopyValue value={serviceUrl('scim/v2')} label="Copy the SCIM base URL" />
+          {/* `${PUBLIC_URL}/scim/v2`, as the service answers it. */}
+          {tokens.data ? <CopyValue value={tokens.data.baseUrl} label="Copy the SCIM base URL" /> : <span aria-busy="true">…</span>}
         </dd>
       </dl>
       <ScimTokens organizationId={organizationId} stepUp={stepUp} />
