@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type SeededAccount, seedServiceAccounts, serviceTemplate } from './accounts';
 import { browserUserAgent } from './http';
 import { httpLoad, refreshLoad } from './load';
 import type { LoopResult } from './loop';
-import { type BenchUser, logIn, mapLimited, signUp } from './seed';
+import { benchPassword, logIn, mapLimited, signUp } from './seed';
 import { childrenOf, startService } from './service';
 
 /** The V8 CPU profile format `--cpu-prof` writes. */
@@ -27,7 +28,7 @@ interface Window {
   to: number;
   result: LoopResult;
   /** CPU use over the window, in percent of one core. */
-  cpu: { servicePercent: number; databasePercent: number | null };
+  cpu: { servicePercent: number; mainThreadPercent: number; databasePercent: number | null; benchPercent: number };
 }
 
 export interface ProfileSummary {
@@ -49,10 +50,17 @@ export interface ProfileSummary {
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
-/** User + system CPU seconds a process has used (/proc/<pid>/stat, clock ticks of 10 ms). */
-function cpuSecondsOf(pid: number): number {
+/**
+ * User + system CPU seconds a process (or, with `thread`, one of its threads) has used
+ * (/proc/<pid>/stat, clock ticks of 10 ms). The service's main thread is its JavaScript; the
+ * rest is libuv's pool (argon2, crypto) and V8's helpers.
+ */
+function cpuSecondsOf(pid: number, thread?: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields =
+      readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -69,7 +77,7 @@ export async function profileService(opts: {
   work: string;
   resultsDir: string;
   config: unknown;
-  concurrency: { refresh: number; calls: number };
+  concurrency: { refresh: number; calls: number; password: number };
   seconds: number;
   cleanups: Array<() => Promise<unknown>>;
 }): Promise<void> {
@@ -86,11 +94,10 @@ export async function profileService(opts: {
   });
   const emails = Array.from({ length: opts.concurrency.refresh }, (_, i) => `refresh-${i}@bench.test`);
   const users = await mapLimited(emails, 4, (email) => signUp(service, email));
-  const loginUsers = await mapLimited(
-    ['login-0@bench.test', 'login-1@bench.test', 'login-2@bench.test', 'login-3@bench.test'],
-    4,
-    (email) => signUp(service, email),
-  );
+  // Sign-ins as in the full run: seeded copies of one account, round-robin, each on its own
+  // trusted device, so none reaches the session cap (whose eviction mails an alert).
+  const template = await serviceTemplate(service.databaseUrl, (await signUp(service, 'template@bench.test')).email);
+  const loginAccounts = await seedServiceAccounts(service.databaseUrl, template, { prefix: 'login', count: 1000 });
   const meUser = users[0];
   if (!meUser) throw new Error('no user');
   const browser = { 'user-agent': browserUserAgent, cookie: `iam_cid=${meUser.canary}` };
@@ -133,13 +140,13 @@ export async function profileService(opts: {
           url: `${service.trpcUrl}/auth.login`,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': browserUserAgent },
-          connections: loginUsers.length,
+          connections: opts.concurrency.password,
           durationInSeconds: seconds,
-          perConnection: (i) => {
-            const user = loginUsers[i] as BenchUser;
+          perRequest: (n) => {
+            const account = loginAccounts[n % loginAccounts.length] as SeededAccount;
             return {
-              headers: { cookie: `iam_cid=${user.canary}` },
-              body: JSON.stringify({ json: { email: user.email, password: user.password } }),
+              headers: { cookie: `iam_cid=${account.canary}` },
+              body: JSON.stringify({ json: { email: account.email, password: benchPassword } }),
             };
           },
         }),
@@ -153,18 +160,26 @@ export async function profileService(opts: {
   const windows: Window[] = [];
   for (const load of loads) {
     await load.prepare?.();
-    const cpuBefore = [cpuSecondsOf(service.pid), database ? cpuSecondsOf(database) : 0];
+    const cpuBefore = [
+      cpuSecondsOf(service.pid),
+      database ? cpuSecondsOf(database) : 0,
+      cpuSecondsOf(service.pid, service.pid),
+      cpuSecondsOf(process.pid),
+    ];
     const from = monotonicMicros();
     const result = await load.run(opts.seconds);
     const to = monotonicMicros();
     const wall = (to - from) / 1e6;
     const cpu = {
       servicePercent: Math.round(((cpuSecondsOf(service.pid) - (cpuBefore[0] ?? 0)) / wall) * 100),
+      mainThreadPercent: Math.round(((cpuSecondsOf(service.pid, service.pid) - (cpuBefore[2] ?? 0)) / wall) * 100),
       databasePercent: database ? Math.round(((cpuSecondsOf(database) - (cpuBefore[1] ?? 0)) / wall) * 100) : null,
+      benchPercent: Math.round(((cpuSecondsOf(process.pid) - (cpuBefore[3] ?? 0)) / wall) * 100),
     };
     windows.push({ name: load.name, from, to, result, cpu });
     console.log(
-      `[profile] ${load.name}: ${result.perSecond.toFixed(1)}/s, service CPU ${cpu.servicePercent} %, database CPU ${cpu.databasePercent} %`,
+      `[profile] ${load.name}: ${result.perSecond.toFixed(1)}/s, service CPU ${cpu.servicePercent} % (main thread ${cpu.mainThreadPercent} %), ` +
+        `database CPU ${cpu.databasePercent} %, load generator ${cpu.benchPercent} %`,
     );
   }
   await service.stop();

@@ -74,7 +74,7 @@ async function withSessionFacts(services: Services, rows: UserRow[]): Promise<Ad
   const facts = await services.db
     .select({
       userId: sessions.userId,
-      live: sql<number>`SUM(${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now})`,
+      live: sql<number>`SUM(${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now})`.as('live'),
       lastSignInAt: sql<Date | string | null>`MAX(${sessions.createdAt})`,
     })
     .from(sessions)

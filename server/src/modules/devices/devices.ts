@@ -35,7 +35,7 @@ export async function upsertDevice(
     held = input.prior.devices;
   } else {
     const [counted] = await tx
-      .select({ n: count(), known: sql<number>`coalesce(max(${eq(devices.canaryHash, hash)}), 0)`.mapWith(Number) })
+      .select({ n: count(), known: sql<number>`coalesce(max(${eq(devices.canaryHash, hash)}), 0)`.mapWith(Number).as('known') })
       .from(devices)
       .where(eq(devices.userId, input.userId));
     known = (counted?.known ?? 0) > 0;

@@ -190,8 +190,8 @@ function prepareAccountRead(executor: Executor, withCookie: boolean) {
             live,
           ),
         )
-        .limit(1)})`
-    : sql<string | null>`NULL`;
+        .limit(1)})`.as('replaceable')
+    : sql<string | null>`NULL`.as('replaceable');
   // Required SSO (modules/sso/policy.ts): the organization holding the verified domain, when it
   // requires SSO and the account is its member (the domain's unique index, then two primary keys).
   const ssoRequiredBy = executor
@@ -207,9 +207,9 @@ function prepareAccountRead(executor: Executor, withCookie: boolean) {
   return executor
     .select({
       user: users,
-      liveSessions: sql<number>`(${liveSessions})`,
+      liveSessions: sql<number>`(${liveSessions})`.as('live_sessions'),
       replaceable,
-      ssoRequiredBy: sql<string | null>`(${ssoRequiredBy})`,
+      ssoRequiredBy: sql<string | null>`(${ssoRequiredBy})`.as('sso_required_by'),
       device: historyColumns,
     })
     .from(users)

@@ -102,10 +102,10 @@ export function createRotation(deps: {
       organizationRole: organizationMembers.role,
       tooManySessions: sql<number | null>`(SELECT 1 FROM ${sessions} AS ${others}
         WHERE ${others}.user_id = ${sessions.userId} AND ${others}.revoked_at IS NULL AND ${others}.expires_at > ${sql.placeholder('now')}
-        LIMIT 1 OFFSET ${sql.placeholder('maxSessions')})`,
+        LIMIT 1 OFFSET ${sql.placeholder('maxSessions')})`.as('too_many_sessions'),
       tooManyRefreshes: sql<number | null>`(SELECT 1 FROM ${refreshTokens} AS ${others}
         WHERE ${others}.session_id = ${refreshTokens.sessionId} AND ${others}.created_at > ${sql.placeholder('since')}
-        LIMIT 1 OFFSET ${sql.placeholder('maxRefreshes')})`,
+        LIMIT 1 OFFSET ${sql.placeholder('maxRefreshes')})`.as('too_many_refreshes'),
     })
     .from(refreshTokens)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
