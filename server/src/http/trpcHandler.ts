@@ -8,17 +8,30 @@ import { appRouter } from '../routers/root';
 import { createHttpContextFactory } from '../trpc/context';
 import { retryAfterOf, wasLogged } from '../trpc/errors';
 import { sendJsonError } from './errorEnvelope';
+import { plainJsonCalls, resolveJsonCalls } from './trpcJsonCalls';
 
 /**
- * `/trpc` on tRPC's own request resolver (`resolveResponse`, the part every tRPC adapter
- * shares), with the Node plumbing around it kept to what a JSON API needs: the body is read
- * into one string (≤ 100 kB, no web stream per request), and an answer that is a plain JSON
- * document is written with one `end()` instead of being piped through a WritableStream. A
- * streamed answer (a client asking for `trpc-accept: application/jsonl`) is still streamed.
- * The wire format, batching, errors and status codes are tRPC's: nothing here shapes them.
+ * `/trpc`. A plain JSON call or batch (a query over GET, a mutation over POST, on procedures
+ * that exist for that method: nearly every request) runs through `resolveJsonCalls`, which
+ * calls the procedures and answers exactly as tRPC's resolver would, from tRPC's own helpers
+ * (error shape, status rule, transformer) but without a web Request, Response, streams and
+ * abort signals around each call: measured, half the CPU of a no-op call. Everything else
+ * (streamed batches, HEAD, unknown procedures, wrong methods, other content types) goes to
+ * tRPC's `resolveResponse`, as does a request that names `trpc-accept`. Around both, the Node
+ * plumbing is what a JSON API needs: the body is read into one string (≤ 100 kB), and a JSON
+ * answer is written with one `end()`. The wire format, batching, errors and status codes are
+ * tRPC's (test/src/transport/jsonCalls.test.ts compares both paths answer for answer).
  */
 export function createTrpcHandler(services: Services): RequestHandler {
   const createContext = createHttpContextFactory(services);
+  const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR' && !wasLogged(error.cause ?? error))
+      services.logger.error({ err: error.cause ?? error, path }, 'request failed');
+  };
+  const headersFor = (errors: readonly TRPCError[]): Record<string, string> => {
+    const retryAfter = retryAfterOf(errors);
+    return retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
+  };
   return (req, res) => {
     handle(req, res).catch((error: unknown) => {
       // resolveResponse answers every procedure's error itself; this is a failure around it.
@@ -30,6 +43,19 @@ export function createTrpcHandler(services: Services): RequestHandler {
 
   async function handle(req: ExpressRequest, res: ExpressResponse): Promise<void> {
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await bodyOf(req);
+    // Plain JSON calls (nearly every request) are answered without web streams around them.
+    const plain = typeof body === 'object' ? null : plainJsonCalls(appRouter, req, body, maxCallsPerBatch);
+    if (plain) {
+      const answer = await resolveJsonCalls(appRouter, plain, {
+        createContext: (info) => createContext({ req, res, info }),
+        onError,
+        headersFor,
+      });
+      if (res.statusCode === 200) res.statusCode = answer.status;
+      for (const [key, value] of Object.entries(answer.headers)) res.setHeader(key, value);
+      res.end(answer.body);
+      return;
+    }
     const request = new Request(urlOf(req), {
       method: req.method,
       headers: headersOf(req.headers),
@@ -43,14 +69,8 @@ export function createTrpcHandler(services: Services): RequestHandler {
       error: null,
       maxBatchSize: maxCallsPerBatch,
       createContext: ({ info }) => Promise.resolve(createContext({ req, res, info })),
-      onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR' && !wasLogged(error.cause ?? error))
-          services.logger.error({ err: error.cause ?? error, path }, 'request failed');
-      },
-      responseMeta: ({ errors }) => {
-        const retryAfter = retryAfterOf(errors);
-        return retryAfter === undefined ? {} : { headers: { 'Retry-After': String(retryAfter) } };
-      },
+      onError,
+      responseMeta: ({ errors }) => ({ headers: headersFor(errors) }),
     });
     await writeResponse(response, res);
   }
