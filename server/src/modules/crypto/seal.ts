@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { secureRandomBytes } from './random';
 
 /**
  * AES-256-GCM sealing with keys derived by HKDF-SHA256 (RFC 5869). A sealed value is
@@ -12,7 +13,7 @@ export function deriveKey(secret: Uint8Array | string, purpose: string): Buffer 
 }
 
 export function seal(key: Uint8Array, plaintext: string, purpose: string): string {
-  const iv = randomBytes(12);
+  const iv = secureRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
