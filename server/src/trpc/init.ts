@@ -1,11 +1,12 @@
 import { initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import type { Context } from './context';
 import { formatError } from './errors';
+import { transformer } from './transformer';
 
 /** The one tRPC instance. Only the builders leave this file, never the instance. */
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // superjson's wire format; answers serialized in one pass (transformer.ts).
+  transformer,
   isDev: false,
   errorFormatter: ({ shape, error }) => formatError(shape, error),
 });
