@@ -83,10 +83,7 @@ export async function login(services: Services, input: { email: string; password
   // The reserved failure is given back beside what follows, and waited for before answering: a
   // reset that ran after the answer could erase the reservation of this client's next attempt
   // (OWASP ASVS 4.0 V2.2.1). Whatever the answer, it is settled first.
-  const givenBack = Promise.all([
-    limits.get('loginFailuresPerIpEmail').reset(pairKey),
-    client.ip ? limits.get('loginFailuresPerIp').reward(client.ip) : null,
-  ]);
+  const givenBack = limits.resetAndReward(['loginFailuresPerIpEmail', pairKey], client.ip ? ['loginFailuresPerIp', client.ip] : null);
   const [result] = await Promise.all([signInWithPassword(services, account, input.password, client, await attackedState), givenBack]);
   return result;
 }

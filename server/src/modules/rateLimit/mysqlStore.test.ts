@@ -106,6 +106,40 @@ describe('the MySQL limiter store', () => {
     expect(await statementsOf(() => onConnection.block(key, 60, spec))).toBe(1);
     expect(await statementsOf(() => onConnection.reset(key))).toBe(1);
     expect(await row(key)).toBeUndefined();
+    const other = freshKey();
+    await onConnection.hit(other, 3, spec);
+    expect(await statementsOf(() => onConnection.resetAndReward(blocked, { rowKey: other, points: 1 }))).toBe(1);
+  });
+
+  it('resets one counter and rewards another in one statement: the reset one counts afresh, its block gone; only a live window is given back', async () => {
+    const blocking = { points: 2, durationInSeconds: 60, blockInSeconds: 900 };
+    const spec = { points: 10, durationInSeconds: 60 };
+    const pair = freshKey();
+    const ip = freshKey();
+    for (let i = 0; i < 3; i++) await store.hit(pair, 1, blocking);
+    expect((await store.read([pair])).get(pair)?.points).toBe(3);
+    await store.hit(ip, 4, spec);
+    await store.resetAndReward(pair, { rowKey: ip, points: 1 });
+    // The pair reads as absent and its next failure is the first of a new window, unblocked.
+    expect((await store.read([pair])).has(pair)).toBe(false);
+    expect(await store.hit(pair, 1, blocking)).toEqual({ total: 1, retryAfterMs: 0 });
+    expect(await row(pair)).toEqual({ points: 1, expire: now + minute });
+    expect((await store.read([ip])).get(ip)?.points).toBe(3);
+    // An expired IP window is not given back (no credit for later attempts), nor taken below zero.
+    const expiredIp = freshKey();
+    await store.hit(expiredIp, 2, spec);
+    const started = now;
+    try {
+      now += minute;
+      await store.resetAndReward(freshKey(), { rowKey: expiredIp, points: 1 });
+      expect(await row(expiredIp)).toEqual({ points: 2, expire: started + minute });
+    } finally {
+      now = started;
+    }
+    const low = freshKey();
+    await store.hit(low, 1, spec);
+    await store.resetAndReward(freshKey(), { rowKey: low, points: 5 });
+    expect((await store.read([low])).get(low)?.points).toBe(0);
   });
 
   it('starts a new window once the old one has expired', async () => {

@@ -27,6 +27,11 @@ export interface MysqlLimiterStore {
   reward(rowKey: string, points: number): Promise<void>;
   block(rowKey: string, seconds: number, spec: LimitSpec): Promise<void>;
   reset(rowKey: string): Promise<void>;
+  /**
+   * `reset` of one counter and `reward` of another in one statement (a sign-in that succeeded
+   * clears its pair's failures and gives its IP back the failure reserved for it).
+   */
+  resetAndReward(resetRowKey: string, reward: { rowKey: string; points: number }): Promise<void>;
   /** Deletes counters that expired before `olderThan` (Unix ms). */
   sweep(olderThan: number): Promise<void>;
 }
@@ -169,6 +174,22 @@ export function createMysqlLimiterStore(deps: {
     async reset(rowKey) {
       refusalEnds.delete(rowKey);
       await run<ResultSetHeader>('DELETE FROM rate_limits WHERE `key` = ?', [rowKey]);
+    },
+
+    async resetAndReward(resetRowKey, reward) {
+      // The reset counter is ended rather than deleted (points 0, expired at 0, before any clock
+      // of any instance): every operation
+      // reads an expired row as absent (a hit starts a fresh window, a peek sees nothing, a block
+      // overwrites it) and the sweep deletes it. The reward, as above, gives back points of a
+      // live window only, never below zero.
+      refusalEnds.delete(resetRowKey);
+      await run<ResultSetHeader>(
+        `UPDATE rate_limits SET
+            points = IF(\`key\` = ?, 0, GREATEST(points - ?, 0)),
+            expire = IF(\`key\` = ?, 0, expire)
+          WHERE \`key\` = ? OR (\`key\` = ? AND (expire > ? OR expire IS NULL))`,
+        [resetRowKey, reward.points, resetRowKey, resetRowKey, reward.rowKey, now()],
+      );
     },
 
     async sweep(olderThan) {

@@ -36,6 +36,11 @@ export interface RateLimits {
    * instead of one per counter; with Redis one read per counter, concurrently.
    */
   peekMany(reads: ReadonlyArray<readonly [LimitName, string]>): Promise<LimitState[]>;
+  /**
+   * `reset` of one counter and `reward` (one point) of another: with MySQL one statement, with
+   * Redis (or when the store fails) each on its own limiter.
+   */
+  resetAndReward(reset: readonly [LimitName, string], reward: readonly [LimitName, string] | null): Promise<void>;
   /** The growing block durations for IPs (15 min → 1 h → 24 h by default). */
   blockLadderInSeconds: number[];
   /** Seconds left of an IP's block, 0 when it is free. */
@@ -93,6 +98,18 @@ export function createRateLimits(deps: {
         return Promise.all(reads.map(([name, key]) => get(name).memory.peek(key)));
       }
       return reads.map(([name], i) => stateOfCounter(counters.get(rowKeys[i] ?? ''), get(name).spec));
+    },
+    async resetAndReward([resetName, resetKey], reward) {
+      const separately = () =>
+        Promise.all([get(resetName).reset(resetKey), reward ? get(reward[0]).reward(reward[1]) : null]).then(() => {});
+      if (deps.redis || !reward) return separately();
+      try {
+        await store.resetAndReward(rowKeyOf(resetName, resetKey), { rowKey: rowKeyOf(reward[0], reward[1]), points: 1 });
+      } catch (error) {
+        if (isTransientConflictError(error)) throw error;
+        deps.logger.warn({ err: error, limiters: [resetName, reward[0]] }, storeFailedMessage);
+        await Promise.all([get(resetName).memory.reset(resetKey), get(reward[0]).memory.reward(reward[1])]);
+      }
     },
     async ipBlockedFor(ip) {
       let entry = blockCache.get(ip);
