@@ -83,3 +83,17 @@ export function Card({ title, children }: { title: string; children: ReactNode }
     </section>
   );
 }
+
+/** What an action says when it is done or refused, announced to screen readers as it changes. */
+export function Announcements({ status, error }: { status: string | null | undefined; error: string | null | undefined }) {
+  return (
+    <div aria-live="polite">
+      {status && <p role="status">{status}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { Link, useLocation, useParams } from 'wouter';
 import { useTRPC, useTRPCClient } from '../../api';
-import { Card, Field } from '../../components/Form';
+import { Announcements, Card, Field } from '../../components/Form';
 import { useStepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { messageOf } from '../../errors';
@@ -107,14 +107,7 @@ export function AdminUserDetailPage() {
     <>
       <AdminNav />
       <h1 className="long-title">{user.email}</h1>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       <Card title="Profile">
         <dl className="facts">
           <dt>Status</dt>

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { Link, useLocation, useParams } from 'wouter';
 import { type Organization, type OrganizationRole, useTRPC, useTRPCClient } from '../../api';
-import { Card, Field } from '../../components/Form';
+import { Announcements, Card, Field } from '../../components/Form';
 import { useStepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { messageOf } from '../../errors';
@@ -107,14 +107,7 @@ export function OrganizationPage() {
       <h1 className="long-title">
         {organization.name} <span className="badge role">{roleLabels[role]}</span>
       </h1>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
 
       <Details organization={organization} editable={may.edit} act={act} busy={busy} />
 

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { activeOrganizationId, useTRPC, useTRPCClient } from '../../api';
-import { Card, Field, Form } from '../../components/Form';
+import { Announcements, Card, Field, Form } from '../../components/Form';
 import { useAction } from '../../components/useAction';
 import { messageOf } from '../../errors';
 import { roleLabels } from './roles';
@@ -31,14 +31,7 @@ export function OrganizationsPage() {
   return (
     <>
       <h1>Organizations</h1>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       <Card title="Your organizations">
         {list.error && (
           <p role="alert" className="error">

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type Organization, useTRPC, useTRPCClient } from '../../api';
-import { Card } from '../../components/Form';
+import { Announcements, Card } from '../../components/Form';
 import { useAction } from '../../components/useAction';
 import { explainedMessageOf } from '../../errors';
 import { useSession } from '../../session';
@@ -56,14 +56,7 @@ export function RequireSsoCard(props: { organization: Organization['organization
             : 'No domain is verified yet.'}
         </li>
       </ul>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       {!owner && (
         <p>
           <strong>{required ? 'Required. ' : 'Not required. '}</strong>

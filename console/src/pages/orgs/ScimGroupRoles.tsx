@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTRPC, useTRPCClient } from '../../api';
-import { Field } from '../../components/Form';
+import { Announcements, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { explainedMessageOf } from '../../errors';
@@ -65,14 +65,7 @@ export function ScimGroupRoles({ organizationId, stepUp }: { organizationId: str
         A provisioned member's role follows their groups at the identity provider: admin when a group of theirs is mapped to admin, member
         otherwise. The owner is never changed.
       </p>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       {roles.error && (
         <p role="alert" className="error">
           {explainedMessageOf(roles.error)}

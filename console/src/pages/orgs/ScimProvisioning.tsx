@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { type ScimToken, useTRPC, useTRPCClient } from '../../api';
 import { CopyValue } from '../../components/CopyValue';
-import { Card, Field } from '../../components/Form';
+import { Announcements, Card, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { explainedMessageOf } from '../../errors';
@@ -115,14 +115,7 @@ function ScimTokens({ organizationId, stepUp }: { organizationId: string; stepUp
       <p className="hint-after">
         Up to 3 tokens can be in use at once, so a new one can be set at the provider before the old one is revoked.
       </p>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       {created && (
         <section className="new-secret" aria-labelledby="scim-new-token-title">
           <h4 id="scim-new-token-title" tabIndex={-1}>

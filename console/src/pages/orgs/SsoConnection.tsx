@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { type OidcConnection, useTRPC, useTRPCClient } from '../../api';
 import { CopyValue } from '../../components/CopyValue';
-import { Card, Field } from '../../components/Form';
+import { Announcements, Card, Field } from '../../components/Form';
 import type { StepUp } from '../../components/StepUp';
 import { useAction } from '../../components/useAction';
 import { explainedMessageOf, issuesOf } from '../../errors';
@@ -107,14 +107,7 @@ export function SsoConnectionCard(props: {
         Connect the OpenID Connect provider your organization signs in with (Microsoft Entra ID, Okta, Google Workspace, Keycloak…). Every
         change asks for a fresh proof that it is you.
       </p>
-      <div aria-live="polite">
-        {status && <p role="status">{status}</p>}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </div>
+      <Announcements status={status} error={error} />
       {connections.error && (
         <p role="alert" className="error">
           {explainedMessageOf(connections.error)}
